@@ -1,0 +1,88 @@
+"""Every gridsvc error, and the one table mapping each to an HTTP status."""
+
+from __future__ import annotations
+
+
+class GridsvcError(Exception):
+    """Base of all gridsvc errors; `str(err)` is the user-facing message."""
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = {k: v for k, v in details.items() if v is not None}
+
+
+class InputError(GridsvcError):
+    """Bad input data: names the source, the place (row/feature) and what is wrong."""
+
+    def __init__(self, what: str, *, source: str | None = None, where: str | None = None, **details):
+        parts = [p for p in (source, where) if p]
+        prefix = ": ".join(parts)
+        super().__init__(f"{prefix}: {what}" if prefix else what, source=source, where=where, **details)
+        self.what = what
+        self.source = source
+        self.where = where
+
+
+class UnreadableFileError(InputError):
+    """A file that cannot be opened or parsed."""
+
+
+class MissingColumnsError(InputError):
+    """A table lacks required columns."""
+
+
+class UnknownCRSError(InputError):
+    """A CRS string that is neither an EPSG code nor gcj02/bd09."""
+
+
+class SwappedCoordinatesError(InputError):
+    """Coordinates that look like (lat, lng) given as (lng, lat)."""
+
+
+class OutsideChinaError(InputError):
+    """Points outside China while a Chinese CRS was declared."""
+
+
+class InvalidGeometryError(InputError):
+    """Empty or invalid geometries that could not be repaired."""
+
+
+class NotFoundError(GridsvcError):
+    """A record or place that does not exist."""
+
+
+class ConflictError(GridsvcError):
+    """A write that conflicts with stored state."""
+
+
+class DatabaseUnavailableError(GridsvcError):
+    """The database cannot be reached."""
+
+
+class MissingDependencyError(GridsvcError):
+    """A system program (PostgreSQL, PostGIS, Chromium) is not installed."""
+
+
+class ClusterError(GridsvcError):
+    """The local PostGIS cluster could not be started, stopped or inspected."""
+
+
+# The one table from exception to HTTP status; the most specific class wins.
+HTTP_STATUS: dict[type[GridsvcError], int] = {
+    InputError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    DatabaseUnavailableError: 503,
+    MissingDependencyError: 500,
+    ClusterError: 500,
+    GridsvcError: 500,
+}
+
+
+def http_status(err: GridsvcError) -> int:
+    """HTTP status for an error, by its nearest class in HTTP_STATUS."""
+    for cls in type(err).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500

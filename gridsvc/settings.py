@@ -1,0 +1,42 @@
+"""Runtime settings, read from GRIDSVC_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """gridsvc configuration; every field can be set as GRIDSVC_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDSVC_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of an existing PostGIS; unset = run the local cluster."
+    )
+    data_dir: Path = Field(default=Path(".gridsvc"), description="Project data folder (local cluster, exports).")
+    pg_dir: Path | None = Field(default=None, description="Local PostGIS cluster folder; default <data_dir>/pg.")
+    db_name: str = Field(default="gridsvc", description="Database name inside the local cluster.")
+    geodata_dir: Path = Field(default=REPO_ROOT / "geodata", description="Shipped configs and policies.")
+    h3_res: int = Field(default=10, ge=5, le=13, description="H3 resolution of the unit grid.")
+    admin_code: str = Field(
+        default="000000", pattern=r"^\d{6}$", description="6-digit county-level admin code for grid codes."
+    )
+    db_pool_size: int = 5
+    db_connect_timeout: int = 5
+
+    @property
+    def cluster_dir(self) -> Path:
+        """Folder of the local PostGIS cluster."""
+        return (self.pg_dir or self.data_dir / "pg").resolve()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear with get_settings.cache_clear())."""
+    return Settings()
