@@ -1,0 +1,48 @@
+# gridsvc: `make demo` and `make test` are the two commands; everything else is their parts.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup system python demo test bench lint fuzz clean db-up db-down
+
+setup: system python
+
+system:
+	@bash scripts/install-system-deps.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+python: $(STAMP)
+
+demo: setup
+	$(BIN)/gridsvc db up
+	$(BIN)/gridsvc demo
+
+test: setup
+	$(BIN)/gridsvc db up
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/gridsvc db up
+	$(BIN)/python -m bench.run
+
+lint: python
+	$(BIN)/ruff check gridsvc tests bench
+
+db-up: python
+	$(BIN)/gridsvc db up
+
+db-down: python
+	$(BIN)/gridsvc db down
+
+clean:
+	-$(BIN)/gridsvc db down
+	rm -rf .gridsvc demo-map.html test-artifacts .pytest_cache

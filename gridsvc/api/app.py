@@ -1,0 +1,48 @@
+"""The FastAPI application: routers, and the one place errors become HTTP responses."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .. import __version__
+from ..errors import DatabaseUnavailableError, GridsvcError, http_status
+from .routers import health, layers
+
+
+def _error_response(err: GridsvcError) -> JSONResponse:
+    status = http_status(err)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    body = {"error": type(err).__name__, "detail": err.message, **({"context": err.details} if err.details else {})}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """Build the app on an engine (default: the configured database)."""
+    if engine is None:
+        from ..db.engine import get_engine
+
+        engine = get_engine()
+    app = FastAPI(title="gridsvc", version=__version__,
+                  description="H3 unit grids and 门前三包 frontage duty zones for city management.")
+    app.state.engine = engine
+
+    @app.exception_handler(GridsvcError)
+    async def gridsvc_error(request: Request, err: GridsvcError) -> JSONResponse:
+        return _error_response(err)
+
+    @app.exception_handler(OperationalError)
+    async def db_down(request: Request, err: OperationalError) -> JSONResponse:
+        return _error_response(DatabaseUnavailableError("the database is not reachable; try again shortly"))
+
+    @app.exception_handler(DBAPIError)
+    async def db_error(request: Request, err: DBAPIError) -> JSONResponse:
+        if err.connection_invalidated:
+            return _error_response(DatabaseUnavailableError("the database connection was lost; try again shortly"))
+        raise err
+
+    app.include_router(health.router)
+    app.include_router(layers.router)
+    return app

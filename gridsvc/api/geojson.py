@@ -1,0 +1,60 @@
+"""GeoJSON FeatureCollections of stored layers, straight from PostGIS."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, text
+
+from ..db.layers import LayerSpec
+from .dependencies import BBox, Page
+
+
+class GeoJSONResponse(JSONResponse):
+    """application/geo+json responses."""
+
+    media_type = "application/geo+json"
+
+
+def _jsonable(v):
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    return v
+
+
+def feature_collection(conn: Connection, spec: LayerSpec, bbox: BBox | None, page: Page,
+                       base_url: str, where: str = "", params: dict | None = None) -> dict:
+    """One page of a layer as a FeatureCollection with numberMatched and a next link."""
+    clauses, args = [], dict(params or {})
+    if where:
+        clauses.append(where)
+    if bbox is not None:
+        clauses.append("geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
+        args.update(minx=bbox.minx, miny=bbox.miny, maxx=bbox.maxx, maxy=bbox.maxy)
+    cond = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    matched = conn.execute(text(f"SELECT count(*) FROM {spec.table} {cond}"), args).scalar_one()
+    key = "" if spec.key in spec.columns else f"{spec.key}, "
+    src = ", source_file, source_id" if spec.sourced else ""
+    rows = conn.execute(text(
+        f"SELECT {key}{', '.join(spec.columns)}{src}, ST_AsGeoJSON(geom, 7) AS _geom FROM {spec.table} {cond} "
+        f"ORDER BY {spec.key} LIMIT :limit OFFSET :offset"), {**args, "limit": page.limit, "offset": page.offset},
+    ).mappings().all()
+    features = []
+    for r in rows:
+        props = {k: _jsonable(v) for k, v in r.items() if k != "_geom"}
+        if spec.key == "h3":
+            props["h3"] = format(props["h3"], "x")
+        features.append({"type": "Feature", "id": props.get(spec.key), "properties": props,
+                         "geometry": json.loads(r["_geom"])})
+    links = []
+    if page.offset + len(rows) < matched:
+        sep = "&" if "?" in base_url else "?"
+        links.append({"rel": "next", "type": "application/geo+json",
+                      "href": f"{base_url}{sep}limit={page.limit}&offset={page.offset + page.limit}"})
+    return {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features),
+            "features": features, "links": links}

@@ -1,0 +1,29 @@
+"""The SQLAlchemy engine for the configured database (or the local cluster)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine
+
+from ..settings import Settings, get_settings
+from .cluster import database_url
+
+
+def make_engine(url: str, settings: Settings | None = None) -> Engine:
+    """An engine with pre-ping (survives database restarts) and a connect timeout."""
+    s = settings or get_settings()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=s.db_pool_size,
+        max_overflow=s.db_pool_size,
+        connect_args={"connect_timeout": s.db_connect_timeout},
+    )
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The process-wide engine for the configured database."""
+    s = get_settings()
+    return make_engine(database_url(s), s)

@@ -1,0 +1,112 @@
+"""Write layers to PostGIS (COPY + upsert keyed on source file/id) and read them back."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import Connection, text
+
+from .layers import LayerSpec
+
+
+@dataclass
+class UpsertCounts:
+    """What one layer's upsert did."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain dict for reports and JSON."""
+        return dict(inserted=self.inserted, updated=self.updated, unchanged=self.unchanged, removed=self.removed)
+
+
+def _clean(value):
+    """Python value COPY can take: NaN/NA -> None, numpy scalars -> Python."""
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    try:
+        if value is gpd.pd.NA or value is gpd.pd.NaT:
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def to_multi(geoms: np.ndarray, geom_type: str) -> np.ndarray:
+    """Promote single geometries to Multi* when the column is Multi*."""
+    if not geom_type.startswith("MULTI"):
+        return geoms
+    parts = shapely.get_parts(geoms, return_index=True)
+    single_types = {"MULTIPOLYGON": shapely.multipolygons, "MULTILINESTRING": shapely.multilinestrings}
+    return single_types[geom_type](parts[0], indices=parts[1])
+
+
+def ewkb_hex(geoms: np.ndarray) -> np.ndarray:
+    """Hex EWKB with SRID 4326, which PostGIS reads straight from COPY."""
+    return shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+
+
+def upsert_layer(conn: Connection, spec: LayerSpec, gdf: gpd.GeoDataFrame, source_file: str) -> UpsertCounts:
+    """Insert or update a file's rows of one layer, and remove that file's rows that are gone."""
+    cols = [c for c in spec.columns if c in gdf.columns]
+    geom_cols = ["geom"] + [g for g, _ in spec.extra_geoms]
+    all_cols = ["source_id", *cols, *geom_cols]
+    hexes = {"geom": ewkb_hex(to_multi(np.asarray(gdf.geometry.values), spec.geom_type))}
+    for g, gtype in spec.extra_geoms:
+        hexes[g] = ewkb_hex(to_multi(np.asarray(gpd.GeoSeries(gdf[g]).values), gtype))
+    conn.execute(text(
+        f"CREATE TEMP TABLE _incoming ON COMMIT DROP AS SELECT {', '.join(all_cols)} FROM {spec.table} WITH NO DATA"
+    ))
+    raw = conn.connection.driver_connection
+    attr = [gdf[c].to_numpy(dtype=object) for c in ["source_id", *cols]]
+    with raw.cursor() as cur, cur.copy(f"COPY _incoming ({', '.join(all_cols)}) FROM STDIN") as copy:
+        for i in range(len(gdf)):
+            copy.write_row([_clean(a[i]) for a in attr] + [hexes[g][i] for g in geom_cols])
+    data_cols = [*cols, *geom_cols]
+    changed = " OR ".join(f"{spec.table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in data_cols)
+    rows = conn.execute(text(f"""
+        INSERT INTO {spec.table} (source_file, {', '.join(all_cols)})
+        SELECT :sf, {', '.join(all_cols)} FROM _incoming
+        ON CONFLICT (source_file, source_id) DO UPDATE
+          SET {', '.join(f'{c} = EXCLUDED.{c}' for c in data_cols)}, updated_at = now()
+          WHERE {changed}
+        RETURNING (xmax = 0) AS inserted
+    """), {"sf": source_file}).scalars().all()
+    removed = conn.execute(text(f"""
+        DELETE FROM {spec.table} t WHERE t.source_file = :sf
+          AND NOT EXISTS (SELECT 1 FROM _incoming i WHERE i.source_id = t.source_id)
+    """), {"sf": source_file}).rowcount
+    conn.execute(text("DROP TABLE _incoming"))
+    inserted = sum(1 for r in rows if r)
+    updated = len(rows) - inserted
+    return UpsertCounts(inserted, updated, len(gdf) - len(rows), removed)
+
+
+def read_layer(conn: Connection, spec: LayerSpec, where: str = "", params: dict | None = None) -> gpd.GeoDataFrame:
+    """A stored layer as a GeoDataFrame in WGS84 (optionally filtered by a SQL WHERE clause)."""
+    extra = "".join(f", ST_AsBinary({g}) AS {g}" for g, _ in spec.extra_geoms)
+    src = ", source_file, source_id" if spec.sourced else ""
+    key = "" if spec.key in spec.columns else f"{spec.key}, "
+    sql = f"SELECT {key}{', '.join(spec.columns)}{src}{extra}, ST_AsBinary(geom) AS geom FROM {spec.table}"
+    if where:
+        sql += f" WHERE {where}"
+    sql += f" ORDER BY {spec.key}"
+    result = conn.execute(text(sql), params or {})
+    cols = list(result.keys())
+    rows = result.all()
+    data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
+    geoms = shapely.from_wkb(np.array(data.pop("geom"), dtype=object)) if rows else np.array([], dtype=object)
+    for g, _ in spec.extra_geoms:
+        data[g] = gpd.GeoSeries(shapely.from_wkb(np.array(data[g], dtype=object)) if rows else [], crs=4326)
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)

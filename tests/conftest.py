@@ -1,0 +1,54 @@
+"""Shared fixtures: a throwaway database on the real PostGIS for each test session."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import make_url, text
+from support import APP_TABLES
+
+from gridsvc.db import migrate
+from gridsvc.db.engine import make_engine
+from gridsvc.settings import get_settings
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """URL of a fresh database for this test session (on the local cluster or GRIDSVC_DATABASE_URL's server)."""
+    settings = get_settings()
+    name = f"gridsvc_test_{uuid.uuid4().hex[:8]}"
+    if settings.database_url:
+        admin = make_engine(settings.database_url, settings).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(settings.database_url).set(database=name).render_as_string(hide_password=False)
+        yield url
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        return
+    from gridsvc.db.cluster import LocalCluster
+
+    cluster = LocalCluster(settings.cluster_dir)
+    cluster.up()
+    cluster.ensure_database(name)
+    yield cluster.url(name)
+    cluster.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """Engine on the session's database, migrated to head."""
+    eng = make_engine(database_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def clean_db(engine):
+    """The session database with every gridsvc table emptied."""
+    with engine.begin() as c:
+        c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
+    return engine

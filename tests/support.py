@@ -1,0 +1,31 @@
+"""Helpers shared by tests: where the real extracts are, and table counts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from gridsvc.settings import REPO_ROOT
+
+SHARED = Path(os.environ.get("GRIDSVC_SHARED_GEODATA", REPO_ROOT.parent / "shared" / "geodata"))
+NANJING = SHARED / "nanjing_xinjiekou_2021-06-12.osm.pbf"
+TAIYUAN = SHARED / "taiyuan_partial.gpkg"
+APP_TABLES = ("feature_cells", "officer_grids", "officers", "parties", "units", "grid_cells", "streets",
+              "buildings", "compounds", "markets", "admin_units", "imports")
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+def shared_file(path: Path) -> Path:
+    """A file from ../shared/geodata, or skip the test where it is absent."""
+    if not path.exists():
+        pytest.skip(f"{path} not present (tests read the real extracts from ../shared/geodata)")
+    return path
+
+
+def table_counts(engine) -> dict[str, int]:
+    """Row count of every gridsvc table (to prove failed imports change nothing)."""
+    with engine.connect() as c:
+        return {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in APP_TABLES}
