@@ -57,7 +57,7 @@ def _imported_communities(conn: Connection) -> gpd.GeoDataFrame:
 def _assign(cells: np.ndarray, polys: np.ndarray, res: int, admin_code: str,
             communities: gpd.GeoDataFrame) -> pd.DataFrame:
     """Codes for each cell: under an imported community where its centre lies, else provisional."""
-    table = h3cells.provisional_hierarchy(cells, res, admin_code)
+    table = h3cells.provisional_hierarchy(cells, res, admin_code, sub_offset=900 if len(communities) else 0)
     table["community_id"] = pd.array([None] * len(table), dtype="Int64")
     if len(communities):
         centres = gpd.GeoDataFrame(geometry=shapely.centroid(polys), crs=4326)

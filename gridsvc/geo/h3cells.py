@@ -49,19 +49,20 @@ def cell_polygons(cells: np.ndarray) -> np.ndarray:
     return shapely.polygons(linear)
 
 
-def provisional_hierarchy(cells: np.ndarray, res: int, admin_code: str) -> pd.DataFrame:
+def provisional_hierarchy(cells: np.ndarray, res: int, admin_code: str, sub_offset: int = 0) -> pd.DataFrame:
     """Group cells under res-2 parents (communities) and res-3 parents (subdistricts), with codes.
 
     Grid code = 6-digit admin code + 3-digit subdistrict + 3-digit community + 3-digit sequence,
     after the national unit-grid coding. Community and grid sequences are the H3 child positions
-    (stable whatever the extent); subdistricts are numbered in H3 order.
+    (stable whatever the extent); subdistricts are numbered in H3 order from sub_offset + 1
+    (900 keeps provisional codes apart from an imported hierarchy's).
     """
     cells = np.unique(np.asarray(cells, dtype=np.int64))
     com_res, sub_res = res - 2, res - 3
     com = np.fromiter((h3.cell_to_parent(int(c), com_res) for c in cells), dtype=np.int64, count=len(cells))
     sub = np.fromiter((h3.cell_to_parent(int(c), sub_res) for c in com), dtype=np.int64, count=len(cells))
     sub_ids = np.unique(sub)
-    sub_seq = np.searchsorted(sub_ids, sub) + 1
+    sub_seq = np.searchsorted(sub_ids, sub) + 1 + sub_offset
     com_seq = np.fromiter((h3.cell_to_child_pos(int(c), sub_res) for c in com), dtype=np.int64, count=len(cells)) + 1
     grid_seq = np.fromiter((h3.cell_to_child_pos(int(c), com_res) for c in cells), dtype=np.int64,
                            count=len(cells)) + 1

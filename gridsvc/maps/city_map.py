@@ -15,7 +15,12 @@ STYLE = {
     "cells": ("#7f8c8d", 0.04, ["code", "h3", "community_id"], True),
     "compounds": ("#27ae60", 0.30, ["name", "property_manager", "source_id"], True),
     "markets": ("#d35400", 0.45, ["name", "market_type", "operator", "source_id"], True),
-    "streets": ("#2c3e50", 0.30, ["name", "osm_class", "width_m", "width_source", "lanes", "source_id"], True),
+    "streets": (
+        "#2c3e50",
+        0.30,
+        ["name", "osm_class", "width_m", "width_source", "lanes", "source_id"],
+        True,
+    ),
     "units": ("#c0392b", 0.9, ["name", "category", "address", "phone", "source_id"], True),
 }
 
@@ -32,8 +37,17 @@ def city_layers(conn: Connection, layers: tuple[str, ...] = tuple(STYLE)) -> lis
         if name == "compounds":
             gdf["property_manager"] = gdf["property_manager"].fillna("无物业")
         gdf = gdf[[f for f in fields if f in gdf.columns] + ["geometry"]]
-        out.append(MapLayer(name=spec.label, gdf=gdf, color=color, fill_opacity=opacity,
-                            weight=0.8 if name == "cells" else 1.5, popup_fields=fields, show=show))
+        out.append(
+            MapLayer(
+                name=spec.label,
+                gdf=gdf,
+                color=color,
+                fill_opacity=opacity,
+                weight=0.8 if name == "cells" else 1.5,
+                popup_fields=fields,
+                show=show,
+            )
+        )
     return out
 
 

@@ -1,0 +1,1 @@
+"""Self-contained HTML maps (vendored Leaflet, no network) and a headless-browser checker."""
