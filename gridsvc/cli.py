@@ -155,13 +155,15 @@ def ingest(
     layer: Annotated[str | None, typer.Option(help="layer (GIS file) or sheet (xlsx) to read")] = None,
     crs: Annotated[str | None, typer.Option(help="EPSG code (4490, 4547, …), wgs84, gcj02 or bd09")] = None,
     column: Annotated[list[str] | None, typer.Option(help="column mapping canonical=header, repeatable")] = None,
+    strict: Annotated[bool, typer.Option(help="reject the file if any geometry cannot be repaired")] = False,
 ) -> None:
     """Import a file in one transaction; re-importing the same file updates rows in place."""
     with _errors():
         from .ingest import ingest as run
         engine = _engine()
         with _progress(f"ingest {path.name}") as tick:
-            report = run(engine, path, kind=kind, layer=layer, crs=crs, columns=_parse_columns(column), progress=tick)
+            report = run(engine, path, kind=kind, layer=layer, crs=crs, columns=_parse_columns(column), strict=strict,
+                         progress=tick)
         print_ingest_report(report)
 
 

@@ -118,7 +118,10 @@ def read_source(path: Path, *, kind: str | None = None, layer: str | None = None
             continue
         spec = _file_crs(raw, crs, source, name, notes)
         labels.append(spec.label)
-        raw = raw[raw.geometry.notna() & ~raw.geometry.is_empty] if raw.geometry.isna().any() else raw
+        present = raw.geometry.notna() & ~raw.geometry.is_empty
+        if not present.all():
+            notes.append(f"{source} layer {name}: {int((~present).sum())} feature(s) without geometry skipped")
+            raw = raw[present]
         wgs = _to_wgs84(raw, spec, f"{source} layer {name}")
         for lname, gdf in vector.layers_from_raw(wgs, source=source, layer=name, kind=kind, columns=columns,
                                                   cat=cat).items():
@@ -127,9 +130,9 @@ def read_source(path: Path, *, kind: str | None = None, layer: str | None = None
     return layers, notes, ", ".join(sorted(set(labels))) or "EPSG:4326"
 
 
-def prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalogue,
+def prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalogue, strict: bool = False,
                    ) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
-    """Repair geometries and derive street widths and polygons (pure)."""
+    """Repair geometries (strict: reject what cannot be repaired) and derive street widths and polygons."""
     notes: list[str] = []
     out = {}
     for name, gdf in layers.items():
@@ -137,7 +140,7 @@ def prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalo
             continue
         gdf = gdf.reset_index(drop=True)
         labels = [f"feature {sid}" for sid in gdf["source_id"]]
-        gdf, fixes = repair_geometries(gdf, f"{source} {name}", labels)
+        gdf, fixes = repair_geometries(gdf, f"{source} {name}", labels, strict=strict)
         notes += fixes
         dup = gdf["source_id"].duplicated(keep="last")
         if dup.any():
@@ -163,16 +166,19 @@ def prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalo
 
 
 def ingest(engine: Engine, path: Path, *, kind: str | None = None, layer: str | None = None,
-           crs: str | None = None, columns: dict[str, str] | None = None,
+           crs: str | None = None, columns: dict[str, str] | None = None, strict: bool = False,
            progress: Progress | None = None) -> IngestReport:
-    """Ingest one file: all layers in one transaction, so a failure leaves the database as it was."""
+    """Ingest one file: all layers in one transaction, so a failure leaves the database as it was.
+
+    Unrepairable geometries are skipped and reported; strict=True rejects the file instead.
+    """
     path = Path(path)
     cat = load_catalogue()
     tick = progress or (lambda *_: None)
     tick("reading", 0, 3)
     layers, notes, crs_label = read_source(path, kind=kind, layer=layer, crs=crs, columns=columns, cat=cat)
     tick("checking geometries", 1, 3)
-    layers, fix_notes = prepare_layers(layers, path.name, cat)
+    layers, fix_notes = prepare_layers(layers, path.name, cat, strict=strict)
     notes += fix_notes
     if not layers:
         raise InputError("no streets, buildings, compounds, markets, units or boundaries found", source=path.name)

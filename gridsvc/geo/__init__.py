@@ -1,0 +1,1 @@
+"""Geometry helpers: Chinese coordinate systems, CRS parsing and input checks."""

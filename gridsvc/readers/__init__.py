@@ -1,0 +1,1 @@
+"""Readers for user-supplied input files (ledgers, boundaries)."""
