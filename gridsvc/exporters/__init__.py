@@ -1,0 +1,1 @@
+"""Writers that export gridsvc layers to GIS files (GeoJSON, GeoPackage, Shapefile, KML)."""
