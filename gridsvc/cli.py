@@ -122,6 +122,19 @@ def db_upgrade(revision: str = "head") -> None:
         console.print(f"schema at {migrate.current_revision(get_engine())}")
 
 
+@db_app.command("reset")
+def db_reset(yes: Annotated[bool, typer.Option("--yes", help="really delete all data")] = False) -> None:
+    """Delete every table and recreate the schema (asks for --yes)."""
+    with _errors():
+        if not yes:
+            raise InputError("db reset deletes all gridsvc data; run again with --yes")
+        from .db import migrate
+        from .db.engine import get_engine
+        migrate.downgrade(get_engine(), "base")
+        migrate.upgrade(get_engine())
+        console.print("all gridsvc tables recreated empty")
+
+
 def _parse_columns(values: list[str] | None) -> dict[str, str] | None:
     if not values:
         return None

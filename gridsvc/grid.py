@@ -16,6 +16,7 @@ from .db.layers import layer_spec
 from .db.sql import sql
 from .errors import NotFoundError
 from .geo import h3cells
+from .settings import get_settings
 
 Progress = Callable[[str, int, int], None]
 INDEXED_LAYERS = ("streets", "compounds", "markets", "units")
@@ -70,13 +71,14 @@ def _assign(cells: np.ndarray, polys: np.ndarray, res: int, admin_code: str,
     return table
 
 
-def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | None = None) -> GridReport:
+def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | None = None,
+               max_cells: int | None = None) -> GridReport:
     """Rebuild the grid in one transaction; officer assignments keep their grid codes."""
     tick = progress or (lambda *_: None)
     with engine.begin() as conn:
         extent, from_boundary = _extent(conn)
         tick("covering extent", 0, 4)
-        cells = h3cells.cells_in_extent(extent, res)
+        cells = h3cells.cells_in_extent(extent, res, max_cells or get_settings().max_grid_cells)
         polys = h3cells.cell_polygons(cells)
         table = _assign(cells, polys, res, admin_code, _imported_communities(conn))
         conn.execute(text("DELETE FROM grid_cells"))

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     admin_code: str = Field(
         default="000000", pattern=r"^\d{6}$", description="6-digit county-level admin code for grid codes."
     )
+    max_grid_cells: int = Field(default=2_000_000, description="Refuse grids larger than this (a mixed-up extent).")
     db_pool_size: int = 5
     db_connect_timeout: int = 5
 

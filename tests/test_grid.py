@@ -85,3 +85,19 @@ def test_imported_communities_take_their_cells(clean_db, tmp_path):
     with clean_db.connect() as c:
         prov = c.execute(text("SELECT code FROM admin_units WHERE provisional AND level = 'subdistrict'")).scalars()
         assert all(code.startswith("3201029") for code in prov)
+
+
+def test_far_apart_data_is_refused_with_a_clear_message(clean_db, tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["新百", "Stockmann"]},
+                           geometry=[box(118.78, 32.04, 118.781, 32.041).centroid, box(24.94, 60.16, 24.941, 60.161).centroid],
+                           crs=4326)
+    path = tmp_path / "two_cities.geojson"
+    gdf.to_file(path)
+    ingest(clean_db, path, kind="unit")
+    import pytest
+
+    from gridsvc.errors import InputError
+    with pytest.raises(InputError, match="two far-apart places"):
+        build_grid(clean_db, 10, "320102")
+    with clean_db.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM grid_cells")).scalar() == 0

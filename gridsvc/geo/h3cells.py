@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..errors import InputError
+
 # H3 res 10 cells average ~15,000 m², the H3 counterpart of the 万米单元网格 (10,000 m² unit grid).
 DEFAULT_RES = 10
 
@@ -77,8 +79,26 @@ def provisional_hierarchy(cells: np.ndarray, res: int, admin_code: str, sub_offs
     })
 
 
-def cells_in_extent(extent, res: int) -> np.ndarray:
-    """All cells overlapping an extent polygon, sorted."""
+def estimate_cells(extent, res: int) -> int:
+    """Roughly how many cells cover a WGS84 polygon (geodesic area / mean cell area)."""
+    from pyproj import Geod
+
+    area = abs(Geod(ellps="WGS84").geometry_area_perimeter(extent)[0])
+    return int(area / h3.average_hexagon_area(res, "m^2")) + 1
+
+
+def cells_in_extent(extent, res: int, max_cells: int | None = None) -> np.ndarray:
+    """All cells overlapping an extent polygon, sorted; refuses extents over max_cells."""
+    if max_cells is not None:
+        n = estimate_cells(extent, res)
+        if n > max_cells:
+            x0, y0, x1, y1 = extent.bounds
+            raise InputError(
+                f"the managed area ({x0:.4f},{y0:.4f} to {x1:.4f},{y1:.4f}) would need about {n:,} res-{res} "
+                f"cells, over the limit of {max_cells:,}. Data from two far-apart places in one database? "
+                "Import a district boundary (--kind boundary), or use one database per city "
+                "(GRIDSVC_DB_NAME), or raise GRIDSVC_MAX_GRID_CELLS."
+            )
     return np.sort(np.asarray(cover_polygon(extent, res), dtype=np.int64))
 
 

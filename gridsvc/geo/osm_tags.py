@@ -88,7 +88,11 @@ def unit_category(tags: pd.DataFrame) -> pd.Series:
 
 def unit_address(tags: pd.DataFrame) -> pd.Series:
     """addr:full, else addr:street + addr:housenumber."""
-    street_no = (tags["addr:street"].fillna("") + tags["addr:housenumber"].fillna("")).replace("", None)
+    street = tags["addr:street"].fillna("")
+    latin = street.str[-1:].str.match(r"[A-Za-z]").fillna(False).astype(bool)
+    sep = latin.map({True: " ", False: ""})
+    number = tags["addr:housenumber"].fillna("")
+    street_no = (street + sep.where(number != "", "") + number).str.strip().replace("", None)
     return tags["addr:full"].where(tags["addr:full"].notna(), street_no)
 
 

@@ -302,7 +302,7 @@ def build_layers_map(
     colors = [_check_color(layer.color, f"layer {layer.name!r}") for layer in layers]
     frames = [_to_wgs84(layer) for layer in layers]
 
-    m = folium.Map(tiles=None, control_scale=True, maxZoom=19)
+    m = folium.Map(tiles=None, control_scale=True, maxZoom=19, zoomSnap=0.25)
     m.default_js = []  # instance lists: never mutate folium's shared class defaults
     m.default_css = []
     fig = m.get_root()
