@@ -85,8 +85,7 @@ def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | N
         conn.execute(text("DELETE FROM admin_units WHERE provisional"))
         tick("storing communities", 1, 4)
         prov = table[table["community_id"].isna()]
-        cell_gdf = gpd.GeoDataFrame(table, geometry=polys, crs=4326)
-        com_ids = _store_provisional(conn, cell_gdf[table["community_id"].isna().to_numpy()], admin_code)
+        com_ids = _store_provisional(conn, table[table["community_id"].isna().to_numpy()], admin_code)
         community_id = table["community_id"].astype(object).where(table["community_id"].notna(),
                                                                   table["community_h3"].map(com_ids))
         tick("storing cells", 2, 4)
@@ -102,32 +101,34 @@ def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | N
                       feature_cells=counts)
 
 
-def _store_provisional(conn: Connection, cells: gpd.GeoDataFrame, admin_code: str) -> dict[int, int]:
+def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -> dict[int, int]:
     """Insert provisional district/subdistricts/communities; returns community h3 -> admin id."""
     if cells.empty:
         return {}
     district = conn.execute(text(
         "INSERT INTO admin_units (level, code, name, provisional, geom) VALUES "
-        "('district', :code, :name, true, ST_Multi(ST_GeomFromWKB(:g, 4326))) RETURNING id"),
-        {"code": admin_code, "name": f"临时区 {admin_code}", "g": shapely.to_wkb(shapely.union_all(
-            cells.geometry.values))}).scalar()
-    com_ids: dict[int, int] = {}
+        "('district', :code, :name, true, ST_GeomFromWKB(:g, 4326)) RETURNING id"),
+        {"code": admin_code, "name": f"临时区 {admin_code}",
+         "g": shapely.to_wkb(h3cells.cells_outline(cells["h3"]))}).scalar()
+    ids_by_h3: dict[int, int] = {}
     for level, key, code, name, parent in (
         ("subdistrict", "subdistrict_h3", "subdistrict_code", "subdistrict_name", None),
         ("community", "community_h3", "community_code", "community_name", "subdistrict_h3"),
     ):
-        groups = cells.dissolve(by=key, aggfunc="first")
+        groups = cells.groupby(key, sort=True)
+        first = groups.first()
+        outlines = [shapely.to_wkb(h3cells.cells_outline(members)) for _, members in groups["h3"]]
         ids = conn.execute(text(
             "INSERT INTO admin_units (level, code, name, parent_id, provisional, h3, geom) "
-            "SELECT :level, c, n, p, true, h, ST_Multi(ST_GeomFromWKB(g, 4326)) "
+            "SELECT :level, c, n, p, true, h, ST_GeomFromWKB(g, 4326) "
             "FROM unnest(CAST(:codes AS text[]), CAST(:names AS text[]), CAST(:parents AS int[]), "
             "CAST(:h3s AS bigint[]), CAST(:geoms AS bytea[])) AS t(c, n, p, h, g) RETURNING id"),
-            {"level": level, "codes": groups[code].tolist(), "names": groups[name].tolist(),
-             "parents": [district] * len(groups) if parent is None else [com_ids[int(v)] for v in groups[parent]],
-             "h3s": [int(v) for v in groups.index], "geoms": [shapely.to_wkb(g) for g in groups.geometry.values]},
+            {"level": level, "codes": first[code].tolist(), "names": first[name].tolist(),
+             "parents": [district] * len(first) if parent is None else [ids_by_h3[int(v)] for v in first[parent]],
+             "h3s": [int(v) for v in first.index], "geoms": outlines},
         ).scalars().all()
-        com_ids = dict(zip((int(v) for v in groups.index), ids, strict=True))
-    return com_ids
+        ids_by_h3 = dict(zip((int(v) for v in first.index), ids, strict=True))
+    return ids_by_h3
 
 
 def _index_features(conn: Connection, res: int) -> dict[str, int]:

@@ -183,18 +183,29 @@ def ingest(engine: Engine, path: Path, *, kind: str | None = None, layer: str | 
     if not layers:
         raise InputError("no streets, buildings, compounds, markets, units or boundaries found", source=path.name)
     report = IngestReport(source_file=path.name, crs=crs_label, notes=notes)
+    report.counts = store_layers(engine, layers, path.name, sha256=_sha256(path), path=str(path.resolve()),
+                                 crs_label=crs_label, notes=notes, progress=tick)
+    return report
+
+
+def store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_file: str, *, sha256: str = "",
+                 path: str = "", crs_label: str = "EPSG:4326", notes: list[str] | None = None,
+                 progress: Progress | None = None) -> dict[str, dict[str, int]]:
+    """Upsert prepared layers of one source in one transaction, link units to buildings, log the import."""
+    tick = progress or (lambda *_: None)
+    counts: dict[str, dict[str, int]] = {}
     order = [n for n in INGESTED if n in layers]
     with engine.begin() as conn:
         for i, name in enumerate(order):
             tick(f"storing {name}", i, len(order))
-            report.counts[name] = store.upsert_layer(conn, layer_spec(name), layers[name], path.name).as_dict()
-            report.counts[name]["rows"] = len(layers[name])
-        conn.execute(sql("link_units_to_buildings"), {"sf": path.name, "max_m": 10.0})
+            counts[name] = store.upsert_layer(conn, layer_spec(name), layers[name], source_file).as_dict()
+            counts[name]["rows"] = len(layers[name])
+        conn.execute(sql("link_units_to_buildings"), {"sf": source_file, "max_m": 10.0})
         conn.execute(
             text("INSERT INTO imports (source_file, path, sha256, crs, counts, notes) "
                  "VALUES (:f, :p, :h, :c, CAST(:n AS jsonb), CAST(:o AS jsonb))"),
-            {"f": path.name, "p": str(path.resolve()), "h": _sha256(path), "c": crs_label,
-             "n": json.dumps(report.counts), "o": json.dumps(notes, ensure_ascii=False)},
+            {"f": source_file, "p": path, "h": sha256, "c": crs_label,
+             "n": json.dumps(counts), "o": json.dumps(notes or [], ensure_ascii=False)},
         )
     tick("done", len(order), len(order))
-    return report
+    return counts

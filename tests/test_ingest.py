@@ -9,12 +9,11 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 from sqlalchemy import text
+from support import NANJING, TAIYUAN, shared_file, table_counts
 
 from gridsvc import errors
 from gridsvc.geo.chinese_crs import wgs84_to_bd09, wgs84_to_gcj02
 from gridsvc.ingest import ingest
-
-from support import NANJING, TAIYUAN, shared_file, table_counts
 
 GEOD = Geod(ellps="WGS84")
 # Known WGS84 points around 新街口, Nanjing.
@@ -79,7 +78,7 @@ def test_taiyuan_gpkg_compounds_and_markets_by_tags(clean_db):
 def test_xlsx_ledger_in_chinese_web_coordinates_lands_within_1m(clean_db, tmp_path, crs, forward):
     lng, lat = np.array([k[1] for k in KNOWN]), np.array([k[2] for k in KNOWN])
     x, y = forward(lng, lat)
-    path = _write_ledger(tmp_path / f"商户台账_{crs}.xlsx", [(k[0], a, b) for k, a, b in zip(KNOWN, x, y)])
+    path = _write_ledger(tmp_path / f"商户台账_{crs}.xlsx", [(k[0], a, b) for k, a, b in zip(KNOWN, x, y, strict=False)])
     report = ingest(clean_db, path, crs=crs)
     assert report.counts["units"]["inserted"] == len(KNOWN)
     got = _units(clean_db)
@@ -96,7 +95,7 @@ def test_gauss_kruger_4547_layer_lands_within_1m(clean_db, tmp_path):
     pts.to_crs(4547).to_file(path, layer="units")
     ingest(clean_db, path, kind="unit")
     got = _units(clean_db)
-    for name, p in zip(pts["名称"], pts.geometry):
+    for name, p in zip(pts["名称"], pts.geometry, strict=False):
         assert GEOD.inv(p.x, p.y, got[name][0], got[name][1])[2] < 1.0
 
 

@@ -7,6 +7,7 @@ import h3.api.basic_int as h3
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 
 from ..errors import InputError
 
@@ -49,6 +50,13 @@ def cell_polygons(cells: np.ndarray) -> np.ndarray:
     ring_idx = np.repeat(np.arange(len(rings)), lengths)
     linear = shapely.linearrings(coords, indices=ring_idx)
     return shapely.polygons(linear)
+
+
+def cells_outline(cells) -> shapely.MultiPolygon:
+    """The exact union of a set of cells, traced by H3 (much faster than a polygon union)."""
+    shape = h3.cells_to_h3shape([int(c) for c in cells])
+    geom = shapely.geometry.shape(shape.__geo_interface__)
+    return geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom])
 
 
 def provisional_hierarchy(cells: np.ndarray, res: int, admin_code: str, sub_offset: int = 0) -> pd.DataFrame:

@@ -1,0 +1,100 @@
+"""Run the benchmarks side by side in one process and write bench/results/<name>.json."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from gridsvc.db import migrate
+from gridsvc.db.cluster import LocalCluster
+from gridsvc.db.engine import make_engine
+from gridsvc.grid import build_grid
+from gridsvc.ingest import store_layers
+from gridsvc.settings import get_settings
+
+from .tiling import NANJING, nanjing_layers, tile
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPEATS = 3
+
+
+def timed(fn, repeats: int = REPEATS) -> dict:
+    """Median and all runs of fn(), in seconds."""
+    runs = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t)
+    return {"median_s": round(statistics.median(runs), 4), "runs_s": [round(r, 4) for r in runs]}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def fresh_engine():
+    """An engine on a new, migrated benchmark database."""
+    s = get_settings()
+    name = f"gridsvc_bench_{uuid.uuid4().hex[:6]}"
+    if s.database_url:
+        raise SystemExit("benchmarks run on the local cluster; unset GRIDSVC_DATABASE_URL")
+    cluster = LocalCluster(s.cluster_dir)
+    cluster.up()
+    cluster.ensure_database(name)
+    engine = make_engine(cluster.url(name), s)
+    migrate.upgrade(engine)
+    return cluster, name, engine
+
+
+def bench_ingest_and_grid(engine, layers, label: str) -> dict:
+    """Store the layers (first insert, then an unchanged re-import) and build the grid."""
+    out = {"rows": {k: len(v) for k, v in layers.items()}}
+    with engine.begin() as c:
+        c.execute(text("TRUNCATE feature_cells, units, grid_cells, streets, buildings, compounds, markets, "
+                       "admin_units, imports RESTART IDENTITY CASCADE"))
+    t = time.perf_counter()
+    store_layers(engine, layers, f"bench-{label}")
+    out["store_first_s"] = round(time.perf_counter() - t, 3)
+    out["store_reimport"] = timed(lambda: store_layers(engine, layers, f"bench-{label}"))
+    out["build_grid"] = timed(lambda: build_grid(engine, 10, "320102"), repeats=1 if label != "1x" else REPEATS)
+    with engine.connect() as c:
+        out["cells"] = c.execute(text("SELECT count(*) FROM grid_cells")).scalar()
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def main() -> None:
+    """Run every benchmark and write the results."""
+    if not NANJING.exists():
+        raise SystemExit(f"benchmarks need {NANJING} (../shared/geodata)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    cluster, name, engine = fresh_engine()
+    base = nanjing_layers()
+    result = {"machine": {"python": sys.version.split()[0], "platform": platform.platform(),
+                          "cpus": __import__("os").cpu_count()},
+              "started": datetime.now(UTC).isoformat(timespec="seconds"), "ingest_grid": {}}
+    try:
+        for n in (1, 70):
+            layers = tile(base, n)
+            result["ingest_grid"][f"{n}x"] = bench_ingest_and_grid(engine, layers, f"{n}x")
+            print(f"ingest/grid {n}x: {json.dumps(result['ingest_grid'][f'{n}x'])}", flush=True)
+    finally:
+        engine.dispose()
+        cluster.drop_database(name)
+    out = RESULTS / "ingest_grid.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
