@@ -1,12 +1,12 @@
 """Initial schema: admin hierarchy, city layers, H3 cells, parties, officers.
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
-from alembic import op
-import sqlalchemy as sa
 import geoalchemy2
+import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
