@@ -73,8 +73,38 @@ def bench_ingest_and_grid(engine, layers, label: str) -> dict:
     return out
 
 
+def zone_benchmarks(sizes: tuple[int, ...]) -> dict:
+    """bench.zones at each size, each in its own process; growth ratios against the smallest."""
+    import subprocess
+
+    results = {}
+    for n in sizes:
+        proc = subprocess.run([sys.executable, "-m", "bench.zones", "--tiles", str(n)], capture_output=True,
+                              text=True, timeout=3600)
+        if proc.returncode != 0:
+            results[f"{n}x"] = {"error": proc.stderr[-2000:]}
+            continue
+        results[f"{n}x"] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"zones {n}x: {proc.stdout.strip().splitlines()[-1]}", flush=True)
+    base = results.get(f"{sizes[0]}x", {})
+    for r in results.values():
+        if "core_build_s" in r and "core_build_s" in base:
+            units = r["rows"]["units"] / base["rows"]["units"]
+            r["growth_vs_1x"] = {"units": round(units, 1),
+                                 "core_build": round(r["core_build_s"] / base["core_build_s"], 1),
+                                 "zone_build": round(r["zone_build_s"] / base["zone_build_s"], 1)}
+    return results
+
+
 def main() -> None:
     """Run every benchmark and write the results."""
+    import os
+
+    sizes = tuple(int(s) for s in os.environ.get("GRIDSVC_BENCH_SIZES", "1,70,700").split(","))
+    zones = zone_benchmarks(sizes)
+    (RESULTS / "zones.json").parent.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "zones.json").write_text(json.dumps(zones, indent=2, ensure_ascii=False))
+    print(f"wrote {RESULTS / 'zones.json'}")
     if not NANJING.exists():
         raise SystemExit(f"benchmarks need {NANJING} (../shared/geodata)")
     RESULTS.mkdir(parents=True, exist_ok=True)

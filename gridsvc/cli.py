@@ -17,11 +17,15 @@ from .settings import get_settings
 
 app = typer.Typer(help="gridsvc: H3 unit grids and 门前三包 frontage duty zones on PostGIS.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: local PostGIS cluster and schema.", no_args_is_help=True)
-build_app = typer.Typer(help="Build derived data: the H3 grid.", no_args_is_help=True)
+build_app = typer.Typer(help="Build derived data: the H3 grid, the duty zones.", no_args_is_help=True)
+zones_app = typer.Typer(help="Responsibility zones: history and reassignment.", no_args_is_help=True)
+people_app = typer.Typer(help="Grid officers and street stewards.", no_args_is_help=True)
 export_app = typer.Typer(help="Export stored data to files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
+app.add_typer(zones_app, name="zones")
+app.add_typer(people_app, name="people")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -193,9 +197,138 @@ def build_grid(res: Annotated[int | None, typer.Option(help="H3 resolution (defa
                       f"subdistricts{' (provisional)' if r.provisional else ''}; feature cells: {r.feature_cells}")
 
 
+@build_app.command("zones")
+def build_zones(policy: Annotated[str, typer.Option(help="三包, 五包, or a city policy (geodata/policies)")] = "三包",
+                ) -> None:
+    """Build 门前三包/五包 frontage zones and area zones; planner-drawn zones are kept and clipped around."""
+    with _errors():
+        from .zones import build_zones as run
+        with _progress(f"build zones ({policy})") as tick:
+            r = run(_engine(), policy, progress=tick)
+        table = Table(title=f"zones under {r.policy} (build {r.build_id})")
+        table.add_column("kind")
+        table.add_column("count", justify="right")
+        for k, v in r.counts.items():
+            table.add_row(k, str(v))
+        console.print(table)
+        console.print(f"{r.opened} zone version(s) opened, {r.closed} closed")
+        for u in r.unassigned[:10]:
+            console.print(f"[yellow]no zone:[/] unit {u['unit_id']}: {u['reason']}", highlight=False)
+        if len(r.unassigned) > 10:
+            console.print(f"[yellow]... {len(r.unassigned) - 10} more units without a zone (gridsvc validate)[/]")
+
+
+@app.command()
+def lookup(
+    lng: float, lat: float,
+    crs: Annotated[str, typer.Option(help="wgs84, gcj02 (高德/腾讯, phones) or bd09 (百度)")] = "wgs84",
+    at: Annotated[str | None, typer.Option(help="date YYYY-MM-DD or ISO time; default now")] = None,
+    radius: Annotated[float | None, typer.Option(help="also list zones within this many metres")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Who is responsible for this spot?"""
+    with _errors():
+        import json
+        from datetime import datetime
+
+        from . import lookup as core
+        when = None
+        if at:
+            try:
+                when = datetime.fromisoformat(at)
+            except ValueError:
+                raise InputError(f"--at must be a date like 2026-05-01 or an ISO time, not {at!r}") from None
+        with _engine().connect() as conn:
+            r = core.lookup(conn, lng, lat, crs=crs, at=when)
+            if radius:
+                r["nearby"] = core.lookup_radius(conn, lng, lat, radius, crs=crs, at=when)
+        if as_json:
+            print(json.dumps(r, ensure_ascii=False, indent=2, default=str))
+            return
+        z, p = r["zone"], r["primary"]
+        console.print(f"[bold]{(z or {}).get('kind_label', '网格 grid cell')}[/] · grid {r['cell']['grid_code']} "
+                      f"(h3 {r['cell']['h3']})", highlight=False)
+        if p:
+            console.print(f"primary: {p['name']} ({p['kind']}) {p.get('phone') or ''}", highlight=False)
+            for d in p.get("duties", []):
+                console.print(f"  · {d['zh']} {d['en']}: {d['description']}", highlight=False)
+        off = r["grid_officer"]
+        console.print(f"secondary (grid officer): {off['name'] + ' ' + (off['phone'] or '') if off else '(none assigned)'}",
+                      highlight=False)
+        console.print(f"rule: {r['rule']['rule']}", highlight=False)
+        if r["nearest_unit"]:
+            console.print(f"nearest unit: {r['nearest_unit']['name']} ({r['nearest_unit']['distance_m']} m)",
+                          highlight=False)
+        for n in r.get("nearby", []):
+            console.print(f"  within {radius} m: zone {n['id']} {n['kind']} {n['party_name'] or ''} "
+                          f"{n['distance_m']} m", highlight=False)
+
+
+@app.command()
+def validate(as_json: Annotated[bool, typer.Option("--json", help="print the full report as JSON")] = False) -> None:
+    """Check the zones: overlaps, gaps, detached zones, units without a zone, coverage."""
+    with _errors():
+        import json
+
+        from .validation import validate as run
+        with _engine().connect() as conn:
+            report = run(conn)
+        if as_json:
+            print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+            return
+        for k, v in report.get("summary", {}).items():
+            console.print(f"{k}: {v}")
+        for o in report.get("overlaps", [])[:10]:
+            console.print(f"[red]overlap[/] zones {o['zone_a']} / {o['zone_b']}: {o['area_m2']} m²")
+        for u in report.get("units_without_zone", [])[:10]:
+            console.print(f"[yellow]no zone[/] unit {u['unit_id']} {u['name'] or ''}: {u['reason']}", highlight=False)
+
+
+@zones_app.command("history")
+def zones_history(zone_key: str) -> None:
+    """Every version of a zone (by key, e.g. frontage:unit:12:street:5:left)."""
+    with _errors():
+        from .parties import zone_history
+        with _engine().connect() as conn:
+            for v in zone_history(conn, zone_key):
+                console.print(f"v{v['version']} id {v['id']} {v['valid_from']} → {v['valid_to'] or 'now'}: "
+                              f"{v['party_name']} ({v['party_kind']}) by {v['created_by']}", highlight=False)
+
+
+@zones_app.command("reassign")
+def zones_reassign(zone_id: int, party: Annotated[int, typer.Option(help="party id")]) -> None:
+    """Give a zone to another party: closes its current version and opens a new one."""
+    with _errors():
+        from .parties import reassign_zone
+        with _engine().begin() as conn:
+            new_id, version = reassign_zone(conn, zone_id, party)
+        console.print(f"zone now at version {version} (id {new_id})")
+
+
+@people_app.command("officer")
+def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid or community code, repeatable")],
+                   phone: str | None = None) -> None:
+    """Add a grid officer 网格员 for grids (a community code prefix takes all its grids)."""
+    with _errors():
+        from .parties import add_officer
+        with _engine().begin() as conn:
+            oid = add_officer(conn, name, phone, grid)
+        console.print(f"officer {oid}: {name}")
+
+
+@people_app.command("steward")
+def people_steward(street: str, name: str, phone: str | None = None) -> None:
+    """Make NAME the steward 街巷管家 of a street (id or exact name)."""
+    with _errors():
+        from .parties import set_steward
+        with _engine().begin() as conn:
+            pid, changed = set_steward(conn, street, name, phone)
+        console.print(f"steward party {pid}; {changed} street-space zone(s) moved to a new version")
+
+
 @export_app.command("layer")
 def export_layer(
-    name: Annotated[str, typer.Argument(help="streets, buildings, compounds, markets, units, cells, admin_units")],
+    name: Annotated[str, typer.Argument(help="streets, buildings, compounds, markets, units, cells, admin_units, zones")],
     out: Annotated[Path, typer.Option("--out", help=".geojson, .gpkg, .shp or .kml")],
 ) -> None:
     """Write a stored layer in WGS84 with all attributes; format from the extension."""
@@ -241,6 +374,7 @@ def demo(
             result = run_demo(engine, osm, map_out, progress=tick)
         print_ingest_report(result.ingest)
         console.print(f"grid: {result.grid.cells} cells, {result.grid.communities} communities")
+        console.print(f"zones ({result.zones.policy}): {result.zones.counts}")
         console.print(f"map written: {result.map_path.resolve()}")
     if serve_api:
         console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs, health: /health)")

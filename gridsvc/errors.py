@@ -86,3 +86,12 @@ def http_status(err: GridsvcError) -> int:
         if cls in HTTP_STATUS:
             return HTTP_STATUS[cls]
     return 500
+
+
+# --- OGC API – Features (gridsvc/api/routers/ogc.py): the standard wants 400, not 422, for bad or unknown
+# query parameters (/req/core/query-param-invalid, /req/core/query-param-unknown).
+class OGCParameterError(InputError):
+    """An invalid or unknown query parameter of an OGC API – Features request."""
+
+
+HTTP_STATUS[OGCParameterError] = 400

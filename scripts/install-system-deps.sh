@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages gridsvc needs, only those that are missing:
-# PostgreSQL 15 + PostGIS 3 (the local cluster), Chromium (browser tests, map checks), Noto CJK fonts (PDFs, screenshots).
+# PostgreSQL 15 + PostGIS 3 (the local cluster), Chromium (browser tests, map checks), Noto CJK fonts (PDFs,
+# screenshots), poppler-utils (PDF page checks).
 set -euo pipefail
 
 missing=()
@@ -13,6 +14,7 @@ fi
 if [ "${GRIDSVC_SKIP_BROWSER:-0}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+  command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

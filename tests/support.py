@@ -13,7 +13,7 @@ from gridsvc.settings import REPO_ROOT
 SHARED = Path(os.environ.get("GRIDSVC_SHARED_GEODATA", REPO_ROOT.parent / "shared" / "geodata"))
 NANJING = SHARED / "nanjing_xinjiekou_2021-06-12.osm.pbf"
 TAIYUAN = SHARED / "taiyuan_partial.gpkg"
-APP_TABLES = ("feature_cells", "officer_grids", "officers", "parties", "units", "grid_cells", "streets",
+APP_TABLES = ("zones", "zone_builds", "feature_cells", "officer_grids", "officers", "parties", "units", "grid_cells", "streets",
               "buildings", "compounds", "markets", "admin_units", "imports")
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 

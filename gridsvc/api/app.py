@@ -9,7 +9,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import __version__
 from ..errors import DatabaseUnavailableError, GridsvcError, http_status
-from .routers import health, layers
+from .docs import mount_docs
+from .routers import health, layers, lookup, ogc, tiles, zones
 
 
 def _error_response(err: GridsvcError) -> JSONResponse:
@@ -26,7 +27,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
         engine = get_engine()
     app = FastAPI(title="gridsvc", version=__version__,
-                  description="H3 unit grids and 门前三包 frontage duty zones for city management.")
+                  description="H3 unit grids and 门前三包 frontage duty zones for city management.",
+                  docs_url=None, redoc_url=None)
     app.state.engine = engine
 
     @app.exception_handler(GridsvcError)
@@ -44,5 +46,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         raise err
 
     app.include_router(health.router)
+    app.include_router(zones.router)
     app.include_router(layers.router)
+    app.include_router(lookup.router)
+    app.include_router(tiles.router)
+    app.include_router(ogc.router)
+    mount_docs(app)
     return app

@@ -24,7 +24,8 @@ class LayerSpec:
 LAYERS: dict[str, LayerSpec] = {
     s.name: s
     for s in (
-        LayerSpec("streets", "streets", ("name", "name_zh", "osm_class", "lanes", "sidewalk", "width_m", "width_source"),
+        LayerSpec("streets", "streets", ("name", "name_zh", "osm_class", "lanes", "sidewalk", "width_m", "width_source",
+                                        "steward_party_id"),
                   "MULTIPOLYGON", extra_geoms=(("centerline", "MULTILINESTRING"),), label="街道 Streets"),
         LayerSpec("buildings", "buildings", ("name", "building_type", "levels"), "MULTIPOLYGON", label="建筑 Buildings"),
         LayerSpec("compounds", "compounds", ("name", "property_manager"), "MULTIPOLYGON", label="小区 Compounds"),
@@ -33,6 +34,11 @@ LAYERS: dict[str, LayerSpec] = {
                   label="沿街单位 Frontage units"),
         LayerSpec("admin_units", "admin_units", ("level", "code", "name", "parent_id", "provisional", "h3"),
                   "MULTIPOLYGON", label="行政区划 Admin units"),
+        LayerSpec("zones", "zones_current",
+                  ("zone_key", "version", "kind", "provenance", "policy", "unit_id", "street_id", "compound_id",
+                   "market_id", "party_id", "party_kind", "party_name", "party_contact", "party_phone", "area_m2",
+                   "side", "depth_rule", "frontage_m", "valid_from", "valid_to"),
+                  "MULTIPOLYGON", sourced=False, label="责任区 Responsibility zones"),
         LayerSpec("cells", "grid_cells", ("code", "res", "community_id"), "POLYGON", sourced=False, key="h3",
                   label="网格 Grid cells"),
     )

@@ -97,6 +97,7 @@ class Street(Sourced, Base):
     sidewalk: Mapped[str | None] = mapped_column(Text)
     width_m: Mapped[float] = mapped_column(Float)
     width_source: Mapped[str] = mapped_column(Text)
+    steward_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
     centerline = mapped_column(geom("MULTILINESTRING"), nullable=False)
     geom = mapped_column(geom("MULTIPOLYGON"), nullable=False)
 
@@ -192,3 +193,51 @@ class FeatureCell(Base):
     layer: Mapped[str] = mapped_column(String(16), primary_key=True)
     feature_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     h3: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+
+
+ZONE_KINDS = ("frontage", "market", "compound", "street_space")
+PARTY_KINDS = ("unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer")
+
+
+class ZoneBuild(Base):
+    """One run of `gridsvc build zones`: its policy, counts and the units left without a zone."""
+
+    __tablename__ = "zone_builds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    counts: Mapped[dict] = mapped_column(JSONB, default=dict)
+    unassigned: Mapped[list] = mapped_column(JSONB, default=list)
+
+
+class Zone(Base):
+    """One version of a responsibility zone; the current version has valid_to NULL.
+
+    zone_key names the zone across versions (auto: 'frontage:unit:12:street:5:left'; planner: 'planner:<n>'),
+    so "who was responsible on that day" is a query on valid_from/valid_to.
+    """
+
+    __tablename__ = "zones"
+    __table_args__ = (
+        UniqueConstraint("zone_key", "version", name="zones_key_version"),
+        CheckConstraint(f"kind IN {ZONE_KINDS!r}", name="zone_kind_known"),
+        CheckConstraint("origin IN ('auto', 'planner')", name="zone_origin_known"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="zone_validity_ordered"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_key: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(Text)
+    policy: Mapped[str] = mapped_column(Text)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id", ondelete="SET NULL"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id", ondelete="SET NULL"))
+    market_id: Mapped[int | None] = mapped_column(ForeignKey("markets.id", ondelete="SET NULL"))
+    props: Mapped[dict] = mapped_column(JSONB, default=dict)
+    build_id: Mapped[int | None] = mapped_column(ForeignKey("zone_builds.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(Text, default="gridsvc")
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(geom("MULTIPOLYGON"), nullable=False)

@@ -8,7 +8,7 @@ from ..geojson import GeoJSONResponse, feature_collection
 
 router = APIRouter(tags=["layers"])
 PATHS = {"streets": "/streets", "buildings": "/buildings", "compounds": "/compounds", "markets": "/markets",
-         "units": "/units", "cells": "/grid/cells", "admin_units": "/admin-units"}
+         "units": "/units", "cells": "/grid/cells", "admin_units": "/admin-units", "zones": "/zones"}
 
 
 def _register(name: str, path: str) -> None:

@@ -1,0 +1,161 @@
+"""Zone build, lookup and batch lookup at one scale: `python -m bench.zones --tiles N` prints JSON.
+
+Run once per size in its own process so peak memory belongs to that size alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+from sqlalchemy import text
+
+from gridsvc.grid import build_grid
+from gridsvc.ingest import store_layers
+from gridsvc.lookup import lookup, lookup_batch
+from gridsvc.policies import load_policy
+from gridsvc.zones import build_zones
+
+from .run import fresh_engine
+from .tiling import nanjing_layers, tile
+
+LOOKUPS = 2000
+
+
+def rss_mb() -> float:
+    """Peak resident memory of this process so far, MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def median_ms(samples: list[float]) -> dict:
+    """Median, p95 and count of latencies given in seconds."""
+    a = np.array(samples) * 1000
+    return {"median_ms": round(float(np.median(a)), 3), "p95_ms": round(float(np.percentile(a, 95)), 3),
+            "n": len(samples)}
+
+
+def sample_points(engine, n: int, seed: int = 7) -> list[tuple[float, float]]:
+    """n random points inside current zones (and so inside the managed area)."""
+    with engine.connect() as c:
+        rows = c.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM zones WHERE valid_to IS NULL "
+            "ORDER BY md5(id::text || :s) LIMIT :n) s"), {"n": n, "s": str(seed)}).all()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_lookups(url: str, points: list[tuple[float, float]]) -> dict:
+    """Sequential GET /lookup over loopback against a uvicorn server (bounded count)."""
+    env = dict(os.environ, GRIDSVC_DATABASE_URL=url)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "gridsvc.api.main:app", "--host", "127.0.0.1",
+                             "--port", str(port), "--log-level", "warning"], env=env)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            for _ in range(100):
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            for x, y in points[:50]:  # warm up
+                client.get("/lookup", params={"lng": x, "lat": y})
+            samples, errors = [], 0
+            for x, y in points:
+                t = time.perf_counter()
+                r = client.get("/lookup", params={"lng": x, "lat": y})
+                samples.append(time.perf_counter() - t)
+                errors += r.status_code != 200
+            batch = [[x, y] for x, y in (points * (10_000 // len(points) + 1))[:10_000]]
+            runs = []
+            for _ in range(3):
+                t = time.perf_counter()
+                r = client.post("/lookup", json={"points": batch})
+                runs.append(time.perf_counter() - t)
+                errors += r.status_code != 200
+        return {"single": median_ms(samples), "batch_10k_s": round(statistics.median(runs), 3), "errors": errors}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> None:
+    """Measure one size and print its JSON."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tiles", type=int, default=1)
+    ap.add_argument("--policy", default="三包")
+    args = ap.parse_args()
+    out: dict = {"tiles": args.tiles}
+    layers = tile(nanjing_layers(), args.tiles)
+    out["rows"] = {k: len(v) for k, v in layers.items()}
+
+    from gridsvc.geo.frontage import build_frontage_zones
+    streets = layers["streets"].reset_index(drop=True).assign(id=lambda d: d.index + 1)
+    buildings = layers["buildings"].reset_index(drop=True).assign(id=lambda d: d.index + 1)
+    units = layers["units"].reset_index(drop=True).assign(id=lambda d: d.index + 1, building_id=None)
+    policy = load_policy(args.policy)
+    t = time.perf_counter()
+    core = build_frontage_zones(streets, buildings, units, policy)
+    out["core_build_s"] = round(time.perf_counter() - t, 3)
+    out["core_zones"] = len(core.zones)
+    out["core_peak_rss_mb"] = rss_mb()
+    del core
+
+    cluster, name, engine = fresh_engine()
+    try:
+        t = time.perf_counter()
+        store_layers(engine, layers, f"bench-{args.tiles}x")
+        out["store_s"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        build_grid(engine, 10, "320102", max_cells=5_000_000)
+        out["grid_s"] = round(time.perf_counter() - t, 3)
+        t = time.perf_counter()
+        report = build_zones(engine, args.policy)
+        out["zone_build_s"] = round(time.perf_counter() - t, 3)
+        out["zones"] = report.counts
+        t = time.perf_counter()
+        again = build_zones(engine, args.policy)
+        out["zone_rebuild_unchanged_s"] = round(time.perf_counter() - t, 3)
+        out["rebuild_opened_closed"] = [again.opened, again.closed]
+        points = sample_points(engine, LOOKUPS)
+        with engine.connect() as c:
+            for x, y in points[:50]:
+                lookup(c, x, y)
+            samples = []
+            for x, y in points:
+                t = time.perf_counter()
+                lookup(c, x, y)
+                samples.append(time.perf_counter() - t)
+            out["lookup_in_process"] = median_ms(samples)
+            batch = (points * (10_000 // len(points) + 1))[:10_000]
+            runs = []
+            for _ in range(3):
+                t = time.perf_counter()
+                lookup_batch(c, batch)
+                runs.append(time.perf_counter() - t)
+            out["batch_10k_in_process_s"] = round(statistics.median(runs), 3)
+        out["http"] = http_lookups(engine.url.render_as_string(hide_password=False), points[:1000])
+        out["peak_rss_mb"] = rss_mb()
+    finally:
+        engine.dispose()
+        cluster.drop_database(name)
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""GET/POST /lookup: who is responsible for this spot, in WGS84, GCJ-02 or BD-09, on any date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from ... import lookup as core
+from ..dependencies import Conn
+
+router = APIRouter(tags=["lookup"])
+CrsParam = Literal["wgs84", "gcj02", "bd09"]
+
+
+@router.get("/lookup", summary="Who is responsible here? (grid officer's question)")
+def lookup_point(
+    conn: Conn,
+    lng: Annotated[float, Query(description="longitude in the chosen crs")],
+    lat: Annotated[float, Query(description="latitude in the chosen crs")],
+    crs: CrsParam = "wgs84",
+    at: Annotated[datetime | date | None, Query(description="date or time; default now")] = None,
+    radius: Annotated[float | None, Query(gt=0, le=1000, description="also list zones within this many metres")] = None,
+    subject: Literal["event", "component"] = "event",
+) -> dict:
+    """Primary and secondary party, rule, H3 cell, grid code and officer; 404 outside the managed area."""
+    result = core.lookup(conn, lng, lat, crs=crs, at=at, subject=subject)
+    if radius is not None:
+        result["nearby"] = core.lookup_radius(conn, lng, lat, radius, crs=crs, at=at)
+    return result
+
+
+class BatchRequest(BaseModel):
+    """Up to 10,000 [lng, lat] points in one crs."""
+
+    points: list[tuple[float, float]] = Field(min_length=1, max_length=10_000)
+    crs: CrsParam = "wgs84"
+    at: datetime | date | None = None
+
+
+@router.post("/lookup", summary="Batch lookup of up to 10,000 points")
+def lookup_batch(conn: Conn, body: BatchRequest) -> dict:
+    """One result per point, in order; points outside the managed area have inside=false."""
+    results = core.lookup_batch(conn, body.points, crs=body.crs, at=body.at)
+    return {"count": len(results), "results": results}

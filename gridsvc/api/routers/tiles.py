@@ -1,0 +1,67 @@
+"""Mapbox Vector Tiles of every registry layer, and TileJSON describing them."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from sqlalchemy import Connection
+
+from ...db import tiles
+from ...db.layer_sql import layer_bounds
+from ...db.layers import LAYERS, LayerSpec, layer_spec
+from ..dependencies import Conn
+
+router = APIRouter(tags=["tiles"])
+MVT = "application/vnd.mapbox-vector-tile"
+LayerPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}")]
+
+
+def _tilejson(request: Request, conn: Connection, spec: LayerSpec, fields: dict[str, str]) -> dict:
+    """TileJSON 3.0 of one layer."""
+    url = str(request.url_for("tile", layer=spec.name, z=0, x=0, y=0)).removesuffix("/0/0/0.pbf")
+    bounds = layer_bounds(conn, spec)
+    lo = tiles.min_zoom(spec)
+    doc = {"tilejson": "3.0.0", "name": spec.name, "description": spec.label, "scheme": "xyz",
+           "tiles": [f"{url}/{{z}}/{{x}}/{{y}}.pbf"], "minzoom": lo, "maxzoom": tiles.MAX_ZOOM,
+           "bounds": list(bounds or tiles.WORLD_BOUNDS),
+           "vector_layers": [{"id": spec.name, "description": spec.label, "minzoom": lo, "maxzoom": tiles.MAX_ZOOM,
+                              "fields": fields}]}
+    if bounds:
+        doc["center"] = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, max(lo, 14)]
+    return doc
+
+
+@router.get("/tiles", summary="TileJSON of every layer: tile URL template, zoom range, bounds, fields")
+def tilesets(request: Request, conn: Conn) -> dict:
+    """All layers' TileJSON documents."""
+    fields = tiles.layer_fields(conn)
+    return {"tilesets": [_tilejson(request, conn, spec, fields[name]) for name, spec in LAYERS.items()]}
+
+
+@router.get("/tiles/{layer}.json", summary="TileJSON of one layer")
+def tilejson(request: Request, conn: Conn, layer: LayerPath) -> dict:
+    """One layer's TileJSON (for a MapLibre vector source `url`)."""
+    spec = layer_spec(layer)
+    return _tilejson(request, conn, spec, tiles.layer_fields(conn)[spec.name])
+
+
+@router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", name="tile", response_class=Response,
+            summary="One Mapbox Vector Tile (EPSG:3857, extent 4096) of a layer",
+            responses={200: {"content": {MVT: {}}, "description": "the tile"},
+                       204: {"description": "no features in this tile (or below the layer's min zoom)"},
+                       304: {"description": "unchanged since the ETag in If-None-Match"}})
+def tile(conn: Conn, layer: LayerPath, z: Annotated[int, Path(description=f"zoom, 0..{tiles.MAX_ZOOM}")],
+         x: Annotated[int, Path(description="column, 0..2^z-1")], y: Annotated[int, Path(description="row from the top, 0..2^z-1")],
+         if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """Features of `layer` in tile z/x/y with their attributes (h3 as hex); 204 when empty."""
+    spec = layer_spec(layer)
+    data = tiles.render_tile(conn, spec, tiles.tile_address(z, x, y))
+    headers = {"Cache-Control": f"public, max-age={tiles.max_age(spec)}"}
+    if not data:
+        return Response(status_code=204, headers=headers)
+    headers["ETag"] = f'"{hashlib.blake2b(data, digest_size=12).hexdigest()}"'
+    if if_none_match and headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)

@@ -1,0 +1,15 @@
+-- Responsible parties derived from the city layers: each unit, each compound's manager or 楼院长, each market's operator.
+INSERT INTO parties (kind, ref, name, contact, phone)
+SELECT 'unit', 'unit:' || u.id, coalesce(u.name, '未命名单位 #' || u.id), u.contact, u.phone FROM units u
+UNION ALL
+SELECT CASE WHEN c.property_manager IS NULL THEN 'building_head' ELSE 'property_manager' END,
+       'compound:' || c.id,
+       coalesce(c.property_manager, coalesce(c.name, '小区 #' || c.id) || ' 楼院长（无物业）'), NULL, NULL
+FROM compounds c
+UNION ALL
+SELECT 'market_operator', 'market:' || m.id, coalesce(m.operator, coalesce(m.name, '市场 #' || m.id) || ' 开办方'),
+       NULL, NULL
+FROM markets m
+ON CONFLICT (kind, ref) DO UPDATE SET name = EXCLUDED.name,
+  contact = coalesce(EXCLUDED.contact, parties.contact), phone = coalesce(EXCLUDED.phone, parties.phone)
+WHERE (parties.name, parties.contact, parties.phone) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.contact, EXCLUDED.phone)

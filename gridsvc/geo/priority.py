@@ -1,0 +1,61 @@
+"""Make layered responsibility zones disjoint: each spot keeps only its highest-priority zone."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+import shapely.errors
+
+MIN_PART_M2 = 0.5
+PRECISION_M = 0.001
+
+
+def clip_below(higher: np.ndarray, lower: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`lower` minus every geometry of `higher` (metric CRS); parts under MIN_PART_M2 are dropped."""
+    if len(lower) == 0 or len(higher) == 0:
+        return lower
+    tree = shapely.STRtree(higher)
+    geoms = np.asarray(lower.geometry.values).copy()
+    li, hi = tree.query(geoms, predicate="intersects")
+    if len(li):
+        order = np.argsort(li, kind="stable")
+        li, hi = li[order], hi[order]
+        starts = np.flatnonzero(np.r_[True, li[1:] != li[:-1]])
+        for s, e in zip(starts, np.r_[starts[1:], len(li)], strict=True):
+            i = li[s]
+            geoms[i] = _difference(geoms[i], higher[hi[s:e]])
+    out = lower.copy()
+    out.geometry = _drop_slivers(geoms)
+    return out[~shapely.is_empty(out.geometry.values)]
+
+
+def _difference(geom, others: np.ndarray):
+    """geom minus the union of others; on a GEOS topology error, retried on a 1 mm precision grid."""
+    try:
+        return shapely.difference(geom, shapely.union_all(others))
+    except shapely.errors.GEOSException:
+        snap = shapely.set_precision(np.append(others, geom), PRECISION_M)
+        return shapely.difference(snap[-1], shapely.union_all(snap[:-1]), grid_size=PRECISION_M)
+
+
+def _drop_slivers(geoms: np.ndarray) -> np.ndarray:
+    """Keep only polygon parts of at least MIN_PART_M2."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= MIN_PART_M2)
+    out = np.full(len(geoms), shapely.Polygon(), dtype=object)
+    if keep.any():
+        present = np.unique(idx[keep])
+        out[present] = shapely.multipolygons(parts[keep], indices=np.searchsorted(present, idx[keep]))
+    return out
+
+
+def resolve(layers: list[gpd.GeoDataFrame]) -> list[gpd.GeoDataFrame]:
+    """Clip each layer by all layers before it (given in priority order, all in one metric CRS)."""
+    done: list[gpd.GeoDataFrame] = []
+    above = np.array([], dtype=object)
+    for layer in layers:
+        clipped = clip_below(above, layer)
+        done.append(clipped)
+        above = np.concatenate([above, np.asarray(clipped.geometry.values)])
+    return done

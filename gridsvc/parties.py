@@ -1,0 +1,77 @@
+"""People and parties: grid officers and their grids, street stewards, reassigning a zone."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from .db.sql import sql
+from .errors import InputError, NotFoundError
+
+
+def add_officer(conn: Connection, name: str, phone: str | None, grids: list[str]) -> int:
+    """A grid officer 网格员 looking after grids (by grid code or community code prefix)."""
+    if not grids:
+        raise InputError("an officer needs at least one --grid CODE")
+    codes: list[str] = []
+    for g in grids:
+        found = conn.execute(text("SELECT code FROM grid_cells WHERE code LIKE :p ORDER BY code"),
+                             {"p": g + "%"}).scalars().all()
+        if not found:
+            raise NotFoundError(f"no grid with code {g!r} (or starting with it); run `gridsvc build grid` first?")
+        codes += found
+    party = conn.execute(text(
+        "INSERT INTO parties (kind, ref, name, phone) VALUES ('grid_officer', :ref, :n, :p) RETURNING id"),
+        {"ref": f"officer:{name}:{phone or ''}", "n": name, "p": phone}).scalar()
+    officer = conn.execute(text("INSERT INTO officers (name, phone, party_id) VALUES (:n, :p, :party) RETURNING id"),
+                           {"n": name, "p": phone, "party": party}).scalar()
+    conn.execute(text("INSERT INTO officer_grids (officer_id, grid_code) SELECT :o, unnest(CAST(:c AS text[])) "
+                      "ON CONFLICT DO NOTHING"), {"o": officer, "c": sorted(set(codes))})
+    return officer
+
+
+def set_steward(conn: Connection, street: str, name: str, phone: str | None, by: str = "cli") -> tuple[int, int]:
+    """Make someone the steward 街巷管家 of a street (by id or exact name); street-space zones get new versions."""
+    ids = conn.execute(text("SELECT id FROM streets WHERE CAST(id AS text) = :s OR name = :s"), {"s": street}).scalars().all()
+    if not ids:
+        raise NotFoundError(f"no street with id or name {street!r}")
+    party = conn.execute(text(
+        "INSERT INTO parties (kind, ref, name, phone) VALUES ('street_steward', :ref, :n, :p) "
+        "ON CONFLICT (kind, ref) DO UPDATE SET phone = EXCLUDED.phone RETURNING id"),
+        {"ref": f"steward:{name}:{phone or ''}", "n": name, "p": phone}).scalar()
+    conn.execute(text("UPDATE streets SET steward_party_id = :p WHERE id = ANY(:ids)"), {"p": party, "ids": ids})
+    changed = 0
+    for key in conn.execute(text("SELECT zone_key FROM zones WHERE valid_to IS NULL AND kind = 'street_space' "
+                                 "AND street_id = ANY(:ids) AND party_id IS DISTINCT FROM :p"),
+                            {"ids": ids, "p": party}).scalars().all():
+        new_version(conn, key, party, by)
+        changed += 1
+    return party, changed
+
+
+def new_version(conn: Connection, zone_key: str, party_id: int | None, by: str) -> tuple[int, int]:
+    """Close the current version of a zone and open the next one held by party_id; returns (id, version)."""
+    row = conn.execute(sql("new_zone_version"), {"key": zone_key, "party_id": party_id, "by": by}).one_or_none()
+    if row is None:
+        raise NotFoundError(f"zone {zone_key!r} has no current version")
+    return row.id, row.version
+
+
+def reassign_zone(conn: Connection, zone_id: int, party_id: int, by: str = "cli") -> tuple[int, int]:
+    """Give a current zone (by id) to another existing party, as a new version."""
+    key = conn.execute(text("SELECT zone_key FROM zones WHERE id = :i AND valid_to IS NULL"), {"i": zone_id}).scalar()
+    if key is None:
+        raise NotFoundError(f"zone {zone_id} is not a current zone (ids change with every version)")
+    if conn.execute(text("SELECT 1 FROM parties WHERE id = :p"), {"p": party_id}).scalar() is None:
+        raise NotFoundError(f"no party {party_id}")
+    return new_version(conn, key, party_id, by)
+
+
+def zone_history(conn: Connection, zone_key: str) -> list[dict]:
+    """Every version of a zone, oldest first, with its party."""
+    rows = conn.execute(text(
+        "SELECT z.id, z.version, z.kind, z.origin, z.policy, z.valid_from, z.valid_to, z.created_by, "
+        "p.kind AS party_kind, p.name AS party_name FROM zones z LEFT JOIN parties p ON p.id = z.party_id "
+        "WHERE z.zone_key = :k ORDER BY z.version"), {"k": zone_key}).mappings().all()
+    if not rows:
+        raise NotFoundError(f"no zone {zone_key!r}")
+    return [dict(r) for r in rows]
