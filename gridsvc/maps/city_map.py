@@ -29,6 +29,7 @@ ZONE_FIELDS = ["责任方 party", "类型 kind", "职责 duties", "联系人 con
 # (layer, colour, fill opacity, popup fields, shown at start)
 STYLE = {
     "cells": ("#7f8c8d", 0.04, ["code", "h3", "community_id"], True),
+    "buildings": ("#b8b0a2", 0.6, ["name", "building_type", "levels", "source_id"], True),
     "compounds": ("#27ae60", 0.30, ["name", "property_manager", "source_id"], True),
     "markets": ("#d35400", 0.45, ["name", "market_type", "operator", "source_id"], True),
     "streets": (
@@ -59,7 +60,7 @@ def city_layers(conn: Connection, layers: tuple[str, ...] = tuple(STYLE)) -> lis
                 gdf=gdf,
                 color=color,
                 fill_opacity=opacity,
-                weight=0.8 if name == "cells" else 1.5,
+                weight=0.8 if name in ("cells", "buildings") else 1.5,
                 popup_fields=fields,
                 show=show,
             )
@@ -101,6 +102,6 @@ def write_city_map(conn: Connection, out: Path, title: str) -> Path:
     """Write the self-contained city map HTML: the city layers, then the zones by party kind."""
     layers = city_layers(conn)
     zones = zone_layers(conn)
-    layers = layers[:1] + zones + layers[1:] if zones else layers
+    layers = layers[:2] + zones + layers[2:] if zones else layers
     legend = [(layer.name, layer.color) for layer in layers]
     return render_layers_map(layers, out, title=title, legend=legend)
