@@ -43,6 +43,20 @@ def median_ms(samples: list[float]) -> dict:
             "n": len(samples)}
 
 
+def link_buildings(units, buildings):
+    """Each unit's building: the one containing it, else the nearest within 10 m (as ingest does in SQL)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from gridsvc.geo.crs import local_metric_crs
+
+    metric = local_metric_crs(units)
+    hit = gpd.sjoin_nearest(units[["geometry"]].to_crs(metric), buildings[["id", "geometry"]].to_crs(metric),
+                            how="left", max_distance=10.0)
+    hit = hit[~hit.index.duplicated()]
+    return pd.array(hit["id"].reindex(units.index), dtype="Int64")
+
+
 def sample_points(engine, n: int, seed: int = 7) -> list[tuple[float, float]]:
     """n random points inside current zones (and so inside the managed area)."""
     with engine.connect() as c:
@@ -107,7 +121,8 @@ def main() -> None:
     from gridsvc.geo.frontage import build_frontage_zones
     streets = layers["streets"].reset_index(drop=True).assign(id=lambda d: d.index + 1)
     buildings = layers["buildings"].reset_index(drop=True).assign(id=lambda d: d.index + 1)
-    units = layers["units"].reset_index(drop=True).assign(id=lambda d: d.index + 1, building_id=None)
+    units = layers["units"].reset_index(drop=True).assign(id=lambda d: d.index + 1)
+    units["building_id"] = link_buildings(units, buildings)
     policy = load_policy(args.policy)
     t = time.perf_counter()
     core = build_frontage_zones(streets, buildings, units, policy)

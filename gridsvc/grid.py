@@ -95,6 +95,7 @@ def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | N
                   [None if pd.isna(v) else int(v) for v in community_id], wkb, strict=True))
         tick("indexing features", 3, 4)
         counts = _index_features(conn, res)
+        conn.execute(text("ANALYZE grid_cells, feature_cells, admin_units"))
         tick("done", 4, 4)
     return GridReport(res=res, cells=len(table), communities=int(table["community_code"].nunique()),
                       subdistricts=int(table["subdistrict_code"].nunique()), provisional=len(prov) > 0,

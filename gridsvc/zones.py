@@ -156,6 +156,7 @@ def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress 
             "INSERT INTO zone_builds (policy, counts, unassigned) VALUES (:p, CAST(:c AS jsonb), CAST(:u AS jsonb)) "
             "RETURNING id"), {"p": policy.name, "c": json.dumps(counts), "u": json.dumps(unassigned)}).scalar()
         opened, closed = _write_versions(conn, zones, build_id)
+        conn.execute(text("ANALYZE zones, parties"))
         tick("done", 5, 5)
     return ZoneBuildReport(build_id=build_id, policy=policy.name, counts=counts, opened=opened, closed=closed,
                            unassigned=unassigned)

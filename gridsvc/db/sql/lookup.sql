@@ -13,9 +13,10 @@ c AS (SELECT g.code, g.h3 FROM grid_cells g WHERE g.h3 = :h3),
 o AS (
   SELECT o.id, o.name, o.phone FROM officers o JOIN officer_grids og ON og.officer_id = o.id, c
   WHERE og.grid_code = c.code ORDER BY o.id LIMIT 1),
-n AS (
-  SELECT u.id, u.name, ST_Distance(u.geom::geography, p.g::geography) AS distance_m
-  FROM units u, p ORDER BY u.geom <-> p.g LIMIT 1)
+n AS (  -- the point written out, not taken from p, so the GiST index answers the KNN ORDER BY
+  SELECT u.id, u.name,
+         ST_Distance(u.geom::geography, ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)::geography) AS distance_m
+  FROM units u ORDER BY u.geom <-> ST_SetSRID(ST_MakePoint(:lng, :lat), 4326) LIMIT 1)
 SELECT (SELECT row_to_json(z) FROM z) AS zone,
        (SELECT row_to_json(pa) FROM parties pa, z WHERE pa.id = z.party_id) AS party,
        (SELECT row_to_json(s) FROM (SELECT st.id, st.name, st.steward_party_id FROM streets st, z
