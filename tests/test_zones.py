@@ -214,3 +214,26 @@ def test_five_duties_policy_and_officer_as_secondary(city):
     assert [d["zh"] for d in r["primary"]["duties"]][:3] == ["环境卫生", "秩序", "绿化"]
     assert len(r["primary"]["duties"]) == 5 and r["zone"]["policy"] == "五包"
     build_zones(engine, "三包")
+
+
+def test_exported_zones_hold_the_invariants_on_their_own(city, tmp_path):
+    """What an outside checker does: read the exported GeoPackage, never gridsvc's validator."""
+    import geopandas as gpd
+    import shapely
+
+    from gridsvc.db.layers import layer_spec
+    from gridsvc.db.store import read_layer
+    from gridsvc.exporters.layers import write_layer
+
+    engine, _ = city
+    with engine.connect() as c:
+        path = write_layer(read_layer(c, layer_spec("zones")), tmp_path / "zones.gpkg", "zones")
+    z = gpd.read_file(path)
+    assert {"unit_id", "party_name", "party_kind", "kind", "policy", "provenance", "valid_from", "valid_to"} <= set(z)
+    assert z.crs.to_epsg() == 4326 and z["valid_to"].isna().all() and z.geometry.is_valid.all()
+    g = np.asarray(z.to_crs(32650).geometry.values)
+    a, b = shapely.STRtree(g).query(g, predicate="intersects")
+    keep = a < b
+    assert shapely.area(shapely.intersection(g[a[keep]], g[b[keep]])).max() <= 0.01
+    front = z[z["kind"] == "frontage"]
+    assert front["unit_id"].notna().all() and (front["party_kind"] == "unit").all()
