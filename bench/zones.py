@@ -113,6 +113,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tiles", type=int, default=1)
     ap.add_argument("--policy", default="三包")
+    ap.add_argument("--keep-db", action="store_true", help="leave the benchmark database for profiling")
     args = ap.parse_args()
     out: dict = {"tiles": args.tiles}
     layers = tile(nanjing_layers(), args.tiles)
@@ -168,7 +169,10 @@ def main() -> None:
         out["peak_rss_mb"] = rss_mb()
     finally:
         engine.dispose()
-        cluster.drop_database(name)
+        if args.keep_db:
+            print(f"kept database {name}", file=sys.stderr)
+        else:
+            cluster.drop_database(name)
     print(json.dumps(out, ensure_ascii=False))
 
 

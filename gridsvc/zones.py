@@ -53,6 +53,10 @@ def _party_ids(conn: Connection) -> dict[str, int]:
     return dict(conn.execute(text("SELECT ref, id FROM parties WHERE kind <> 'street_steward'")).all())
 
 
+def _projected(crs):
+    return crs if crs is not None and crs.is_projected else None
+
+
 def _nullable_int(values) -> list:
     return [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else int(v) for v in values]
 
@@ -60,7 +64,8 @@ def _nullable_int(values) -> list:
 def assemble(result, areas: gpd.GeoDataFrame, planner: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
              policy: Policy, parties: dict[str, int]) -> gpd.GeoDataFrame:
     """One disjoint zone table: frontage > market > compound > street space, all clipped around planner zones."""
-    metric = local_metric_crs(streets)
+    crs = result.zones.crs
+    metric = crs if crs is not None and crs.is_projected else local_metric_crs(streets)
 
     def metric_valid(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         out = gdf.to_crs(metric)
@@ -143,8 +148,8 @@ def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress 
             raise NotFoundError("no streets imported yet: run `gridsvc ingest FILE` before `gridsvc build zones`")
         compounds, markets, planner = _read(conn, "compounds"), _read(conn, "markets"), _planner_zones(conn)
         tick("frontage zones", 1, 5)
-        result = build_frontage_zones(streets, buildings, units, policy, fixed=planner)
-        areas = build_area_zones(compounds, markets, policy, buildings=buildings)
+        result = build_frontage_zones(streets, buildings, units, policy, fixed=planner, metric=True)
+        areas = build_area_zones(compounds, markets, policy, buildings=buildings, metric_crs=_projected(result.zones.crs))
         tick("parties", 2, 5)
         conn.execute(sql("sync_parties"))
         zones = assemble(result, areas, planner, streets, policy, _party_ids(conn))

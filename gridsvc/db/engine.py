@@ -11,14 +11,16 @@ from .cluster import database_url
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
-    """An engine with pre-ping (survives database restarts) and a connect timeout."""
+    """An engine with pre-ping (survives database restarts), a connect timeout and custom query plans."""
     s = settings or get_settings()
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=s.db_pool_size,
         max_overflow=s.db_pool_size,
-        connect_args={"connect_timeout": s.db_connect_timeout},
+        # psycopg prepares repeated statements; PostgreSQL's generic plans for them lose the constant point of a
+        # PostGIS lookup (0.94 ms vs 0.70 ms median at 70x, measured side by side), so plans stay custom.
+        connect_args={"connect_timeout": s.db_connect_timeout, "options": "-c plan_cache_mode=force_custom_plan"},
     )
 
 

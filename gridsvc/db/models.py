@@ -152,6 +152,10 @@ class Unit(Sourced, Base):
     contact: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="SET NULL"))
+    public_code: Mapped[str] = mapped_column(Text, unique=True)  # 一户一码: the QR code's /u/{code}
+    rating: Mapped[str | None] = mapped_column(Text)  # red / yellow / black board (红黄黑牌)
+    credit_points: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     geom = mapped_column(geom("POINT"), nullable=False)
 
 
@@ -225,6 +229,7 @@ class Zone(Base):
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="zone_validity_ordered"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(Integer)  # the public id, shared by all versions (a trigger fills it)
     zone_key: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     kind: Mapped[str] = mapped_column(Text)

@@ -754,8 +754,8 @@ def _dissolve(city: _City, groups: pd.DataFrame, zg: np.ndarray) -> tuple[pd.Dat
 
 
 def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, units: gpd.GeoDataFrame,
-                         policy: Policy, fixed: gpd.GeoDataFrame | None = None) -> FrontageResult:
-    """门前三包 zones of street-front units (inputs and outputs in WGS84), units left without one, street space."""
+                         policy: Policy, fixed: gpd.GeoDataFrame | None = None, metric: bool = False) -> FrontageResult:
+    """门前三包 zones of street-front units (WGS84 out, or the local metric CRS if metric), the unzoned, street space."""
     _require(streets, ("id", "osm_class", "width_m", "centerline"), "streets")
     _require(buildings, ("id",), "buildings")
     _require(units, ("id", "building_id"), "units")
@@ -777,7 +777,7 @@ def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
         "depth_rule": np.where(city.rules[street] == KERB, KERB, CENTRELINE),
         "frontage_m": np.round(rows["length"].to_numpy(float), 2),
         "area_m2": np.round(shapely.area(geoms), 2),
-    }, geometry=to_wgs84_clean(geoms, city.crs))
+    }, geometry=_output(geoms, city.crs, metric))
     # units without a zone, and why (the last step that took it away)
     nu = len(units)
     reason = np.full(nu, REASON_FAR.format(policy.max_distance_m), dtype=object)
@@ -785,11 +785,17 @@ def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
         reason[had] = why
     left = np.setdiff1d(np.arange(nu), unit)
     unassigned = pd.DataFrame({"unit_id": units["id"].to_numpy()[left], "reason": reason[left]})
-    space = _street_space(streets, city, geoms, policy)
+    space = _street_space(streets, city, geoms, policy, metric)
     return FrontageResult(zones, unassigned, space)
 
 
-def _street_space(streets: gpd.GeoDataFrame, city: _City, zones: np.ndarray, policy: Policy) -> gpd.GeoDataFrame:
+def _output(geoms: np.ndarray, crs, metric: bool) -> gpd.GeoSeries:
+    """Result geometries: kept in the metric CRS for a caller that goes on computing, else cleaned to WGS84."""
+    return gpd.GeoSeries(geoms, crs=crs) if metric else to_wgs84_clean(geoms, crs)
+
+
+def _street_space(streets: gpd.GeoDataFrame, city: _City, zones: np.ndarray, policy: Policy,
+                  metric: bool = False) -> gpd.GeoDataFrame:
     """Carriageway plus frontage band of each street not in a unit or planner zone: the steward's."""
     rules, width, centre, carriage = city.rules, city.width, city.centre, city.carriage
     reach = np.where(rules == EXCLUDED, 0.0, width / 2.0 + policy.max_depth_m)
@@ -807,18 +813,18 @@ def _street_space(streets: gpd.GeoDataFrame, city: _City, zones: np.ndarray, pol
     geoms = _filter_parts(geoms)
     keep = ~shapely.is_empty(geoms)
     return gpd.GeoDataFrame({"street_id": streets["id"].to_numpy()[keep]},
-                            geometry=to_wgs84_clean(geoms[keep], city.crs)).reset_index(drop=True)
+                            geometry=_output(geoms[keep], city.crs, metric)).reset_index(drop=True)
 
 
 def build_area_zones(compounds: gpd.GeoDataFrame, markets: gpd.GeoDataFrame, policy: Policy,
-                     buildings: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """Compound interiors (property manager, or 楼院长 when 无物业) and markets with their perimeter strip."""
+                     buildings: gpd.GeoDataFrame | None = None, metric_crs=None) -> gpd.GeoDataFrame:
+    """Compound interiors (manager, or 楼院长 when 无物业) and markets with a strip; WGS84, or metric_crs if given."""
     cols = ["kind", "compound_id", "market_id", "name", "party_kind", "party_name", "no_manager", "flag",
             "area_m2"]
     frames = [f for f in (compounds, markets) if f is not None and len(f)]
     if not frames:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
-    crs = local_metric_crs(pd.concat([f.geometry.set_crs(f.crs or 4326).to_crs(4326) for f in frames]))
+    crs = metric_crs or local_metric_crs(pd.concat([f.geometry.set_crs(f.crs or 4326).to_crs(4326) for f in frames]))
     empty = np.array([], dtype=object)
     mk = markets if markets is not None else gpd.GeoDataFrame({"id": []}, geometry=[], crs=4326)
     cp = compounds if compounds is not None else gpd.GeoDataFrame({"id": []}, geometry=[], crs=4326)
@@ -868,7 +874,7 @@ def build_area_zones(compounds: gpd.GeoDataFrame, markets: gpd.GeoDataFrame, pol
     df = pd.concat(out, ignore_index=True)
     df = df[~shapely.is_empty(df["geometry"].to_numpy())].reset_index(drop=True)
     df["area_m2"] = np.round(shapely.area(df["geometry"].to_numpy()), 2)
-    return gpd.GeoDataFrame(df[cols], geometry=to_wgs84_clean(df["geometry"].to_numpy(), crs))
+    return gpd.GeoDataFrame(df[cols], geometry=_output(df["geometry"].to_numpy(), crs, metric_crs is not None))
 
 
 def _subtract_by_rank(geoms: np.ndarray, size: np.ndarray) -> np.ndarray:
