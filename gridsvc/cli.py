@@ -285,13 +285,13 @@ def validate(as_json: Annotated[bool, typer.Option("--json", help="print the ful
 
 
 @zones_app.command("history")
-def zones_history(zone_key: str) -> None:
-    """Every version of a zone (by key, e.g. frontage:unit:12:street:5:left)."""
+def zones_history(zone: str) -> None:
+    """Every version of a zone (by id, or by key such as frontage:unit:12:street:5:left)."""
     with _errors():
         from .parties import zone_history
         with _engine().connect() as conn:
-            for v in zone_history(conn, zone_key):
-                console.print(f"v{v['version']} id {v['id']} {v['valid_from']} → {v['valid_to'] or 'now'}: "
+            for v in zone_history(conn, zone):
+                console.print(f"v{v['version']} zone {v['id']} {v['valid_from']} → {v['valid_to'] or 'now'}: "
                               f"{v['party_name']} ({v['party_kind']}) by {v['created_by']}", highlight=False)
 
 
@@ -301,8 +301,8 @@ def zones_reassign(zone_id: int, party: Annotated[int, typer.Option(help="party 
     with _errors():
         from .parties import reassign_zone
         with _engine().begin() as conn:
-            new_id, version = reassign_zone(conn, zone_id, party)
-        console.print(f"zone now at version {version} (id {new_id})")
+            version = reassign_zone(conn, zone_id, party)
+        console.print(f"zone {zone_id} now at version {version}")
 
 
 @people_app.command("officer")

@@ -56,6 +56,18 @@ class ConflictError(GridsvcError):
     """A write that conflicts with stored state."""
 
 
+class ZoneOverlapError(ConflictError):
+    """A zone edit that would overlap other current zones (named, with the shared area)."""
+
+
+class StaleVersionError(ConflictError):
+    """A write against a version that is no longer current (If-Match / version mismatch)."""
+
+
+class OutsideManagedAreaError(InputError):
+    """A zone outside the managed area (the grid cells)."""
+
+
 class DatabaseUnavailableError(GridsvcError):
     """The database cannot be reached."""
 
@@ -73,6 +85,7 @@ HTTP_STATUS: dict[type[GridsvcError], int] = {
     InputError: 422,
     NotFoundError: 404,
     ConflictError: 409,
+    StaleVersionError: 412,
     DatabaseUnavailableError: 503,
     MissingDependencyError: 500,
     ClusterError: 500,

@@ -56,22 +56,21 @@ def new_version(conn: Connection, zone_key: str, party_id: int | None, by: str) 
     return row.id, row.version
 
 
-def reassign_zone(conn: Connection, zone_id: int, party_id: int, by: str = "cli") -> tuple[int, int]:
-    """Give a current zone (by id) to another existing party, as a new version."""
-    key = conn.execute(text("SELECT zone_key FROM zones WHERE id = :i AND valid_to IS NULL"), {"i": zone_id}).scalar()
-    if key is None:
-        raise NotFoundError(f"zone {zone_id} is not a current zone (ids change with every version)")
-    if conn.execute(text("SELECT 1 FROM parties WHERE id = :p"), {"p": party_id}).scalar() is None:
-        raise NotFoundError(f"no party {party_id}")
-    return new_version(conn, key, party_id, by)
+def reassign_zone(conn: Connection, zone_id: int, party_id: int, by: str = "cli") -> int:
+    """Give a current zone (by its id) to another existing party, as a new planner version; returns the version."""
+    from .zone_edits import replace_zone, zone_feature
+
+    replace_zone(conn, zone_id, {"type": "Feature", "geometry": None, "properties": {"party_id": party_id}}, by=by)
+    return int(zone_feature(conn, zone_id)["version"])
 
 
-def zone_history(conn: Connection, zone_key: str) -> list[dict]:
-    """Every version of a zone, oldest first, with its party."""
+def zone_history(conn: Connection, zone: str) -> list[dict]:
+    """Every version of a zone (by id or key), oldest first, with its party."""
     rows = conn.execute(text(
-        "SELECT z.id, z.version, z.kind, z.origin, z.policy, z.valid_from, z.valid_to, z.created_by, "
+        "SELECT z.zone_id AS id, z.version, z.kind, z.origin, z.policy, z.valid_from, z.valid_to, z.created_by, "
         "p.kind AS party_kind, p.name AS party_name FROM zones z LEFT JOIN parties p ON p.id = z.party_id "
-        "WHERE z.zone_key = :k ORDER BY z.version"), {"k": zone_key}).mappings().all()
+        "WHERE z.zone_key = :k OR z.zone_id = :i ORDER BY z.version"),
+        {"k": zone, "i": int(zone) if str(zone).isdigit() else -1}).mappings().all()
     if not rows:
-        raise NotFoundError(f"no zone {zone_key!r}")
+        raise NotFoundError(f"no zone {zone!r}")
     return [dict(r) for r in rows]

@@ -17,7 +17,7 @@ def _records(df, limit: int) -> list[dict]:
 
 def validate(conn: Connection, limit: int = 500) -> dict:
     """Overlaps, frontage gaps, detached zones, units without a zone, and coverage per street and cell."""
-    zones = store.read_layer(conn, layer_spec("zones"))
+    zones = store.read_layer(conn, layer_spec("zones")).rename(columns={"zone_id": "id"})  # report public ids
     if zones.empty:
         return {"zones": 0, "ok": False, "message": "no zones yet: run `gridsvc build zones`"}
     streets, units = store.read_layer(conn, layer_spec("streets")), store.read_layer(conn, layer_spec("units"))

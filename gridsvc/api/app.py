@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from .. import __version__
 from ..errors import DatabaseUnavailableError, GridsvcError, http_status
 from .docs import mount_docs
-from .routers import health, layers, lookup, ogc, tiles, zones
+from .routers import health, layers, lookup, ogc, parties, tiles, zones
 
 
 def _error_response(err: GridsvcError) -> JSONResponse:
@@ -47,6 +47,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(zones.router)
+    app.include_router(parties.router)
     app.include_router(layers.router)
     app.include_router(lookup.router)
     app.include_router(tiles.router)

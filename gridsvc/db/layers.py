@@ -38,7 +38,7 @@ LAYERS: dict[str, LayerSpec] = {
                   ("zone_key", "version", "kind", "provenance", "policy", "unit_id", "street_id", "compound_id",
                    "market_id", "party_id", "party_kind", "party_name", "party_contact", "party_phone", "area_m2",
                    "side", "depth_rule", "frontage_m", "valid_from", "valid_to"),
-                  "MULTIPOLYGON", sourced=False, label="责任区 Responsibility zones"),
+                  "MULTIPOLYGON", sourced=False, key="zone_id", label="责任区 Responsibility zones"),
         LayerSpec("cells", "grid_cells", ("code", "res", "community_id"), "POLYGON", sourced=False, key="h3",
                   label="网格 Grid cells"),
     )

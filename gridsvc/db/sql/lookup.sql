@@ -2,7 +2,7 @@
 -- space), its party, the grid cell and its officer, and the nearest frontage unit.
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lng, :lat), 4326) AS g),
 z AS (
-  SELECT z.id, z.zone_key, z.version, z.kind, z.origin, z.policy, z.party_id, z.unit_id, z.street_id,
+  SELECT z.zone_id AS id, z.zone_key, z.version, z.kind, z.origin, z.policy, z.party_id, z.unit_id, z.street_id,
          z.compound_id, z.market_id, z.props, z.valid_from, z.valid_to
   FROM zones z, p
   WHERE ST_Covers(z.geom, p.g) AND z.valid_from <= :at AND (z.valid_to IS NULL OR z.valid_to > :at)

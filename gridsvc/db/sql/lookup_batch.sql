@@ -2,11 +2,11 @@
 WITH pts AS (
   SELECT t.i, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326) AS g, t.h
   FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[]), CAST(:hs AS bigint[])) WITH ORDINALITY AS t(x, y, h, i))
-SELECT pts.i, z.id AS zone_id, z.kind, z.unit_id, pa.kind AS party_kind, pa.name AS party_name,
+SELECT pts.i, z.zone_id, z.kind, z.unit_id, pa.kind AS party_kind, pa.name AS party_name,
        pa.phone AS party_phone, c.code AS grid_code, o.name AS officer_name, o.phone AS officer_phone
 FROM pts
 LEFT JOIN LATERAL (
-  SELECT z.id, z.kind, z.unit_id, z.party_id FROM zones z
+  SELECT z.id, z.zone_id, z.kind, z.unit_id, z.party_id FROM zones z
   WHERE ST_Covers(z.geom, pts.g) AND z.valid_from <= :at AND (z.valid_to IS NULL OR z.valid_to > :at)
   ORDER BY (z.origin = 'planner') DESC,
            array_position(ARRAY['frontage', 'market', 'compound', 'street_space'], z.kind), z.id

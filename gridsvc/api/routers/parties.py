@@ -1,0 +1,47 @@
+"""Parties: find the one to hold a zone, or record a new one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from ..dependencies import Conn
+
+router = APIRouter(tags=["parties"])
+PartyKind = Literal["unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer"]
+
+
+class PartyIn(BaseModel):
+    """A responsible party to record."""
+
+    kind: PartyKind
+    name: str = Field(min_length=1, max_length=200)
+    contact: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+\-() ]*$")
+
+
+@router.get("/parties", summary="Search responsible parties by name")
+def list_parties(conn: Conn, q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+                 kind: PartyKind | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
+    """Parties whose name contains q (case-insensitive), of one kind if given, by name."""
+    rows = conn.execute(text(
+        "SELECT id, kind, name, contact, phone FROM parties "
+        "WHERE (CAST(:q AS text) IS NULL OR name ILIKE '%' || CAST(:q AS text) || '%') "
+        "AND (CAST(:k AS text) IS NULL OR kind = CAST(:k AS text)) ORDER BY name, id LIMIT :n"),
+        {"q": q.replace("%", r"\%").replace("_", r"\_") if q else None, "k": kind, "n": limit}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+@router.post("/parties", status_code=201, summary="Record a responsible party")
+def create_party(conn: Conn, party: PartyIn) -> dict:
+    """A new party (its ref is generated: api:<hex>)."""
+    row = conn.execute(text(
+        "INSERT INTO parties (kind, ref, name, contact, phone) VALUES (:kind, :ref, :name, :contact, :phone) "
+        "RETURNING id, kind, name, contact, phone"),
+        party.model_dump() | {"ref": f"api:{uuid.uuid4().hex[:12]}", "name": party.name.strip()}).mappings().one()
+    conn.commit()
+    return dict(row)
