@@ -52,6 +52,10 @@ class NotFoundError(GridsvcError):
     """A record or place that does not exist."""
 
 
+class MethodNotAllowedError(GridsvcError):
+    """An operation the resource does not support (details carry the allowed methods)."""
+
+
 class ConflictError(GridsvcError):
     """A write that conflicts with stored state."""
 
@@ -84,6 +88,7 @@ class ClusterError(GridsvcError):
 HTTP_STATUS: dict[type[GridsvcError], int] = {
     InputError: 422,
     NotFoundError: 404,
+    MethodNotAllowedError: 405,
     ConflictError: 409,
     StaleVersionError: 412,
     DatabaseUnavailableError: 503,

@@ -11,11 +11,14 @@ from .. import __version__
 from ..errors import DatabaseUnavailableError, GridsvcError, http_status
 from .docs import mount_docs
 from .routers import health, layers, lookup, ogc, parties, tiles, zones
+from .routers import public as public_pages
 
 
 def _error_response(err: GridsvcError) -> JSONResponse:
     status = http_status(err)
     headers = {"Retry-After": "5"} if status == 503 else None
+    if status == 405:
+        headers = {"Allow": err.details.get("allow", "GET")}
     body = {"error": type(err).__name__, "detail": err.message, **({"context": err.details} if err.details else {})}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -52,5 +55,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(lookup.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
+    app.include_router(public_pages.router)
     mount_docs(app)
     return app

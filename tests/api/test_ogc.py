@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,10 +67,12 @@ def test_landing_page_links_to_conformance_data_and_the_api_definition(client):
     assert get_json(client, "/ogc", f="json") == page
 
 
-def test_conformance_declares_core_geojson_oas30(client):
+def test_conformance_declares_core_geojson_and_part4(client):
     doc = get_json(client, "/ogc/conformance")
     assert_valid("confClasses", doc)
-    assert {CORE + "core", CORE + "geojson", CORE + "oas30"} <= set(doc["conformsTo"])
+    assert {CORE + "core", CORE + "geojson"} <= set(doc["conformsTo"])
+    assert CORE + "oas30" not in doc["conformsTo"], "the API definition is OpenAPI 3.1, not 3.0"
+    assert "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete" in doc["conformsTo"]
 
 
 def test_collections_are_the_layer_registry_with_extents(client):
@@ -253,3 +256,75 @@ def test_owslib_reads_the_api_over_http(live_url):
     assert api.collection_items("zones")["features"][0]["properties"]["party_name"] == "工人影城"
     with pytest.raises(RuntimeError):
         api.collection_item("units", "99999999")
+
+
+def _street_square(client, half: float = 1.5e-5) -> dict:
+    """A small square in auto street space, away from every other zone (for Part 4 writes)."""
+    eng = client.app.state.engine
+    with eng.connect() as c:
+        x, y = c.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM zones_current "
+            "WHERE kind = 'street_space' AND provenance = 'auto' ORDER BY area_m2 DESC LIMIT 100) s "
+            "WHERE NOT EXISTS (SELECT 1 FROM zones_current z WHERE NOT (z.kind = 'street_space' AND "
+            "z.provenance = 'auto') AND ST_DWithin(z.geom::geography, s.p::geography, 20)) LIMIT 1")).one()
+    return shapely.geometry.mapping(shapely.box(x - half, y - half, x + half, y + half))
+
+
+@pytest.fixture(scope="module")
+def zoned(nanjing):
+    from gridsvc.zones import build_zones
+
+    build_zones(nanjing, "三包")
+    return nanjing
+
+
+def test_part4_create_replace_delete_zones_under_the_same_validation(client, zoned):
+    party = client.post("/parties", json={"kind": "street_steward", "name": "OGC 管家"}).json()["id"]
+    geo = {"Content-Type": "application/geo+json"}
+    body = {"type": "Feature", "geometry": _street_square(client), "properties": {"party_id": party}}
+    r = client.post("/ogc/collections/zones/items", content=json.dumps(body), headers=geo)
+    assert r.status_code == 201, r.text
+    fid = r.headers["Location"].rsplit("/", 1)[1]
+    feature = get_json(client, local(r.headers["Location"]), media="application/geo+json")
+    assert_valid("featureGeoJSON", feature)
+    assert feature["properties"]["party_name"] == "OGC 管家" and feature["properties"]["provenance"] == "planner"
+    # QGIS sends back every property it read, version included: a stale one is refused
+    stale = dict(feature, properties=dict(feature["properties"], version=0))
+    r = client.put(f"/ogc/collections/zones/items/{fid}", content=json.dumps(stale), headers=geo)
+    assert r.status_code == 412, r.text
+    r = client.put(f"/ogc/collections/zones/items/{fid}", content=json.dumps(feature), headers=geo)
+    assert r.status_code == 204 and r.headers["ETag"] == f'"{fid}-2"'
+    # the same overlap rule as /zones: a shop's zone is protected
+    with client.app.state.engine.connect() as c:
+        shop = c.execute(text("SELECT ST_AsGeoJSON(ST_Buffer(ST_PointOnSurface(geom), 0.00002)) FROM zones_current "
+                              "WHERE kind = 'frontage' AND provenance = 'auto' AND area_m2 > 60 LIMIT 1")).scalar()
+    r = client.post("/ogc/collections/zones/items", headers=geo, content=json.dumps(
+        {"type": "Feature", "geometry": json.loads(shop), "properties": {"party_id": party}}))
+    assert r.status_code == 409 and "overlaps zone" in r.json()["detail"]
+    r = client.post("/ogc/collections/units/items", headers=geo, content=json.dumps(body))
+    assert r.status_code == 405 and r.headers["Allow"] == "GET"
+    assert client.delete(f"/ogc/collections/zones/items/{fid}").status_code == 204
+    assert client.get(f"/ogc/collections/zones/items/{fid}").status_code == 404
+    assert client.delete(f"/ogc/collections/zones/items/{fid}").status_code == 404
+
+
+def test_owslib_edits_zones_over_http(live_url, zoned):
+    api = Features(f"{live_url}/ogc", headers={"Content-Type": "application/geo+json"})
+    assert "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete" in \
+        api.conformance()["conformsTo"]
+    import httpx
+
+    party = httpx.post(f"{live_url}/parties", json={"kind": "street_steward", "name": "OWSLib 管家"}).json()["id"]
+    with TestClient(create_app(zoned)) as c:
+        square = _street_square(c, 1.2e-5)
+    api.collection_item_create("zones", json.dumps({"type": "Feature", "geometry": square,
+                                                    "properties": {"party_id": party}}))
+    fid = api.response_headers["Location"].rsplit("/", 1)[1]
+    feature = api.collection_item("zones", fid)
+    assert feature["properties"]["party_name"] == "OWSLib 管家"
+    feature["properties"]["note"] = "edited in QGIS"
+    api.collection_item_update("zones", fid, json.dumps(feature))
+    assert api.collection_item("zones", fid)["properties"]["version"] == 2
+    api.collection_item_delete("zones", fid)
+    with pytest.raises(RuntimeError):
+        api.collection_item("zones", fid)

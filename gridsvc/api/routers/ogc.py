@@ -1,4 +1,4 @@
-"""OGC API – Features Part 1 (core, GeoJSON) at /ogc: one collection per layer of the registry."""
+"""OGC API – Features at /ogc: Part 1 core (GeoJSON) for every layer, Part 4 create/replace/delete on zones."""
 
 from __future__ import annotations
 
@@ -8,27 +8,31 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 
+from ... import zone_edits
 from ...db.layer_sql import layer_bounds
 from ...db.layers import LAYERS, LayerSpec, layer_spec
-from ...errors import NotFoundError, OGCParameterError
+from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
+from .zones import ZoneFeature, etag, expected_version
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 CORE_CLASSES = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+)  # not oas30: FastAPI describes the API in OpenAPI 3.1, which that class does not cover
+# Part 4 (create, replace, delete) on the zones collection, under the same validation as /zones.
+PART4_CLASSES = (
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 )
-# Part 4 (create, replace, delete) for the zones collection: add its classes here when that router lands, e.g.
-# "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete" and ".../conf/features".
-PART4_CLASSES: tuple[str, ...] = ()
+EDITABLE = ("zones",)
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
 # Layers with a validity period: `datetime` selects the features valid at that instant or during that interval.
 TEMPORAL = {"zones": ("valid_from", "valid_to")}
@@ -277,3 +281,63 @@ def item(request: Request, conn: Conn, collectionId: CollectionId,
         _link(str(request.url_for("item", collectionId=spec.name, featureId=featureId)), "self", GEOJSON, "this feature"),
         _link(str(request.url_for("collection", collectionId=spec.name)), "collection", JSON, spec.label)]
     return GeoJSONResponse(feature)
+
+
+def _editable(spec: LayerSpec, method: str) -> None:
+    if spec.name not in EDITABLE:
+        raise MethodNotAllowedError(f"{method} is not allowed on collection {spec.name!r}: only "
+                                    f"{', '.join(EDITABLE)} can be edited", allow="GET")
+
+
+def _zone_id(featureId: str) -> int:
+    key = _feature_key(LAYERS["zones"], featureId)
+    if key is None:
+        raise NotFoundError(f"no feature {featureId!r} in collection 'zones'")
+    return key
+
+
+OverlapParam = Annotated[Literal["reject", "clip", "take"], Query(
+    description="when the zone overlaps others: reject (409), clip (yours yields) or take (theirs yield)")]
+
+
+@router.post("/collections/{collectionId}/items", status_code=201, summary="Create a feature (Part 4; zones)")
+def create_item(request: Request, conn: Conn, collectionId: CollectionId,
+                feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)],
+                overlap: OverlapParam = "reject", repair: bool = False) -> Response:
+    """A new zone from a GeoJSON feature (properties.party_id); 201 with its Location."""
+    spec = layer_spec(collectionId)
+    _editable(spec, "POST")
+    zone_id, _ = zone_edits.create_zone(conn, feature.model_dump(exclude_none=True), overlap=overlap, repair=repair,
+                                        by="ogc")
+    conn.commit()
+    version = zone_edits.zone_feature(conn, zone_id)["version"]
+    url = str(request.url_for("item", collectionId=spec.name, featureId=str(zone_id)))
+    return Response(status_code=201, headers={"Location": url, "ETag": etag(zone_id, version)})
+
+
+@router.put("/collections/{collectionId}/items/{featureId}", status_code=204,
+            summary="Replace a feature (Part 4; zones)")
+def replace_item(conn: Conn, collectionId: CollectionId, featureId: str,
+                 feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)], overlap: OverlapParam = "reject",
+                 repair: bool = False, if_match: Annotated[str | None, Header()] = None) -> Response:
+    """A new version of the zone; properties.version or If-Match guard against lost edits."""
+    spec = layer_spec(collectionId)
+    _editable(spec, "PUT")
+    zone_id = _zone_id(featureId)
+    zone_edits.replace_zone(conn, zone_id, feature.model_dump(exclude_none=True), overlap=overlap, repair=repair,
+                            expected_version=expected_version(if_match, zone_id), by="ogc")
+    conn.commit()
+    return Response(status_code=204, headers={"ETag": etag(zone_id, zone_edits.zone_feature(conn, zone_id)["version"])})
+
+
+@router.delete("/collections/{collectionId}/items/{featureId}", status_code=204,
+               summary="Delete a feature (Part 4; zones)")
+def delete_item(conn: Conn, collectionId: CollectionId, featureId: str,
+                if_match: Annotated[str | None, Header()] = None) -> Response:
+    """Close the zone's current version (its history stays)."""
+    spec = layer_spec(collectionId)
+    _editable(spec, "DELETE")
+    zone_id = _zone_id(featureId)
+    zone_edits.delete_zone(conn, zone_id, expected_version=expected_version(if_match, zone_id), by="ogc")
+    conn.commit()
+    return Response(status_code=204)
