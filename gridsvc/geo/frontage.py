@@ -17,10 +17,7 @@ How frontage zones are drawn (all in the local UTM zone, vectorized over every s
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +27,9 @@ import shapely
 from ..errors import InputError, MissingColumnsError
 from ..policies import CENTRELINE, EXCLUDED, KERB, Policy
 from .crs import local_metric_crs
+from .geos_ops import par as _par
+from .geos_ops import regroup as _regroup
+from .geos_ops import union_groups as _union_groups
 
 OVERLAP_TOL_M2 = 0.01  # overlaps below this are float noise
 TOUCH_M = 0.5  # a zone "touches" its building / its street within this distance
@@ -37,7 +37,6 @@ MIN_PART_M2 = 1.0  # zone parts smaller than this are slivers and dropped
 MIN_POINT_DEPTH_M = 2.0  # depth of a zone for a unit without building standing on the kerb line
 END_TOL_M = 2.0  # building vertices this close to an end of its projection give that end's façade depth
 SLIT_M = 1e-4  # output grid: slits narrower than this are float noise that would cross itself in WGS84
-PAR_MIN = 2000  # arrays shorter than this are not worth splitting across threads
 SEGMENT_M = 20.0  # densify output edges to this length before leaving the metric CRS
 FACING_DEG = 60.0  # a façade faces a street when its outward normal is within this angle of the street
 OVER_STREET_M = 20.0  # a "building" over this much street centreline is underground or elevated: ignored
@@ -73,72 +72,6 @@ def _polys(geoms: np.ndarray) -> np.ndarray:
         geoms = geoms.copy()
         geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
     return geoms
-
-
-@cache
-def _cores() -> int:
-    """Cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-@cache
-def _pool() -> ThreadPoolExecutor:
-    """Threads for GEOS work (shapely releases the GIL), one per core."""
-    return ThreadPoolExecutor(_cores(), thread_name_prefix="frontage")
-
-
-def _par(fn, *arrays, **kwargs) -> np.ndarray:
-    """fn over the arrays (same length, or scalars), split across one thread per core when worth it."""
-    n = max((len(a) for a in arrays if isinstance(a, np.ndarray) and a.ndim), default=0)
-    k = _cores()
-    if k == 1 or n < PAR_MIN:
-        return fn(*arrays, **kwargs)
-    pool = _pool()
-    cuts = np.linspace(0, n, k + 1).astype(int)
-    jobs = [pool.submit(fn, *[a[lo:hi] if isinstance(a, np.ndarray) and a.ndim else a for a in arrays], **kwargs)
-            for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
-    return np.concatenate([j.result() for j in jobs])
-
-
-def _regroup(parts: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
-    """n geometries from disjoint polygon parts: Polygon for one part, MultiPolygon for several, else empty."""
-    out = np.full(n, shapely.Polygon(), dtype=object)
-    if len(parts) == 0:
-        return out
-    order = np.argsort(idx, kind="stable")
-    parts, idx = parts[order], idx[order]
-    counts = np.bincount(idx, minlength=n)
-    single = counts[idx] == 1
-    out[idx[single]] = parts[single]
-    multi = ~single
-    if multi.any():
-        present, compact = np.unique(idx[multi], return_inverse=True)
-        out[present] = shapely.multipolygons(parts[multi], indices=compact)
-    return out
-
-
-def _union_groups(geoms: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
-    """Union of the geometries in each of n groups (group of each geometry in idx); empty for no member."""
-    geoms, idx = np.asarray(geoms, dtype=object), np.asarray(idx)
-    out = np.full(n, shapely.Polygon(), dtype=object)
-    if len(geoms) == 0:
-        return out
-    order = np.argsort(idx, kind="stable")
-    geoms, idx = geoms[order], idx[order]
-    count = np.bincount(idx, minlength=n)
-    rank = np.arange(len(idx)) - np.searchsorted(idx, idx)
-    single = count[idx] == 1
-    out[idx[single]] = geoms[single]
-    width = 2
-    while width // 2 < count.max(initial=0):  # groups of similar size in one padded matrix each
-        rows = np.flatnonzero((count > width // 2) & (count <= width))
-        if len(rows):
-            mat = np.full((len(rows), width), None, dtype=object)
-            sel = np.isin(idx, rows)
-            mat[np.searchsorted(rows, idx[sel]), rank[sel]] = geoms[sel]
-            out[rows] = _par(shapely.union_all, mat, axis=1)
-        width *= 2
-    return out
 
 
 def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:

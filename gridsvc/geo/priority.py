@@ -7,6 +7,8 @@ import numpy as np
 import shapely
 import shapely.errors
 
+from .geos_ops import par, union_groups
+
 MIN_PART_M2 = 0.5
 PRECISION_M = 0.001
 
@@ -19,12 +21,15 @@ def clip_below(higher: np.ndarray, lower: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = np.asarray(lower.geometry.values).copy()
     li, hi = tree.query(geoms, predicate="intersects")
     if len(li):
-        order = np.argsort(li, kind="stable")
-        li, hi = li[order], hi[order]
-        starts = np.flatnonzero(np.r_[True, li[1:] != li[:-1]])
-        for s, e in zip(starts, np.r_[starts[1:], len(li)], strict=True):
-            i = li[s]
-            geoms[i] = _difference(geoms[i], higher[hi[s:e]])
+        present, compact = np.unique(li, return_inverse=True)
+        try:  # all rows at once: the union of each row's higher zones, then one element-wise difference
+            geoms[present] = par(shapely.difference, geoms[present], union_groups(higher[hi], compact, len(present)))
+        except shapely.errors.GEOSException:  # a topology error somewhere: row by row, with the precision retry
+            order = np.argsort(li, kind="stable")
+            li, hi = li[order], hi[order]
+            starts = np.flatnonzero(np.r_[True, li[1:] != li[:-1]])
+            for s, e in zip(starts, np.r_[starts[1:], len(li)], strict=True):
+                geoms[li[s]] = _difference(geoms[li[s]], higher[hi[s:e]])
     out = lower.copy()
     out.geometry = _drop_slivers(geoms)
     return out[~shapely.is_empty(out.geometry.values)]
