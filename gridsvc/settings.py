@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         default="000000", pattern=r"^\d{6}$", description="6-digit county-level admin code for grid codes."
     )
     max_grid_cells: int = Field(default=2_000_000, description="Refuse grids larger than this (a mixed-up extent).")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public address of the service; unit QR codes link to <url>/u/<code>."
+    )
     db_pool_size: int = 5
     db_connect_timeout: int = 5
 

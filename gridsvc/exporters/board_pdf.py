@@ -36,7 +36,7 @@ LIGHT = colors.HexColor("#9AA5B1")
 ZONE_FILL, ZONE_LINE = colors.HexColor("#E53935"), colors.HexColor("#B3261E")
 BUILDING_FILL, BUILDING_LINE = colors.HexColor("#CFD8DC"), colors.HexColor("#455A64")
 STREET_LINE = colors.HexColor("#78909C")
-LABELS = "门前责任牌区单位名称地址责任内容示意图面积约平方米建筑道路北网格员电话监督扫码查看举报编号无一户"
+LABELS = "门前责任牌区单位名称地址责任内容示意图面积约平方米建筑道路北网格员电话监督扫码查看举报编号无一户范围与评级²"
 
 
 def unit_code(unit_id: int, secret: str) -> str:
