@@ -96,6 +96,21 @@ def zone_benchmarks(sizes: tuple[int, ...]) -> dict:
     return results
 
 
+def module_benchmark(module: str, out_name: str, *args: str) -> dict:
+    """`python -m bench.<module> ARGS` in its own process; its last stdout line (JSON) goes to results/<out_name>."""
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", f"bench.{module}", *args], capture_output=True, text=True,
+                          timeout=3600)
+    result = ({"error": proc.stderr[-2000:]} if proc.returncode != 0 else
+              json.loads(proc.stdout.strip().splitlines()[-1]))
+    result = {"started": datetime.now(UTC).isoformat(timespec="seconds"), **result}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / out_name).write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"{module}: {json.dumps(result, ensure_ascii=False)[:400]}", flush=True)
+    return result
+
+
 def main() -> None:
     """Run every benchmark and write the results."""
     import os
@@ -124,6 +139,7 @@ def main() -> None:
     out = RESULTS / "ingest_grid.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"wrote {out}")
+    module_benchmark("exports", "exports.json", "--tiles", "70")  # C: pack for one grid, map sizes
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from .. import __version__
 from ..errors import DatabaseUnavailableError, GridsvcError, http_status
 from .docs import mount_docs
-from .routers import health, layers, lookup, ogc, parties, tiles, zones
+from .routers import exports, health, layers, lookup, officers, ogc, parties, tiles, workspace, zones
 from .routers import public as public_pages
 
 
@@ -55,6 +55,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(lookup.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
+    app.include_router(officers.router)
+    app.include_router(workspace.router)
     app.include_router(public_pages.router)
+    app.include_router(exports.router)
     mount_docs(app)
     return app

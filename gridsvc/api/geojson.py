@@ -6,10 +6,13 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+import numpy as np
+import shapely
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
 from ..db.layers import LayerSpec
+from ..geo.basemap_shift import DisplayCrs, bbox_to_wgs84, shift_geometries
 from .dependencies import BBox, Page
 
 
@@ -27,15 +30,26 @@ def _jsonable(v):
     return v
 
 
+def _shifted_geometries(geojson: list[str], crs: DisplayCrs) -> list[dict]:
+    """GeoJSON geometry strings (WGS84) as dicts in the display CRS, converted all at once."""
+    geoms = shift_geometries(shapely.from_geojson(np.array(geojson, dtype=object)), crs)
+    return [json.loads(g) for g in shapely.to_geojson(geoms)]
+
+
 def feature_collection(conn: Connection, spec: LayerSpec, bbox: BBox | None, page: Page,
-                       base_url: str, where: str = "", params: dict | None = None) -> dict:
-    """One page of a layer as a FeatureCollection with numberMatched and a next link."""
+                       base_url: str, where: str = "", params: dict | None = None, crs: DisplayCrs = "wgs84") -> dict:
+    """One page of a layer as a FeatureCollection with numberMatched and a next link.
+
+    crs="gcj02": bbox is in GCJ-02 and the coordinates come back in GCJ-02 (for a 高德 basemap; positions
+    outside China are unchanged).
+    """
     clauses, args = [], dict(params or {})
     if where:
         clauses.append(where)
     if bbox is not None:
         clauses.append("geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
-        args.update(minx=bbox.minx, miny=bbox.miny, maxx=bbox.maxx, maxy=bbox.maxy)
+        minx, miny, maxx, maxy = bbox_to_wgs84(bbox.minx, bbox.miny, bbox.maxx, bbox.maxy, crs)
+        args.update(minx=minx, miny=miny, maxx=maxx, maxy=maxy)
     cond = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     matched = conn.execute(text(f"SELECT count(*) FROM {spec.table} {cond}"), args).scalar_one()
     key = "" if spec.key in spec.columns else f"{spec.key}, "
@@ -44,13 +58,14 @@ def feature_collection(conn: Connection, spec: LayerSpec, bbox: BBox | None, pag
         f"SELECT {key}{', '.join(spec.columns)}{src}, ST_AsGeoJSON(geom, 7) AS _geom FROM {spec.table} {cond} "
         f"ORDER BY {spec.key} LIMIT :limit OFFSET :offset"), {**args, "limit": page.limit, "offset": page.offset},
     ).mappings().all()
+    geometries = ([json.loads(r["_geom"]) for r in rows] if crs == "wgs84"
+                  else _shifted_geometries([r["_geom"] for r in rows], crs) if rows else [])
     features = []
-    for r in rows:
+    for r, geometry in zip(rows, geometries, strict=True):
         props = {k: _jsonable(v) for k, v in r.items() if k != "_geom"}
         if spec.key == "h3":
             props["h3"] = format(props["h3"], "x")
-        features.append({"type": "Feature", "id": props.get(spec.key), "properties": props,
-                         "geometry": json.loads(r["_geom"])})
+        features.append({"type": "Feature", "id": props.get(spec.key), "properties": props, "geometry": geometry})
     links = []
     if page.offset + len(rows) < matched:
         sep = "&" if "?" in base_url else "?"

@@ -1,12 +1,16 @@
 """GeoJSON endpoints for every stored layer, made by one factory (bbox filter + paging)."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 
 from ...db.layers import LAYERS
 from ..dependencies import BBoxDep, Conn, PageDep
 from ..geojson import GeoJSONResponse, feature_collection
 
 router = APIRouter(tags=["layers"])
+LayerCrs = Annotated[Literal["wgs84", "gcj02"], Query(
+    description="coordinates of bbox and of the features: gcj02 for a 高德 basemap (nothing moves outside China)")]
 PATHS = {"streets": "/streets", "buildings": "/buildings", "compounds": "/compounds", "markets": "/markets",
          "units": "/units", "cells": "/grid/cells", "admin_units": "/admin-units", "zones": "/zones"}
 
@@ -14,8 +18,9 @@ PATHS = {"streets": "/streets", "buildings": "/buildings", "compounds": "/compou
 def _register(name: str, path: str) -> None:
     spec = LAYERS[name]
 
-    def endpoint(request: Request, conn: Conn, bbox: BBoxDep, page: PageDep) -> dict:
-        return feature_collection(conn, spec, bbox, page, str(request.url.remove_query_params(["limit", "offset"])))
+    def endpoint(request: Request, conn: Conn, bbox: BBoxDep, page: PageDep, crs: LayerCrs = "wgs84") -> dict:
+        return feature_collection(conn, spec, bbox, page, str(request.url.remove_query_params(["limit", "offset"])),
+                                  crs=crs)
 
     endpoint.__doc__ = f"{spec.label}: GeoJSON FeatureCollection, filtered by bbox, paged by limit/offset."
     router.add_api_route(path, endpoint, methods=["GET"], name=f"layer_{name}", summary=spec.label,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from ...db import tiles
@@ -16,6 +16,11 @@ from ..dependencies import Conn
 router = APIRouter(tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
 LayerPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}")]
+LayersPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}; or several, comma-separated "
+                                             "(one tile holding each layer in that order)", max_length=200)]
+TileCrs = Annotated[Literal["wgs84", "gcj02"], Query(
+    description="the basemap's coordinates: gcj02 moves the features by the GCJ-02 offset so they sit on a "
+                "高德 basemap (nothing moves outside China)")]
 
 
 def _tilejson(request: Request, conn: Connection, spec: LayerSpec, fields: dict[str, str]) -> dict:
@@ -48,17 +53,21 @@ def tilejson(request: Request, conn: Conn, layer: LayerPath) -> dict:
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", name="tile", response_class=Response,
-            summary="One Mapbox Vector Tile (EPSG:3857, extent 4096) of a layer",
+            summary="One Mapbox Vector Tile (EPSG:3857, extent 4096) of a layer (or of several: a,b,c)",
             responses={200: {"content": {MVT: {}}, "description": "the tile"},
                        204: {"description": "no features in this tile (or below the layer's min zoom)"},
                        304: {"description": "unchanged since the ETag in If-None-Match"}})
-def tile(conn: Conn, layer: LayerPath, z: Annotated[int, Path(description=f"zoom, 0..{tiles.MAX_ZOOM}")],
+def tile(conn: Conn, layer: LayersPath, z: Annotated[int, Path(description=f"zoom, 0..{tiles.MAX_ZOOM}")],
          x: Annotated[int, Path(description="column, 0..2^z-1")], y: Annotated[int, Path(description="row from the top, 0..2^z-1")],
-         if_none_match: Annotated[str | None, Header()] = None) -> Response:
-    """Features of `layer` in tile z/x/y with their attributes (h3 as hex); 204 when empty."""
-    spec = layer_spec(layer)
-    data = tiles.render_tile(conn, spec, tiles.tile_address(z, x, y))
-    headers = {"Cache-Control": f"public, max-age={tiles.max_age(spec)}"}
+         if_none_match: Annotated[str | None, Header()] = None, crs: TileCrs = "wgs84") -> Response:
+    """Features of `layer` in tile z/x/y with their attributes (h3 as hex); 204 when empty.
+
+    `streets,buildings,zones` gives one tile with those layers (one request instead of three for a map).
+    """
+    specs = tiles.tile_layers(layer)
+    address = tiles.tile_address(z, x, y)
+    data = b"".join(tiles.render_tile(conn, spec, address, crs) for spec in specs)
+    headers = {"Cache-Control": f"public, max-age={min(tiles.max_age(spec) for spec in specs)}"}
     if not data:
         return Response(status_code=204, headers=headers)
     headers["ETag"] = f'"{hashlib.blake2b(data, digest_size=12).hexdigest()}"'
