@@ -140,6 +140,7 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"wrote {out}")
     module_benchmark("exports", "exports.json", "--tiles", "70")  # C: pack for one grid, map sizes
+    module_benchmark("workspace", "workspace.json", "--tiles", "70")  # C: page interactive, tile latency
 
 
 if __name__ == "__main__":
