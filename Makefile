@@ -4,8 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BACKUP_DIR ?= $(HOME)/gridsvc-backups
+KEEP ?= 14
 
-.PHONY: setup system python demo test bench lint fuzz clean db-up db-down
+.PHONY: setup system python demo test bench lint fuzz clean db-up db-down backup
 
 setup: system python
 
@@ -34,6 +36,11 @@ bench: setup
 	$(BIN)/gridsvc db up
 	$(BIN)/python -m bench.run
 
+fuzz: setup
+	$(BIN)/gridsvc db up
+	GRIDSVC_FUZZ_EXAMPLES=$${GRIDSVC_FUZZ_EXAMPLES:-200} GRIDSVC_FUZZ_SECONDS=$${GRIDSVC_FUZZ_SECONDS:-600} \
+		$(BIN)/pytest -q -s tests/api/test_fuzz.py
+
 lint: python
 	$(BIN)/ruff check gridsvc tests bench
 
@@ -42,6 +49,10 @@ db-up: python
 
 db-down: python
 	$(BIN)/gridsvc db down
+
+backup: python
+	mkdir -p $(BACKUP_DIR)
+	$(BIN)/gridsvc db dump $(BACKUP_DIR) --keep $(KEEP)
 
 clean:
 	-$(BIN)/gridsvc db down

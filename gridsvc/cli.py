@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,12 +22,14 @@ db_app = typer.Typer(help="The database: local PostGIS cluster and schema.", no_
 build_app = typer.Typer(help="Build derived data: the H3 grid, the duty zones.", no_args_is_help=True)
 zones_app = typer.Typer(help="Responsibility zones: history and reassignment.", no_args_is_help=True)
 people_app = typer.Typer(help="Grid officers and street stewards.", no_args_is_help=True)
+user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 export_app = typer.Typer(help="Export stored data to files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
 app.add_typer(zones_app, name="zones")
 app.add_typer(people_app, name="people")
+app.add_typer(user_app, name="user")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -58,14 +62,31 @@ def _cluster():
     return LocalCluster(get_settings().cluster_dir)
 
 
-def _engine():
+def _engine(audit_as_cli: bool = True):
+    """The configured engine, migrated; its writes are audited as cli:<login user> unless it serves the API."""
+    from sqlalchemy import event
+
     from .db import migrate
     from .db.engine import get_engine
 
     engine = get_engine()
+    if audit_as_cli and not event.contains(engine, "checkout", _cli_actor):
+        event.listen(engine, "checkout", _cli_actor)
+    elif not audit_as_cli and event.contains(engine, "checkout", _cli_actor):
+        event.remove(engine, "checkout", _cli_actor)
+        engine.dispose()  # pooled connections carry the CLI's session settings
     if migrate.current_revision(engine) != migrate.head_revision():
         migrate.upgrade(engine)
     return engine
+
+
+def _cli_actor(dbapi_conn, record, proxy) -> None:
+    """Session defaults for the audit triggers: this process writes as cli:<login user>."""
+    import getpass
+
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SELECT set_config('gridsvc.actor', %s, false), set_config('gridsvc.role', 'admin', false), "
+                    "set_config('gridsvc.source', 'cli', false)", (f"cli:{getpass.getuser()}",))
 
 
 @db_app.command("up")
@@ -114,6 +135,36 @@ def db_url() -> None:
     with _errors():
         from .db.cluster import database_url
         print(database_url(get_settings()))
+
+
+@db_app.command("dump")
+def db_dump(
+    path: Annotated[Path, typer.Argument(help="file to write, or a folder for gridsvc-<db>-<UTC time>.dump")],
+    keep: Annotated[int | None, typer.Option(help="with a folder: keep only the newest N dumps")] = None,
+) -> None:
+    """Back up the database to a pg_dump custom-format file (written atomically, mode 0600)."""
+    with _errors():
+        from .db import backup
+        from .db.cluster import database_url
+        r = backup.dump(database_url(get_settings()), path, keep=keep)
+        console.print(f"dumped schema {r.revision} to {r.path} ({r.size / 1e6:.1f} MB, {r.seconds:.1f} s)")
+        for old in r.pruned:
+            console.print(f"removed old dump {old}")
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="a file made by `gridsvc db dump`")],
+    replace: Annotated[bool, typer.Option("--replace", help="replace a database that holds data")] = False,
+) -> None:
+    """Restore a dump into the configured database in one transaction, then upgrade its schema."""
+    with _errors():
+        from .db import backup
+        from .db.cluster import database_url
+        r = backup.restore(database_url(get_settings()), path, replace=replace)
+        upgraded = f", upgraded from {r.upgraded_from}" if r.upgraded_from else ""
+        console.print(f"restored {path} in {r.seconds:.1f} s: schema {r.revision}{upgraded}, "
+                      f"{sum(r.rows.values())} rows in {len(r.rows)} tables")
 
 
 @db_app.command("upgrade")
@@ -413,12 +464,85 @@ def export_boards(
         console.print(f"wrote {len(units)} board(s) to {path}")
 
 
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin, planner, grid_officer, inspector, party, public")],
+    grid: Annotated[list[str] | None, typer.Option(help="grid or community code (grid officers), repeatable")] = None,
+    party: Annotated[int | None, typer.Option(help="party id (role party)")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+) -> None:
+    """Create a user; the password comes from stdin (never from the command line)."""
+    with _errors():
+        from .users import create_user
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+        with _engine().begin() as conn:
+            create_user(conn, name, role, password, grid or [], party)
+        console.print(f"user {name} ({role}) created" + ("" if password else "; no password: use `gridsvc user "
+                                                         "token` for an API token"))
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every user with role, grids, active tokens and state."""
+    with _errors():
+        from .users import list_users
+        with _engine().connect() as conn:
+            for u in list_users(conn):
+                state = f"disabled {u['disabled_at']:%Y-%m-%d}" if u["disabled_at"] else "active"
+                console.print(f"{u['name']}\t{u['role']}\t{','.join(u['grids']) or '-'}\t"
+                              f"tokens={u['active_tokens']}\t{state}", highlight=False)
+
+
+@user_app.command("disable")
+def user_disable(name: str) -> None:
+    """Disable a user: logins and every token stop working."""
+    with _errors():
+        from .users import disable_user
+        with _engine().begin() as conn:
+            disable_user(conn, name)
+        console.print(f"user {name} disabled")
+
+
+@user_app.command("token")
+def user_token(name: str, label: Annotated[str | None, typer.Option(help="what the token is for")] = None) -> None:
+    """Print a new API token for the user (shown once; `gridsvc user disable` revokes everything)."""
+    with _errors():
+        from .users import issue_api_token
+        with _engine().begin() as conn:
+            token = issue_api_token(conn, name, label)
+        print(token)
+
+
+@app.command("audit")
+def audit_cmd(
+    table: Annotated[str | None, typer.Option(help="zones, parties, units, users, …")] = None,
+    record: Annotated[str | None, typer.Option(help="record id (with --table)")] = None,
+    actor: Annotated[str | None, typer.Option(help="user name, or cli:<login>")] = None,
+    since: Annotated[datetime | None, typer.Option(help="from this time")] = None,
+    until: Annotated[datetime | None, typer.Option(help="before this time")] = None,
+    limit: int = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The audit log, newest first: who changed which record when, before and after."""
+    with _errors():
+        from .audit import query
+        with _engine().connect() as conn:
+            rows = query(conn, table=table, record=record, actor=actor, since=since, until=until, limit=limit)
+        if as_json:
+            print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+            return
+        for r in rows:
+            console.print(f"{r['at']:%Y-%m-%d %H:%M:%S} {r['actor']} ({r['source']}) {r['action']} "
+                          f"{r['table_name']}:{r['record_id']}", highlight=False)
+
+
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the HTTP API on the configured database."""
     with _errors():
         import uvicorn
-        _engine()
+        _engine(audit_as_cli=False)
         if workers > 1:
             uvicorn.run("gridsvc.api.main:app", host=host, port=port, workers=workers)
         else:
@@ -444,6 +568,13 @@ def demo(
         console.print(f"grid: {result.grid.cells} cells, {result.grid.communities} communities")
         console.print(f"zones ({result.zones.policy}): {result.zones.counts}")
         console.print(f"map written: {result.map_path.resolve()}")
+        from sqlalchemy import text
+        with engine.connect() as conn:
+            users = conn.execute(text("SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")).scalar()
+        if not users:
+            console.print("no admin yet (there are no default credentials): create one with\n"
+                          "  .venv/bin/gridsvc user add YOUR_NAME --role admin --password-stdin\n"
+                          "then log in on the workspace page to edit zones", highlight=False)
     if serve_api:
         console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs, health: /health)")
         serve(host=host, port=port)

@@ -52,6 +52,18 @@ class NotFoundError(GridsvcError):
     """A record or place that does not exist."""
 
 
+class AuthError(GridsvcError):
+    """Missing, wrong, expired or revoked credentials."""
+
+
+class ForbiddenError(GridsvcError):
+    """An authenticated user acting outside their role or grids."""
+
+
+class RateLimitedError(GridsvcError):
+    """Too many anonymous requests from one client."""
+
+
 class MethodNotAllowedError(GridsvcError):
     """An operation the resource does not support (details carry the allowed methods)."""
 
@@ -84,10 +96,17 @@ class ClusterError(GridsvcError):
     """The local PostGIS cluster could not be started, stopped or inspected."""
 
 
+class BackupError(GridsvcError):
+    """A pg_dump, pg_restore or psql run of `gridsvc db dump` / `db restore` that failed."""
+
+
 # The one table from exception to HTTP status; the most specific class wins.
 HTTP_STATUS: dict[type[GridsvcError], int] = {
     InputError: 422,
     NotFoundError: 404,
+    AuthError: 401,
+    ForbiddenError: 403,
+    RateLimitedError: 429,
     MethodNotAllowedError: 405,
     ConflictError: 409,
     StaleVersionError: 412,
@@ -113,3 +132,16 @@ class OGCParameterError(InputError):
 
 
 HTTP_STATUS[OGCParameterError] = 400
+
+
+# --- Hostile and broken input (gridsvc/api/limits.py, gridsvc/uploads.py).
+class PayloadTooLargeError(InputError):
+    """A request body or uploaded file larger than its limit (details carry the limit in bytes)."""
+
+
+class UnsupportedMediaTypeError(InputError):
+    """An upload whose content (by its magic bytes, not its name) is not an accepted type."""
+
+
+HTTP_STATUS[PayloadTooLargeError] = 413
+HTTP_STATUS[UnsupportedMediaTypeError] = 415

@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 from sqlalchemy import Engine, text
 
+from . import audit
 from .catalogue import Catalogue, load_catalogue
 from .db import store
 from .db.layers import INGESTED, layer_spec
@@ -196,6 +197,7 @@ def store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_fil
     counts: dict[str, dict[str, int]] = {}
     order = [n for n in INGESTED if n in layers]
     with engine.begin() as conn:
+        audit.start_bulk(conn)  # one audit row for the import, not one per shop
         for i, name in enumerate(order):
             tick(f"storing {name}", i, len(order))
             counts[name] = store.upsert_layer(conn, layer_spec(name), layers[name], source_file).as_dict()
@@ -207,6 +209,7 @@ def store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_fil
             {"f": source_file, "p": path, "h": sha256, "c": crs_label,
              "n": json.dumps(counts), "o": json.dumps(notes or [], ensure_ascii=False)},
         )
+        audit.bulk(conn, "import", "imports", source_file, {"sha256": sha256, "crs": crs_label, "counts": counts})
         for name in order:  # fresh statistics, or the planner misjudges the first queries after a bulk load
             conn.execute(text(f"ANALYZE {layer_spec(name).table}"))
     tick("done", len(order), len(order))

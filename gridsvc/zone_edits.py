@@ -19,7 +19,14 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from .db.sql import sql
-from .errors import InputError, NotFoundError, OutsideManagedAreaError, StaleVersionError, ZoneOverlapError
+from .errors import (
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    OutsideManagedAreaError,
+    StaleVersionError,
+    ZoneOverlapError,
+)
 from .geo.zone_geometry import from_client, parse_geometry, polygonal
 
 Overlap = Literal["reject", "clip", "take"]
@@ -103,10 +110,27 @@ def _overlap_message(subject: str, found: list[dict]) -> str:
             "to cut the others")
 
 
+def check_grids(conn: Connection, geom: BaseGeometry, what: str) -> None:
+    """A grid officer (conn.info["principal"]) may only change zones inside the grids assigned to them."""
+    principal = conn.info.get("principal")
+    if principal is None or principal.role != "grid_officer":
+        return
+    outside = conn.execute(sql("zone_outside_grids"), {"wkb": geom.wkb, "codes": list(principal.grids)}).scalar_one()
+    if outside > OUTSIDE_TOLERANCE_M2:
+        raise ForbiddenError(f"{what} reaches {outside:.1f} m² outside your grids ({', '.join(principal.grids)}); "
+                             "ask a planner", where="geometry")
+
+
+def _close(conn: Connection, ts: datetime, zone_id: int, geom: BaseGeometry) -> None:
+    check_grids(conn, geom, f"zone {zone_id}")
+    conn.execute(sql("zone_close"), {"zone_id": zone_id, "ts": ts})
+
+
 def _insert(conn: Connection, ts: datetime, geom: BaseGeometry, *, zone_id: int | None, zone_key: str, version: int,
             kind: str, origin: str, policy: str, party_id: int | None, by: str, props: dict,
             refs: Mapping | None = None, build_id: int | None = None) -> int:
     refs = refs or {}
+    check_grids(conn, geom, "the new zone" if zone_id is None else f"zone {zone_id}")
     row = conn.execute(sql("zone_insert"), {
         "wkb": geom.wkb, "zone_id": zone_id, "zone_key": zone_key, "version": version, "kind": kind,
         "origin": origin, "policy": policy, "party_id": party_id, "unit_id": refs.get("unit_id"),
@@ -119,7 +143,7 @@ def _insert(conn: Connection, ts: datetime, geom: BaseGeometry, *, zone_id: int 
 def _new_version(conn: Connection, ts: datetime, cur: Mapping, geom: BaseGeometry, *, by: str,
                  party_id: int | None = None, kind: str | None = None, note: str | None = None,
                  origin: str = "planner") -> int:
-    conn.execute(sql("zone_close"), {"zone_id": cur["zone_id"], "ts": ts})
+    _close(conn, ts, cur["zone_id"], shapely.from_wkb(cur["wkb"]))
     props = {k: v for k, v in dict(cur["props"] or {}).items() if k != "area_m2"}
     if note is not None:
         props["note"] = note
@@ -136,7 +160,7 @@ def _take(conn: Connection, ts: datetime, geom: BaseGeometry, found: list[dict],
         cur = _current(conn, o["zone_id"])
         rest = polygonal_or_empty(shapely.difference(shapely.from_wkb(cur["wkb"]), geom))
         if rest.is_empty:
-            conn.execute(sql("zone_close"), {"zone_id": o["zone_id"], "ts": ts})
+            _close(conn, ts, o["zone_id"], shapely.from_wkb(cur["wkb"]))
         else:
             _new_version(conn, ts, cur, rest, by=by, origin=cur["origin"])
         taken.append({**o, "deleted": rest.is_empty})
@@ -263,7 +287,7 @@ def delete_zone(conn: Connection, zone_id: int, *, expected_version: int | None 
     ts = _lock(conn)
     cur = _current(conn, zone_id)
     check_version(cur, expected_version)
-    conn.execute(sql("zone_close"), {"zone_id": zone_id, "ts": ts})
+    _close(conn, ts, zone_id, shapely.from_wkb(cur["wkb"]))
 
 
 def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overlap = "reject",
@@ -343,8 +367,8 @@ def merge_zones(conn: Connection, ids: list[int], *, party_id: int | None = None
     union = shapely.MultiPolygon([union])
     _new_version(conn, ts, rows[0], union, by=by, party_id=party_id,
                  note=f"merged with zone(s) {', '.join(map(str, ids[1:]))}")
-    for r in rows[1:]:
-        conn.execute(sql("zone_close"), {"zone_id": r["zone_id"], "ts": ts})
+    for r, g in zip(rows[1:], geoms[1:], strict=True):
+        _close(conn, ts, r["zone_id"], g)
     return ids[0]
 
 

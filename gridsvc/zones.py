@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from . import audit
 from .db import store
 from .db.layers import layer_spec
 from .db.sql import sql
@@ -142,6 +143,7 @@ def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress 
     tick = progress or (lambda *_: None)
     policy = load_policy(policy_name)
     with engine.begin() as conn:
+        audit.start_bulk(conn)  # versions are the record; the audit log gets one summary row
         tick("reading city", 0, 5)
         streets, buildings, units = _read(conn, "streets"), _read(conn, "buildings"), _read(conn, "units")
         if streets.empty:
@@ -160,6 +162,7 @@ def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress 
         build_id = conn.execute(text(
             "INSERT INTO zone_builds (policy, counts, unassigned) VALUES (:p, CAST(:c AS jsonb), CAST(:u AS jsonb)) "
             "RETURNING id"), {"p": policy.name, "c": json.dumps(counts), "u": json.dumps(unassigned)}).scalar()
+        audit.bulk(conn, "build", "zones", build_id, {"policy": policy.name, "counts": counts})
         opened, closed = _write_versions(conn, zones, build_id)
         conn.execute(text("ANALYZE zones, parties"))
         tick("done", 5, 5)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from sqlalchemy import make_url, text
-from support import APP_TABLES
+from support import APP_TABLES, bearer
 
 from gridsvc.db import migrate
 from gridsvc.db.engine import make_engine
@@ -52,3 +52,15 @@ def clean_db(engine):
     with engine.begin() as c:
         c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
     return engine
+
+
+@pytest.fixture(scope="session")
+def admin_headers(engine) -> dict:
+    """Authorization headers of an admin's API token (users survive the data fixtures' truncations)."""
+    return bearer(engine, "test-admin", "admin")
+
+
+@pytest.fixture(scope="session")
+def planner_headers(engine) -> dict:
+    """Authorization headers of a planner's API token."""
+    return bearer(engine, "test-planner", "planner")

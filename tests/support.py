@@ -29,3 +29,28 @@ def table_counts(engine) -> dict[str, int]:
     """Row count of every gridsvc table (to prove failed imports change nothing)."""
     with engine.connect() as c:
         return {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in APP_TABLES}
+
+
+def load_nanjing(engine, *, zones: str | None = None):
+    """Empty the database, then load Nanjing 新街口 with its H3 grid (and zones under a policy, if given)."""
+    from gridsvc.grid import build_grid
+    from gridsvc.ingest import ingest
+    from gridsvc.zones import build_zones
+
+    with engine.begin() as c:
+        c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
+    ingest(engine, shared_file(NANJING))
+    build_grid(engine, 10, "320102")
+    if zones:
+        build_zones(engine, zones)
+    return engine
+
+
+def bearer(engine, name: str, role: str, grids: tuple[str, ...] = (), party_id: int | None = None) -> dict:
+    """Authorization headers of an API token for a user (created if missing) with this role."""
+    from gridsvc.users import create_user, issue_api_token
+
+    with engine.begin() as c:
+        if c.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first() is None:
+            create_user(c, name, role, None, list(grids), party_id)
+        return {"Authorization": f"Bearer {issue_api_token(c, name)}"}

@@ -9,9 +9,24 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import __version__
 from ..errors import DatabaseUnavailableError, GridsvcError, http_status
+from . import limits
 from .docs import mount_docs
-from .routers import exports, health, layers, lookup, officers, ogc, parties, tiles, workspace, zones
+from .routers import (
+    audit,
+    auth,
+    exports,
+    health,
+    layers,
+    lookup,
+    officers,
+    ogc,
+    parties,
+    tiles,
+    workspace,
+    zones,
+)
 from .routers import public as public_pages
+from .routers import uploads as upload_files
 
 
 def _error_response(err: GridsvcError) -> JSONResponse:
@@ -19,6 +34,10 @@ def _error_response(err: GridsvcError) -> JSONResponse:
     headers = {"Retry-After": "5"} if status == 503 else None
     if status == 405:
         headers = {"Allow": err.details.get("allow", "GET")}
+    if status == 429:
+        headers = {"Retry-After": str(err.details.get("retry_after", 1))}
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     body = {"error": type(err).__name__, "detail": err.message, **({"context": err.details} if err.details else {})}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -33,6 +52,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                   description="H3 unit grids and 门前三包 frontage duty zones for city management.",
                   docs_url=None, redoc_url=None)
     app.state.engine = engine
+    limits.install(app)  # body-size limits (413), strict JSON, readable validation errors
 
     @app.exception_handler(GridsvcError)
     async def gridsvc_error(request: Request, err: GridsvcError) -> JSONResponse:
@@ -49,6 +69,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         raise err
 
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(audit.router)
     app.include_router(zones.router)
     app.include_router(parties.router)
     app.include_router(layers.router)
@@ -59,5 +81,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(workspace.router)
     app.include_router(public_pages.router)
     app.include_router(exports.router)
+    app.include_router(upload_files.router)
     mount_docs(app)
     return app

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..errors import DatabaseUnavailableError, InputError
 
@@ -25,6 +26,9 @@ def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connect
         conn = engine.connect()
     except (OperationalError, DBAPIError) as e:
         raise DatabaseUnavailableError("the database is not reachable; try again shortly") from e
+    except PoolTimeoutError as e:
+        raise DatabaseUnavailableError("the server is busy: every database connection is in use; try again "
+                                       "shortly") from e
     with conn:
         yield conn
 

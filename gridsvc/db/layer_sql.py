@@ -21,9 +21,9 @@ def ident(name: str) -> str:
     return f'"{name}"'
 
 
-def attribute_exprs(spec: LayerSpec, alias: str = "t") -> list[str]:
-    """Select-list items for the key and attribute columns; h3 BIGINTs become hex text."""
-    cols = ([spec.key] if spec.key not in spec.columns else []) + list(spec.columns)
+def attribute_exprs(spec: LayerSpec, alias: str = "t", without: frozenset[str] = frozenset()) -> list[str]:
+    """Select-list items for the key and attribute columns (minus `without`); h3 BIGINTs become hex text."""
+    cols = ([spec.key] if spec.key not in spec.columns else []) + [c for c in spec.columns if c not in without]
     return [f"to_hex({alias}.{ident(c)}) AS {ident(c)}" if c == "h3" else f"{alias}.{ident(c)}" for c in cols]
 
 

@@ -73,6 +73,7 @@ def upsert_layer(conn: Connection, spec: LayerSpec, gdf: gpd.GeoDataFrame, sourc
     with raw.cursor() as cur, cur.copy(f"COPY _incoming ({', '.join(all_cols)}) FROM STDIN") as copy:
         for i in range(len(gdf)):
             copy.write_row([_clean(a[i]) for a in attr] + [hexes[g][i] for g in geom_cols])
+    conn.execute(text("ANALYZE _incoming"))  # without statistics the anti-join below can go quadratic
     data_cols = [*cols, *geom_cols]
     changed = " OR ".join(f"{spec.table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in data_cols)
     rows = conn.execute(text(f"""
@@ -106,7 +107,8 @@ def read_layer(conn: Connection, spec: LayerSpec, where: str = "", params: dict 
     cols = list(result.keys())
     rows = result.all()
     data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
-    geoms = shapely.from_wkb(np.array(data.pop("geom"), dtype=object)) if rows else np.array([], dtype=object)
+    wkb = data.pop("geom")  # always: an empty layer must not keep a "geom" column next to its geometry
+    geoms = shapely.from_wkb(np.array(wkb, dtype=object)) if rows else np.array([], dtype=object)
     for g, _ in spec.extra_geoms:
         data[g] = gpd.GeoSeries(shapely.from_wkb(np.array(data[g], dtype=object)) if rows else [], crs=4326)
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)

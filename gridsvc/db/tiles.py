@@ -8,8 +8,8 @@ from sqlalchemy import Connection
 
 from ..errors import InputError
 from ..geo.basemap_shift import IDENTITY, DisplayCrs, tile_affine
-from .layer_sql import layer_sql
-from .layers import LAYERS, LayerSpec, layer_spec
+from .layer_sql import attribute_exprs, layer_sql
+from .layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
 from .sql import sql
 
 EXTENT = 4096
@@ -79,10 +79,12 @@ def max_age(spec: LayerSpec) -> int:
     return MAX_AGE.get(spec.name, MAX_AGE_DEFAULT)
 
 
-def render_tile(conn: Connection, spec: LayerSpec, t: TileAddress, crs: DisplayCrs = "wgs84") -> bytes:
+def render_tile(conn: Connection, spec: LayerSpec, t: TileAddress, crs: DisplayCrs = "wgs84",
+                personal: bool = True) -> bytes:
     """The MVT bytes of one tile of one layer; b'' when nothing is in it or it is below the layer's min zoom.
 
     crs="gcj02": the tile of a GCJ-02 basemap (高德), the features moved by the GCJ offset (none outside China).
+    personal=False leaves out contact names and phones (tiles for anonymous clients).
     """
     if t.z < min_zoom(spec):
         return b""
@@ -91,7 +93,8 @@ def render_tile(conn: Connection, spec: LayerSpec, t: TileAddress, crs: DisplayC
     line_col, below = LINE_BELOW.get(spec.name, ("", -1))
     col = f"t.{line_col}" if t.z < below else "t.geom"
     src = col if shift is IDENTITY else _SHIFTED.format(col=col)
-    stmt = layer_sql("tile", spec.name, geom=(_PLAIN if point else _SIMPLIFIED).replace("$src", src))
+    parts = {} if personal else {"attributes": ", ".join(attribute_exprs(spec, without=PERSONAL_COLUMNS))}
+    stmt = layer_sql("tile", spec.name, geom=(_PLAIN if point else _SIMPLIFIED).replace("$src", src), **parts)
     # Half a tile pixel (1/EXTENT of the tile) in metres: below what ST_AsMVTGeom's grid snapping keeps anyway.
     tolerance = WORLD_M / 2**t.z / EXTENT / 2
     params = {"z": t.z, "x": t.x, "y": t.y, "margin": BUFFER / EXTENT, "extent": EXTENT, "buffer": BUFFER,

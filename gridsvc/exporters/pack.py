@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection
 
+from ..errors import InputError
 from ..policies import load_policy
 from ..settings import get_settings
 from .board_pdf import boards_pdf, unit_url
@@ -77,9 +78,16 @@ def walk(units: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, unit_zones: gpd.Geo
     return rows[WALK_COLUMNS]
 
 
+def grid_scope(conn: Connection, grid: str) -> Scope:
+    """The scope of one grid (an empty code would mean everything: packs and boards are one grid's)."""
+    if not isinstance(grid, str) or not grid.strip():
+        raise InputError("give the grid's 15-digit code", where="grid")
+    return resolve_scope(conn, grid=grid)
+
+
 def units_in_walk_order(conn: Connection, grid: str) -> gpd.GeoDataFrame:
     """The grid's units (as read_units gives them) in walking order."""
-    scope = resolve_scope(conn, grid=grid)
+    scope = grid_scope(conn, grid)
     units = read_units(conn, scope)
     order = walk(units, read_scoped(conn, "streets", scope, margin_m=MAX_STREET_M),
                  read_board_sources(conn, units)["zones"], get_settings().public_base_url)
@@ -118,7 +126,7 @@ def build_pack(conn: Connection, grid: str, out: Path, *, base_url: str | None =
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tick(STEPS[0], 0, len(STEPS))
-    scope = resolve_scope(conn, grid=grid)
+    scope = grid_scope(conn, grid)
     units = read_units(conn, scope)
     zones = read_zones(conn, scope)
     streets = read_scoped(conn, "streets", scope, margin_m=MAX_STREET_M)

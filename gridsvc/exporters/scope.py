@@ -249,7 +249,7 @@ def layer_for_export(conn: Connection, name: str, grid: str | None = None, commu
     else:
         gdf = read_scoped(conn, name, resolve_scope(conn, grid, community, street, bbox))
     if "h3" in gdf.columns:
-        gdf["h3"] = gdf["h3"].map(lambda v: None if v is None else format(int(v), "x"))
+        gdf["h3"] = gdf["h3"].map(lambda v: None if pd.isna(v) else format(int(v), "x"))  # None/NaN: no cell
     return gdf
 
 

@@ -1,33 +1,23 @@
-"""Geometries sent by planners (GeoJSON, any client CRS): checked, repaired on request, converted to WGS84."""
+"""Geometries sent by planners (GeoJSON, any client CRS): checked, repaired on request, converted to WGS84.
+
+The checks, each in one place: RFC 7946 structure (types, nesting, closed rings of ≥ 4 positions, bbox) in
+`geojson_checks`; here the numbers (NaN/Infinity, ranges, a swapped [lat, lng] order), the vertex limit (passed
+to the structure walk, so a huge body stops early) and validity (`is_valid_reason`, with the place).
+"""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import InputError, InvalidGeometryError
+from ..errors import InputError, InvalidGeometryError, SwappedCoordinatesError
 from .crs import CrsSpec, parse_crs, points_from_wgs84, points_to_wgs84
+from .geojson_checks import geometry_positions
 
 MAX_VERTICES = 20_000  # per zone; a hand-drawn zone has tens, an auto one hundreds
 POLYGONAL = ("Polygon", "MultiPolygon")
-
-
-def _coords(obj, depth: int) -> np.ndarray:
-    """All positions of a GeoJSON coordinates array nested depth deep (Point 1 … MultiPolygon 4), as (n, 2)."""
-    flat = [obj] if depth == 1 else obj
-    for _ in range(depth - 2):
-        if not isinstance(flat, list | tuple) or not all(isinstance(x, list | tuple) for x in flat):
-            raise InputError("coordinates are not nested as the geometry type needs", where="geometry.coordinates")
-        flat = [p for part in flat for p in part]
-    try:
-        arr = np.array([[float(p[0]), float(p[1])] for p in flat], dtype=float)
-    except (TypeError, ValueError, IndexError):
-        raise InputError("every position must be [lng, lat] numbers", where="geometry.coordinates") from None
-    return arr.reshape(-1, 2)
 
 
 def check_positions(xy: np.ndarray, where: str = "geometry.coordinates") -> None:
@@ -42,27 +32,28 @@ def check_positions(xy: np.ndarray, where: str = "geometry.coordinates") -> None
     if out.any():
         i = int(np.flatnonzero(out)[0])
         lng, lat = xy[i]
-        hint = " (looks like [lat, lng]: GeoJSON order is [lng, lat])" if abs(lng) <= 90 < abs(lat) <= 180 else ""
-        raise InputError(f"position {i} {xy[i].tolist()} is out of range{hint}", where=where)
+        if abs(lng) <= 90 < abs(lat) <= 180:
+            raise SwappedCoordinatesError(f"position {i} {xy[i].tolist()} is out of range (looks like [lat, lng]: "
+                                          "GeoJSON order is [lng, lat])", where=where)
+        raise InputError(f"position {i} {xy[i].tolist()} is out of range", where=where)
+    # In range both ways, but every position is a Chinese [lat, lng] (lng 15..55 and lat 70..90 is the Arctic):
+    swapped = (xy[:, 0] >= 15) & (xy[:, 0] <= 55) & (xy[:, 1] >= 70)
+    if swapped.all():
+        raise SwappedCoordinatesError(f"position 0 {xy[0].tolist()} looks like [lat, lng] (a place in China "
+                                      "swapped): GeoJSON order is [lng, lat]", where=where)
 
 
 def parse_geometry(geojson, *, kinds: tuple[str, ...] = POLYGONAL, where: str = "geometry") -> BaseGeometry:
-    """A GeoJSON geometry object of one of `kinds` as a shapely geometry (not yet validated)."""
-    if not isinstance(geojson, Mapping):
-        raise InputError("a GeoJSON geometry object is required", where=where)
-    gtype = geojson.get("type")
-    if gtype not in kinds:
-        raise InputError(f"geometry type must be {' or '.join(kinds)}, got {gtype!r}", where=f"{where}.type")
-    depth = {"Point": 1, "LineString": 2, "MultiPoint": 2, "Polygon": 3, "MultiLineString": 3,
-             "MultiPolygon": 4}[gtype]
-    xy = _coords(geojson.get("coordinates"), depth)
-    check_positions(xy, f"{where}.coordinates")
-    if len(xy) > MAX_VERTICES:
-        raise InputError(f"{len(xy)} vertices; at most {MAX_VERTICES} per geometry", where=where)
+    """A GeoJSON geometry object of one of `kinds` as a shapely geometry (checked as GeoJSON, not yet for validity).
+
+    RFC 7946 structure first (geojson_checks), then the numbers; the right-hand rule is not enforced.
+    """
+    positions = geometry_positions(geojson, kinds=kinds, where=where, max_positions=MAX_VERTICES)
+    check_positions(np.array(positions.xy, dtype=float).reshape(-1, 2), f"{where}.coordinates")
     try:
-        return shape(geojson)
+        return shapely.force_2d(shape(geojson))  # heights are accepted and dropped: zones are 2D
     except (ValueError, TypeError, AttributeError, IndexError) as e:
-        raise InputError(f"not a valid GeoJSON {gtype}: {e}", where=where) from None
+        raise InputError(f"not a valid GeoJSON {geojson['type']}: {e}", where=where) from None
 
 
 def polygonal(geom: BaseGeometry, *, repair: bool = False, where: str = "geometry") -> shapely.MultiPolygon:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from support import APP_TABLES, NANJING, shared_file
-
-from gridsvc.grid import build_grid
-from gridsvc.ingest import ingest
+from support import load_nanjing
 
 # A 门前三包 zone drawn by hand around the cinema 工人影城 at 新街口, so the zones layer is not empty
 # (independent of the zone builder).
@@ -25,10 +22,7 @@ ORDER BY u.id LIMIT 1;
 @pytest.fixture(scope="module")
 def nanjing(engine):
     """The session database holding Nanjing 新街口: layers, H3 grid (res 10) and one zone."""
-    with engine.begin() as c:
-        c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
-    ingest(engine, shared_file(NANJING))
-    build_grid(engine, 10, "320102")
+    load_nanjing(engine)
     with engine.begin() as c:
         for stmt in filter(str.strip, ZONE_SQL.split(";")):
             c.execute(text(stmt))

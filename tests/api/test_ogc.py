@@ -28,8 +28,8 @@ def app(nanjing):
 
 
 @pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as c:
+def client(app, admin_headers):
+    with TestClient(app, headers=admin_headers) as c:
         yield c
 
 
@@ -308,13 +308,14 @@ def test_part4_create_replace_delete_zones_under_the_same_validation(client, zon
     assert client.delete(f"/ogc/collections/zones/items/{fid}").status_code == 404
 
 
-def test_owslib_edits_zones_over_http(live_url, zoned):
-    api = Features(f"{live_url}/ogc", headers={"Content-Type": "application/geo+json"})
+def test_owslib_edits_zones_over_http(live_url, zoned, admin_headers):
+    api = Features(f"{live_url}/ogc", headers={"Content-Type": "application/geo+json", **admin_headers})
     assert "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete" in \
         api.conformance()["conformsTo"]
     import httpx
 
-    party = httpx.post(f"{live_url}/parties", json={"kind": "street_steward", "name": "OWSLib 管家"}).json()["id"]
+    party = httpx.post(f"{live_url}/parties", json={"kind": "street_steward", "name": "OWSLib 管家"},
+                       headers=admin_headers).json()["id"]
     with TestClient(create_app(zoned)) as c:
         square = _street_square(c, 1.2e-5)
     api.collection_item_create("zones", json.dumps({"type": "Feature", "geometry": square,

@@ -36,9 +36,9 @@ def tile_pixel(lng: float, lat: float, z: int, x: int, y: int) -> tuple[float, f
 
 
 @pytest.fixture(scope="module")
-def client(nanjing):
+def client(nanjing, admin_headers):
     app = create_app(nanjing)
-    with TestClient(app) as c:
+    with TestClient(app, headers=admin_headers) as c:
         yield c
 
 
@@ -102,11 +102,16 @@ def test_zone_tile_carries_the_party(client):
     assert zone["geometry"]["type"] in {"Polygon", "MultiPolygon"}
 
 
-def test_cache_headers_and_etag(client):
+def test_cache_headers_and_etag(client, nanjing):
     x, y = tile_of(*XINJIEKOU, 15)
-    r = client.get(f"/tiles/units/15/{x}/{y}.pbf")
-    assert r.headers["cache-control"] == "public, max-age=3600" and r.headers["etag"]
-    assert client.get(f"/tiles/zones/16/{x * 2}/{y * 2}.pbf").headers["cache-control"] == "public, max-age=60"
+    r = client.get(f"/tiles/units/15/{x}/{y}.pbf")  # staff: with phones, so private
+    assert r.headers["cache-control"] == "private, max-age=3600" and r.headers["etag"]
+    assert client.get(f"/tiles/zones/16/{x * 2}/{y * 2}.pbf").headers["cache-control"] == "private, max-age=60"
+    with TestClient(create_app(nanjing)) as anonymous:
+        public = anonymous.get(f"/tiles/units/15/{x}/{y}.pbf")
+        assert public.headers["cache-control"] == "public, max-age=3600" and public.headers["vary"] == "Authorization"
+        fields = {k for f in mapbox_vector_tile.decode(public.content)["units"]["features"] for k in f["properties"]}
+        assert "name" in fields and not fields & {"phone", "contact"}, "anonymous tiles leave out personal fields"
     again = client.get(f"/tiles/units/15/{x}/{y}.pbf", headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304 and not again.content
 
@@ -120,7 +125,7 @@ def test_empty_tiles_are_204(client, path):
     x10, y10 = tile_of(*XINJIEKOU, 10)
     x16, y16 = tile_of(*XINJIEKOU, 16)
     r = client.get(path.format(x10=x10, y10=y10, x16=x16, y16=y16))
-    assert r.status_code == 204 and r.content == b"" and r.headers["cache-control"].startswith("public")
+    assert r.status_code == 204 and r.content == b"" and r.headers["cache-control"].startswith("private")
 
 
 @pytest.mark.parametrize("path, word", [

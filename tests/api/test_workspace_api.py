@@ -38,7 +38,7 @@ def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 @pytest.fixture(scope="module")
-def client(nanjing):
+def client(nanjing, planner_headers):
     with nanjing.begin() as c:
         code = c.execute(text("SELECT substr(code, 1, 12) FROM grid_cells ORDER BY code LIMIT 1")).scalar_one()
         add_officer(c, "王网格", "13800000001", [code])
@@ -46,7 +46,7 @@ def client(nanjing):
         c.execute(text("INSERT INTO units (name, category, geom, source_file, source_id) "
                        "VALUES ('Stockmann', 'shop', ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'test', 'helsinki')"),
                   {"x": HELSINKI[0], "y": HELSINKI[1]})
-    with TestClient(create_app(nanjing)) as c:
+    with TestClient(create_app(nanjing), headers=planner_headers) as c:
         yield c
 
 
@@ -153,7 +153,7 @@ def test_several_layers_in_one_tile(client):
     for name in layers:
         one = mapbox_vector_tile.decode(client.get(f"/tiles/{name}/16/{x}/{y}.pbf").content)[name]
         assert len(one["features"]) == len(layers[name]["features"])
-    assert r.headers["cache-control"] == "public, max-age=60"  # the shortest of the layers (zones)
+    assert r.headers["cache-control"] == "private, max-age=60"  # staff tiles carry phones  # the shortest of the layers (zones)
     assert client.get(f"/tiles/units,units/16/{x}/{y}.pbf").status_code == 422
     assert client.get(f"/tiles/units,roads/16/{x}/{y}.pbf").status_code == 404
 

@@ -23,8 +23,8 @@ def zoned(nanjing):
 
 
 @pytest.fixture(scope="module")
-def client(zoned):
-    return TestClient(create_app(zoned))
+def client(zoned, planner_headers):
+    return TestClient(create_app(zoned), headers=planner_headers)
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
-from support import APP_TABLES, NANJING, shared_file
+from support import load_nanjing
 
-from gridsvc.grid import build_grid
-from gridsvc.ingest import ingest
 from gridsvc.parties import add_officer
-from gridsvc.zones import build_zones
 
 EVIL = '<img src=x onerror="alert(1)">中山路&1号'
 # The grid with the most named units holding a frontage zone (ties: the lowest code).
@@ -32,11 +29,7 @@ JOIN grid_cells g ON g.h3 = fc.h3 WHERE g.code = :g ORDER BY u.id
 @pytest.fixture(scope="module")
 def nanjing_zones(engine):
     """Nanjing 新街口 gridded with 三包 zones; in its busiest grid an officer, rated units and one hostile address."""
-    with engine.begin() as c:
-        c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
-    ingest(engine, shared_file(NANJING))
-    build_grid(engine, 10, "320102")
-    build_zones(engine, "三包")
+    load_nanjing(engine, zones="三包")
     with engine.begin() as c:
         grid = c.execute(text(BUSIEST_GRID)).scalar_one()
         add_officer(c, "王网格", "13800000000", [grid])

@@ -37,9 +37,9 @@ def cli(nanjing_zones, database_url, monkeypatch):
 
 
 @pytest.fixture
-def client(cli):
-    """The API on the Nanjing test database."""
-    return TestClient(create_app(cli.engine))
+def client(cli, admin_headers):
+    """The API on the Nanjing test database, as an admin (exports carry phones: staff only)."""
+    return TestClient(create_app(cli.engine), headers=admin_headers)
 
 
 def test_scopes_resolve_and_name_what_is_unknown(nanjing_zones):

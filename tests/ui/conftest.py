@@ -10,38 +10,90 @@ from urllib.parse import urlsplit
 import pytest
 from live import serve
 from sqlalchemy import text
-from support import APP_TABLES, NANJING, shared_file
+from support import load_nanjing
 
 from gridsvc.api.app import create_app
-from gridsvc.grid import build_grid
-from gridsvc.ingest import ingest
 from gridsvc.parties import add_officer
-from gridsvc.zones import build_zones
+from gridsvc.users import create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu",
                  "--no-first-run", "--disable-sync"]
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
 HOSTILE = "<img src=x onerror=alert(1)>"
+# A unit with a contact and a phone, to see them masked for anonymous users and complete for staff
+CONTACT_UNIT = "工人影城"
+CONTACT, PHONE = "张三丰", "13812345678"
 # 1×1 transparent PNG, the answer to basemap tile requests a test allows (they never leave the machine)
 BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                           "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
 
 
+@dataclass(frozen=True)
+class Login:
+    """A workspace user: name, password, role and grid codes."""
+
+    name: str
+    password: str
+    role: str
+    grids: tuple[str, ...] = ()
+
+
+PLANNER = Login("ui-planner", "planner-secret-42", "planner")
+OFFICER = Login("ui-officer", "officer-secret-42", "grid_officer")  # one grid cell: see city()
+
+
 @pytest.fixture(scope="module")
 def city(engine):
-    """Nanjing 新街口: layers, H3 grid, 三包 zones, two grid officers and a unit with a hostile name."""
-    with engine.begin() as c:
-        c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
-    ingest(engine, shared_file(NANJING))
-    build_grid(engine, 10, "320102")
-    build_zones(engine, "三包")
+    """Nanjing 新街口: layers, H3 grid, 三包 zones, two grid officers, a unit with a hostile name, a unit with a
+    contact and phone, and two users of the workspace (a planner, a grid officer with one grid cell)."""
+    load_nanjing(engine, zones="三包")
     with engine.begin() as c:
         communities = c.execute(text("SELECT DISTINCT substr(code, 1, 12) FROM grid_cells ORDER BY 1 LIMIT 2")).scalars().all()
         add_officer(c, "王网格", "13800000001", [communities[0]])
         add_officer(c, "李网格", "13800000002", [communities[1]])
         c.execute(text("UPDATE units SET name = :n WHERE id = (SELECT min(id) FROM units)"), {"n": HOSTILE})
+        c.execute(text("UPDATE units SET contact = :c, phone = :p WHERE name = :n"),
+                  {"c": CONTACT, "p": PHONE, "n": CONTACT_UNIT})
+        # the grid officer's one grid cell: the first by code, at the edge of the managed area, away from the
+        # spots where the tests draw
+        grid = c.execute(text("SELECT min(code) FROM grid_cells")).scalar_one()
+        for user, grids in ((PLANNER, ()), (OFFICER, (grid,))):
+            if c.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": user.name}).first() is None:
+                create_user(c, user.name, user.role, user.password, grids)
+            else:  # users outlive the data fixtures' truncations (and the grid codes)
+                c.execute(text("DELETE FROM user_grids WHERE user_id = (SELECT id FROM users WHERE name = :n)"),
+                          {"n": user.name})
+                for g in grids:
+                    c.execute(text("INSERT INTO user_grids (user_id, grid_code) SELECT id, :g FROM users WHERE name = :n"),
+                              {"g": g, "n": user.name})
     return engine
+
+
+@pytest.fixture(scope="session")
+def planner() -> Login:
+    """The planner user of the workspace tests."""
+    return PLANNER
+
+
+@pytest.fixture(scope="session")
+def grid_officer() -> Login:
+    """The grid officer user (one grid cell)."""
+    return OFFICER
+
+
+@pytest.fixture(scope="module")
+def officer_grid(city) -> str:
+    """The grid cell of the grid officer user."""
+    with city.connect() as c:
+        return c.execute(text("SELECT g.grid_code FROM user_grids g JOIN users u ON u.id = g.user_id "
+                              "WHERE u.name = :n"), {"n": OFFICER.name}).scalar_one()
+
+
+@pytest.fixture(scope="session")
+def contact_unit() -> tuple[str, str, str]:
+    """Name, contact and phone of the unit whose record is shown masked or complete."""
+    return CONTACT_UNIT, CONTACT, PHONE
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +140,10 @@ class Watch:
 @pytest.fixture
 def page(browser):
     """A fresh page (own storage) whose non-loopback requests are aborted and recorded; the test fails if any."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 860}, service_workers="block", locale="zh-CN")
+    # bypass_csp: Playwright's wait_for_function evaluates strings, which the page's CSP (rightly) forbids;
+    # test_the_page_runs_under_its_content_security_policy checks the page itself under the real policy
+    ctx = browser.new_context(viewport={"width": 1400, "height": 860}, service_workers="block", locale="zh-CN",
+                              bypass_csp=True)
     watch = Watch()
 
     def route(r):

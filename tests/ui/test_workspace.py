@@ -1,11 +1,16 @@
 """The planner's workspace in headless Chromium: it loads and draws its layers, shows records escaped, draws a
 zone for a party through the API, shows the server's overlap error, switches language, runs the validation
-report and follows a 高德 basemap in GCJ-02. Screenshots of each state go to test-artifacts/."""
+report and follows a 高德 basemap in GCJ-02; logging in and out, masked records for anonymous users, editing
+by role and grid, an expired login. Screenshots of each state go to test-artifacts/.
+
+Tests that edit log in by putting a token into sessionStorage before the page loads (log_in); one logs in
+through the form in the top bar."""
 
 from __future__ import annotations
 
 import json
 import math
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -13,10 +18,13 @@ from sqlalchemy import text
 from support import ARTIFACTS
 
 from gridsvc.geo import chinese_crs
+from gridsvc.users import issue_api_token, revoke_tokens
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
 
 READY = "window.gridsvcReady"
+TOKEN_KEY = "gridsvc.token"  # where the workspace keeps its login (sessionStorage)
+WRITE_TOOLS = ("draw", "shape", "split", "merge", "reassign", "delete")
 TO_SCREEN = """([lat, lng]) => {
   const c = GS.map.latLngToContainerPoint([lat, lng]);
   const r = document.getElementById('map').getBoundingClientRect();
@@ -51,6 +59,12 @@ def wait_detail_loaded(page) -> None:
                            "&& GS.mgr.get('zones').geo.getLayers().length > 0")
 
 
+def wait_tiles_loaded(page) -> None:
+    """Below the detail zoom: every vector tile asked for has arrived and is drawn."""
+    page.wait_for_function("GS.mgr.stack && GS.mgr.map.hasLayer(GS.mgr.stack) && GS.mgr.stack._loading === false "
+                           "&& GS.mgr.stack._noTilesToLoad()")
+
+
 def click_at(page, lng: float, lat: float) -> None:
     page.mouse.click(*page.evaluate(TO_SCREEN, [lat, lng]))
 
@@ -81,6 +95,26 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name))
 
 
+def log_in(page, token: str) -> None:
+    """Start every page load of this page logged in with `token` (as the login form leaves it)."""
+    page.add_init_script(f"window.sessionStorage.setItem({json.dumps(TOKEN_KEY)}, {json.dumps(token)})")
+
+
+def disabled_tools(page) -> list[str]:
+    return [n for n in WRITE_TOOLS if page.locator(f"#edit-{n}").is_disabled()]
+
+
+def record_text(page) -> str:
+    return page.locator("#tab-details").inner_text()
+
+
+def jwt_for(api, user) -> str:
+    """A login JWT of the user, from POST /auth/token as the form gets it."""
+    r = api.post("/auth/token", data={"username": user.name, "password": user.password})
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
 @pytest.fixture(scope="module")
 def api(base_url):
     with httpx.Client(base_url=base_url, timeout=30) as c:
@@ -88,26 +122,49 @@ def api(base_url):
 
 
 @pytest.fixture(scope="module")
-def editing_api(api):
-    """Skip the editing tests while the zone-editing API is not there (POST /zones answers 405)."""
-    if api.post("/zones", json={}).status_code == 405:
-        pytest.skip("the zone-editing API (POST /zones) is not available yet")
-    return api
+def planner_token(api, city, planner) -> str:
+    return jwt_for(api, planner)
 
 
 @pytest.fixture(scope="module")
-def free_spot(city) -> tuple[float, float]:
-    """A point of the managed area with no zone and no building within 25 m."""
+def officer_token(api, city, grid_officer) -> str:
+    return jwt_for(api, grid_officer)
+
+
+@pytest.fixture(scope="module")
+def editing_api(base_url, planner_token):
+    """The API as the planner; skip the editing tests while the zone-editing API is not there (405)."""
+    with httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {planner_token}"}) as c:
+        if c.post("/zones", json={}).status_code == 405:
+            pytest.skip("the zone-editing API (POST /zones) is not available yet")
+        yield c
+
+
+@pytest.fixture(scope="module")
+def free_spots(city) -> list[tuple[float, float]]:
+    """Points of the managed area with no zone and no building within 25 m, nearest the centre first, at least
+    150 m apart (taken before any test draws)."""
     with city.connect() as c:
-        row = c.execute(text("""
+        rows = c.execute(text("""
             WITH pts AS (SELECT ST_SetSRID(ST_MakePoint(118.770 + i * 0.0005, 32.035 + j * 0.0005), 4326) AS p
                          FROM generate_series(0, 60) i, generate_series(0, 40) j)
             SELECT ST_X(p), ST_Y(p) FROM pts
             WHERE EXISTS (SELECT 1 FROM grid_cells g WHERE ST_Covers(g.geom, ST_Buffer(p::geography, 25)::geometry))
               AND NOT EXISTS (SELECT 1 FROM zones_current z WHERE ST_DWithin(z.geom::geography, p::geography, 25))
               AND NOT EXISTS (SELECT 1 FROM buildings b WHERE ST_DWithin(b.geom::geography, p::geography, 25))
-            ORDER BY ST_Distance(p, ST_SetSRID(ST_MakePoint(118.7836, 32.0427), 4326)) LIMIT 1""")).one()
-    return float(row[0]), float(row[1])
+            ORDER BY ST_Distance(p, ST_SetSRID(ST_MakePoint(118.7836, 32.0427), 4326)) LIMIT 200""")).all()
+    spots: list[tuple[float, float]] = []
+    for x, y in rows:
+        if all(metres((x, y), s) > 150 for s in spots):
+            spots.append((float(x), float(y)))
+    assert len(spots) >= 3
+    return spots
+
+
+@pytest.fixture(scope="module")
+def free_spot(free_spots) -> tuple[float, float]:
+    """A point of the managed area with no zone and no building within 25 m."""
+    return free_spots[0]
 
 
 def test_workspace_loads_and_draws_its_layers(page, base_url):
@@ -165,8 +222,10 @@ def test_clicking_shows_the_record_escaped(page, base_url, city, hostile_name):
     assert page.watch.dialogs == [] and page.watch.console_errors == []
 
 
-def test_a_zone_drawn_for_a_party_is_saved_and_served(page, base_url, editing_api, free_spot, city):
+def test_a_zone_drawn_for_a_party_is_saved_and_served(page, base_url, editing_api, planner_token, planner,
+                                                       free_spot, city):
     lng, lat = free_spot
+    log_in(page, planner_token)
     open_workspace(page, base_url, f"#19/{lat}/{lng}")
     wait_detail_loaded(page)
     page.click("#tabbtn-edit")
@@ -190,6 +249,11 @@ def test_a_zone_drawn_for_a_party_is_saved_and_served(page, base_url, editing_ap
         area = c.execute(text("SELECT ST_Area(geom::geography) FROM zones_current WHERE zone_id = :z"),
                          {"z": zone_id}).scalar_one()
     assert 200 < area < 300  # 16 m × 16 m, give or take snapping
+    # written as the planner, from the workspace (X-Gridsvc-Client: ui) in the audit log
+    with city.connect() as c:
+        audit = c.execute(text("SELECT actor, role, source FROM audit_log WHERE table_name = 'zones' "
+                               "AND record_id = :z"), {"z": str(zone_id)}).all()
+    assert audit and {tuple(a) for a in audit} == {(planner.name, "planner", "ui")}, audit
     assert page.watch.console_errors == [] and page.watch.page_errors == []
 
 
@@ -202,8 +266,10 @@ def rect(lng: float, lat: float, x0: float, y0: float, x1: float, y1: float) -> 
     return [offset(lng, lat, x, y) for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]
 
 
-def test_an_overlapping_zone_shows_the_error_naming_the_other_zone(page, base_url, editing_api, free_spot, city):
+def test_an_overlapping_zone_shows_the_error_naming_the_other_zone(page, base_url, editing_api, planner_token,
+                                                                  free_spot, city):
     lng, lat = free_spot
+    log_in(page, planner_token)
     # an existing zone south of the free spot (10 m x 9 m), held by the cinema
     party = editing_api.get("/parties", params={"q": "工人影城"}).json()[0]
     ring = rect(lng, lat, -5, -23, 5, -14)
@@ -240,8 +306,10 @@ def test_an_overlapping_zone_shows_the_error_naming_the_other_zone(page, base_ur
     assert page.watch.expected_console("409") == [] and page.watch.page_errors == []
 
 
-def test_a_new_party_and_vertices_snapped_to_the_neighbouring_zone(page, base_url, editing_api, free_spot, city):
+def test_a_new_party_and_vertices_snapped_to_the_neighbouring_zone(page, base_url, editing_api, planner_token,
+                                                                  free_spot, city):
     lng, lat = free_spot
+    log_in(page, planner_token)
     party = editing_api.get("/parties", params={"q": "工人影城"}).json()[0]
     ring = rect(lng, lat, -5, 12, 5, 20)  # a neighbour north of the free spot
     r = editing_api.post("/zones", json={"type": "Feature", "properties": {"party_id": party["id"]},
@@ -277,7 +345,9 @@ def test_a_new_party_and_vertices_snapped_to_the_neighbouring_zone(page, base_ur
     assert page.watch.console_errors == [] and page.watch.page_errors == []
 
 
-def test_a_zone_outside_the_managed_area_is_refused_with_the_servers_reason(page, base_url, editing_api, city):
+def test_a_zone_outside_the_managed_area_is_refused_with_the_servers_reason(page, base_url, editing_api,
+                                                                           planner_token, city):
+    log_in(page, planner_token)
     with city.connect() as c:
         maxx, miny, maxy = c.execute(text("SELECT ST_XMax(e), ST_YMin(e), ST_YMax(e) FROM "
                                           "(SELECT ST_Extent(geom) AS e FROM grid_cells) s")).one()
@@ -307,8 +377,10 @@ def test_the_english_toggle_switches_every_label_and_is_remembered(page, base_ur
     assert "Zones by kind of responsible party" in page.locator("#legend").inner_text()
     assert "District view" in page.locator("#status").inner_text()
     assert page.locator("#lang-toggle").inner_text() == "中文"
+    assert page.locator("#login-open").inner_text() == "Log in"
     page.click("#tabbtn-edit")
     assert page.locator("#edit-draw").inner_text() == "Draw a zone"
+    assert page.locator("#edit-auth-hint").inner_text().startswith("Log in to edit.")
     page.reload()
     page.evaluate(READY)
     assert page.locator("#tabbtn-details").inner_text() == "Details"  # remembered
@@ -368,6 +440,224 @@ def test_the_amap_basemap_shifts_every_overlay_to_gcj02(page, base_url):
     assert page.watch.console_errors == [] and page.watch.page_errors == []
 
 
+def unit_at(city, name: str) -> tuple[float, float]:
+    with city.connect() as c:
+        lng, lat = c.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM units WHERE name = :n ORDER BY id LIMIT 1"),
+                             {"n": name}).one()
+    return float(lng), float(lat)
+
+
+def show_unit(page, lng: float, lat: float, name: str) -> str:
+    """Click the unit on the map (its record, or the other record it is listed in); the record's text."""
+    click_at(page, lng, lat)
+    page.wait_for_selector("#details-title")
+    if page.locator("#details-title").inner_text() != name:
+        page.locator(".gs-also button", has_text=name).first.click()
+    assert page.locator("#details-title").inner_text() == name
+    return record_text(page)
+
+
+def session_token(page):
+    return page.evaluate(f"window.sessionStorage.getItem({json.dumps(TOKEN_KEY)})")
+
+
+def test_the_workspace_locate_masks_contacts_as_the_layers_do(api, city, contact_unit, planner_token):
+    name, contact, phone = contact_unit
+    with city.connect() as c:
+        uid = c.execute(text("SELECT min(id) FROM units WHERE name = :n"), {"n": name}).scalar_one()
+    params = {"layer": "units", "id": uid}
+    anonymous = api.get("/workspace/locate", params=params).json()["properties"]
+    assert (anonymous["contact"], anonymous["phone"]) == (f"{contact[0]}**", f"{phone[:3]}****{phone[-4:]}")
+    staff = api.get("/workspace/locate", params=params, headers={"Authorization": f"Bearer {planner_token}"}).json()
+    assert (staff["properties"]["contact"], staff["properties"]["phone"]) == (contact, phone)
+
+
+def test_an_anonymous_user_sees_masked_contacts_and_cannot_edit(page, base_url, city, contact_unit):
+    name, contact, phone = contact_unit
+    lng, lat = unit_at(city, name)
+    open_workspace(page, base_url, f"#18/{lat}/{lng}")
+    wait_detail_loaded(page)
+    page.wait_for_function("GS.mgr.get('units').geo.getLayers().length > 0")
+    assert page.locator("#login-open").is_visible() and page.locator("#auth-user").is_hidden()
+    assert page.evaluate("document.body.dataset.role") == "public"
+    record = show_unit(page, lng, lat, name)
+    assert f"{phone[:3]}****{phone[-4:]}" in record and f"{contact[0]}**" in record, record
+    assert phone not in record and contact not in record
+    assert page.locator("#details-masked").is_visible()
+    # every tool that writes is disabled, and says why; the history (a read) is not
+    page.click("#tabbtn-edit")
+    assert disabled_tools(page) == list(WRITE_TOOLS)
+    assert "登录后可编辑" in page.locator("#edit-auth-hint").inner_text()
+    assert page.locator("#edit-draw").get_attribute("title") == "登录后可编辑。"
+    assert page.locator("#zoom-mode").inner_text() == "详细视图 · 只读"
+    shot(page, "workspace-anonymous.png")
+    # the vector tiles (district zoom) leave the contact and phone out altogether
+    page.click("#tabbtn-details")
+    page.evaluate(f"void GS.map.setView([{lat}, {lng}], 15)")
+    wait_tiles_loaded(page)
+    record = show_unit(page, lng, lat, name)
+    assert page.locator("#details-record dt[title=phone]").count() == 0 and phone[-4:] not in record
+    # the edit tab's link opens the login form
+    page.click("#tabbtn-edit")
+    page.click("#edit-login")
+    assert page.locator("#login-form").is_visible() and page.evaluate("document.activeElement.id") == "login-name"
+    assert page.watch.console_errors == [] and page.watch.page_errors == []
+
+
+def test_logging_in_through_the_form_and_out_again(page, base_url, city, contact_unit, planner):
+    name, contact, phone = contact_unit
+    lng, lat = unit_at(city, name)
+    open_workspace(page, base_url, f"#15/{lat}/{lng}")
+    page.click("#login-open")
+    assert page.locator("#login-form").is_visible()
+    page.fill("#login-name", planner.name)
+    page.fill("#login-password", "not-the-password")
+    page.click("#login-submit")
+    error = page.locator("#login-error")
+    error.wait_for()
+    assert error.inner_text() == "用户名或密码错误。" and session_token(page) is None
+    page.fill("#login-password", planner.password)
+    assert error.is_hidden()  # typing again clears it
+    shot(page, "workspace-login.png")
+    page.press("#login-password", "Enter")
+    page.locator("#auth-name").wait_for()
+    assert page.locator("#auth-name").inner_text() == planner.name
+    assert page.locator("#auth-role").inner_text() == "规划员"
+    assert page.locator("#login-form").is_hidden() and page.locator("#login-open").is_hidden()
+    assert page.locator("#logout").is_visible() and "已登录" in page.locator("#messages").inner_text()
+    assert session_token(page).count(".") == 2  # the JWT, in this tab's sessionStorage
+    assert page.evaluate("document.body.dataset.role") == "planner"
+    # the tiles come again with the login (Authorization in VectorGrid's fetchOptions): contact and phone in full
+    wait_tiles_loaded(page)
+    record = show_unit(page, lng, lat, name)
+    assert phone in record and contact in record and page.locator("#details-masked").count() == 0
+    # at detail zoom the planner may draw
+    page.evaluate(f"void GS.map.setView([{lat}, {lng}], 18)")
+    wait_detail_loaded(page)
+    page.click("#tabbtn-edit")
+    assert not page.locator("#edit-draw").is_disabled() and page.locator("#edit-auth-hint").count() == 0
+    assert page.locator("#zoom-mode").inner_text() == "详细视图 · 可编辑"
+    shot(page, "workspace-logged-in.png")
+    # logging out: anonymous again, with masked records and the tools disabled
+    page.click("#logout")
+    page.locator("#login-open").wait_for()
+    assert page.locator("#auth-user").is_hidden() and page.locator("#logout").is_hidden()
+    assert session_token(page) is None and page.evaluate("document.body.dataset.role") == "public"
+    assert "已退出登录" in page.locator("#messages").inner_text()
+    assert disabled_tools(page) == list(WRITE_TOOLS) and page.locator("#edit-auth-hint").is_visible()
+    page.wait_for_function("GS.mgr.pending === 0 && GS.mgr.get('units').geo.getLayers().length > 0")
+    page.click("#tabbtn-details")
+    record = show_unit(page, lng, lat, name)
+    assert f"{phone[:3]}****{phone[-4:]}" in record and phone not in record
+    assert page.watch.expected_console("401") == [] and page.watch.page_errors == []
+
+
+def test_a_grid_officer_drawing_outside_their_grid_gets_the_servers_refusal(
+        page, base_url, editing_api, officer_token, grid_officer, officer_grid, free_spots, city):
+    lng, lat = free_spots[1]
+    log_in(page, officer_token)
+    open_workspace(page, base_url, f"#19/{lat}/{lng}")
+    wait_detail_loaded(page)
+    assert page.locator("#auth-role").inner_text() == "网格员"
+    page.click("#tabbtn-edit")
+    assert officer_grid in page.locator("#edit-grids").inner_text()
+    assert disabled_tools(page) == ["shape", "split", "merge", "reassign", "delete"]  # no zone selected yet
+    page.click("#edit-draw")
+    draw_polygon(page, square(lng, lat, 8))
+    choose_party(page, "影城", "工人影城")
+    page.click("#edit-save")
+    err = page.locator("#edit-error")
+    err.wait_for()
+    message = err.inner_text()
+    assert "没有权限 (403)" in message and "outside your grids" in message and officer_grid in message, message
+    shot(page, "workspace-forbidden.png")
+    assert page.locator("#edit-save").is_visible()  # the drawing and its party stay
+    with city.connect() as c:
+        near = c.execute(text("SELECT count(*) FROM zones_current WHERE ST_DWithin(geom::geography, "
+                              "ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, 20)"), {"x": lng, "y": lat}).scalar()
+    assert near == 0
+    assert page.watch.expected_console("403") == [] and page.watch.page_errors == []
+
+
+def test_an_expired_login_says_so_and_the_drawing_waits_for_the_next_login(page, base_url, planner_token, planner,
+                                                                           free_spots, city):
+    lng, lat = free_spots[2]
+    page.clock.install()
+    log_in(page, planner_token)
+    open_workspace(page, base_url, f"#19/{lat}/{lng}")
+    wait_detail_loaded(page)
+    assert page.locator("#auth-name").inner_text() == planner.name
+    page.click("#tabbtn-edit")
+    page.click("#edit-draw")
+    draw_polygon(page, square(lng, lat, 6))
+    choose_party(page, "影城", "工人影城")
+    page.clock.fast_forward("31:00")  # the JWT lasts 30 minutes
+    page.locator("#login-note").wait_for()
+    assert "登录已过期" in page.locator("#messages").inner_text()
+    assert page.locator("#login-form").is_visible() and page.locator("#login-name").input_value() == planner.name
+    assert session_token(page) is None and page.locator("#auth-user").is_hidden()
+    assert disabled_tools(page) == list(WRITE_TOOLS) and page.locator("#edit-save").is_visible()
+    shot(page, "workspace-expired.png")
+    # logging in again (the name is filled in) and saving the drawing kept meanwhile
+    page.fill("#login-password", planner.password)
+    page.press("#login-password", "Enter")
+    page.locator("#auth-name").wait_for()
+    page.click("#edit-save")
+    page.wait_for_selector("#edit-result")
+    zone_id = int(page.locator("#edit-result").inner_text().split("#")[1].split("（")[0].split(" ")[0])
+    with city.connect() as c:
+        assert c.execute(text("SELECT actor, source FROM audit_log WHERE table_name = 'zones' AND record_id = :z"),
+                         {"z": str(zone_id)}).first() == (planner.name, "ui")
+    assert page.watch.console_errors == [] and page.watch.page_errors == []
+
+
+def test_a_rate_limited_read_is_retried_after_retry_after(page, base_url):
+    answered = []
+
+    def once_429(route):
+        if not answered:
+            answered.append(route.request.url)
+            route.fulfill(status=429, headers={"Retry-After": "1"}, content_type="application/json",
+                          body=json.dumps({"error": "RateLimitedError", "detail": "too many requests"}))
+        else:
+            route.fallback()
+
+    page.route("**/officers/grids?*", once_429)
+    info = open_workspace(page, base_url)
+    assert answered and info["stats"]["geojsonFeatures"].get("officers") == 2  # drawn after one retry
+    assert page.locator("#messages .gs-error").count() == 0
+    assert page.watch.expected_console("429") == [] and page.watch.page_errors == []
+
+
+@pytest.mark.parametrize("zoom", [17, 15], ids=["geojson", "tiles"])
+def test_a_token_the_server_refuses_ends_the_login_on_the_next_call(page, base_url, city, planner, zoom):
+    with city.begin() as c:
+        token = issue_api_token(c, planner.name, "ui test")  # an API token: no expiry the page could know
+    log_in(page, token)
+    open_workspace(page, base_url, f"#{zoom}/32.0427/118.7836")
+    if zoom < 16:
+        page.uncheck("#layer-officers")  # the one GeoJSON layer at district zoom: only tiles are asked for now
+    else:
+        wait_detail_loaded(page)
+    assert page.locator("#auth-name").inner_text() == planner.name
+    with city.begin() as c:
+        revoke_tokens(c, planner.name)
+    before = len(page.watch.requests)
+    page.evaluate("void GS.map.panBy([700, 0], {animate: false})")  # what comes into view is refused (401)
+    page.locator("#login-note").wait_for()
+    messages = page.locator("#messages").inner_text()
+    assert "登录已过期" in messages and "加载失败" not in messages
+    assert session_token(page) is None and page.evaluate("document.body.dataset.role") == "public"
+    # the layers come again without the login
+    if zoom < 16:
+        wait_tiles_loaded(page)
+        assert not [u for u in page.watch.requests[before:] if "bbox=" in u]  # it was a tile that was refused
+        assert page.evaluate(TILE_PIXELS) > 50_000
+    else:
+        page.wait_for_function("GS.mgr.pending === 0 && GS.mgr.get('zones').geo.getLayers().length > 0")
+    assert page.watch.expected_console("401") == [] and page.watch.page_errors == []
+
+
 def test_time_to_interactive(page, base_url):
     """Navigation start to the first layers drawn (window.gridsvcReady), 1× Nanjing; bench/workspace.py does 70×."""
     times = []
@@ -379,3 +669,19 @@ def test_time_to_interactive(page, base_url):
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "workspace_tti.json").write_text(json.dumps({"district_ms": times, "detail_ms": detail}))
     assert sorted(times)[1] < 3000 and detail < 4000, (times, detail)
+
+
+def test_the_page_runs_under_its_content_security_policy(browser, base_url):
+    """No bypass here: the real policy, and the page still draws its layers with no violation."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 860}, service_workers="block")
+    ctx.route("**/*", lambda r: r.continue_() if (urlsplit(r.request.url).hostname or "") in
+              ("127.0.0.1", "localhost") else r.abort("blockedbyclient"))
+    page = ctx.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    response = page.goto(base_url + "/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_selector("body[data-ready]", state="attached", timeout=20_000)
+    assert page.locator("body").get_attribute("data-ready") == "true"
+    assert errors == [], errors
+    ctx.close()

@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
+from pydantic import Field
 from sqlalchemy import Connection
 
 from ...db.layers import layer_spec
@@ -23,8 +25,10 @@ from ...exporters.scope import Scope, layer_for_export, resolve_scope, units_by_
 from ...exporters.unit_boards import write_boards
 from ...settings import get_settings
 from ..dependencies import Conn
+from ..security import STAFF, require_roles
 
-router = APIRouter(prefix="/exports", tags=["exports"])
+# Field packs carry contact names and phones: staff only.
+router = APIRouter(prefix="/exports", tags=["exports"], dependencies=[Depends(require_roles(*STAFF))])
 MEDIA = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3", "shp": "application/zip",
          "kml": "application/vnd.google-earth.kml+xml"}
 
@@ -95,7 +99,9 @@ def export_pack(conn: Conn, grid: Annotated[str, Query(description="the grid's 1
             responses={200: {"content": {"application/pdf": {}}, "description": "one A5 page per unit"}})
 def export_boards(conn: Conn,
                   grid: Annotated[str | None, Query(description="a grid's 15-digit code", max_length=32)] = None,
-                  unit: Annotated[list[int] | None, Query(description="unit id, repeatable")] = None) -> Response:
+                  unit: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None,
+                                  Query(description="unit id, repeatable (at most 500)", max_length=500)] = None,
+                  ) -> Response:
     """One page per unit with its duties, zone sketch and a QR code of {GRIDSVC_PUBLIC_BASE_URL}/u/{code}."""
     if bool(grid) == bool(unit):
         raise InputError("give grid=CODE or unit=ID (repeatable), not both or neither", where="query parameters")
@@ -109,7 +115,8 @@ def export_boards(conn: Conn,
 
 @router.get("/layers/{layer}.{fmt}", response_class=Response,
             summary="A layer (or its part inside a scope) as GeoJSON, GeoPackage, zipped Shapefile or KML")
-def export_layer(conn: Conn, scope: ScopeDep, layer: str, fmt: Literal["geojson", "gpkg", "shp", "kml"]) -> Response:
+def export_layer(conn: Conn, scope: ScopeDep, layer: Annotated[str, PathParam(max_length=64)],
+                 fmt: Literal["geojson", "gpkg", "shp", "kml"]) -> Response:
     """The stored layer (streets, buildings, compounds, markets, units, cells, admin_units, zones) in WGS84."""
     layer_spec(layer)  # NotFoundError naming the known layers
     gdf = layer_for_export(conn, layer, scope.grid, scope.community, scope.street, scope.bbox)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from ... import lookup as core
 from ..dependencies import Conn
+from ..security import CurrentUser, redact
 
 router = APIRouter(tags=["lookup"])
 CrsParam = Literal["wgs84", "gcj02", "bd09"]
@@ -18,6 +19,7 @@ CrsParam = Literal["wgs84", "gcj02", "bd09"]
 @router.get("/lookup", summary="Who is responsible here? (grid officer's question)")
 def lookup_point(
     conn: Conn,
+    principal: CurrentUser,
     lng: Annotated[float, Query(description="longitude in the chosen crs")],
     lat: Annotated[float, Query(description="latitude in the chosen crs")],
     crs: CrsParam = "wgs84",
@@ -29,7 +31,7 @@ def lookup_point(
     result = core.lookup(conn, lng, lat, crs=crs, at=at, subject=subject)
     if radius is not None:
         result["nearby"] = core.lookup_radius(conn, lng, lat, radius, crs=crs, at=at)
-    return result
+    return redact(result, principal)
 
 
 class BatchRequest(BaseModel):
@@ -41,7 +43,7 @@ class BatchRequest(BaseModel):
 
 
 @router.post("/lookup", summary="Batch lookup of up to 10,000 points")
-def lookup_batch(conn: Conn, body: BatchRequest) -> dict:
+def lookup_batch(conn: Conn, principal: CurrentUser, body: BatchRequest) -> dict:
     """One result per point, in order; points outside the managed area have inside=false."""
     results = core.lookup_batch(conn, body.points, crs=body.crs, at=body.at)
-    return {"count": len(results), "results": results}
+    return {"count": len(results), "results": redact(results, principal)}

@@ -13,6 +13,7 @@ from ...db.sql import sql
 from ...geo.basemap_shift import bbox_to_wgs84, shift_geometries
 from ..dependencies import BBoxDep, Conn
 from ..geojson import GeoJSONResponse
+from ..security import CurrentUser, redact
 
 router = APIRouter(tags=["officers"])
 OfficerCrs = Annotated[Literal["wgs84", "gcj02"], Query(
@@ -26,7 +27,7 @@ def outline(cells: list[int]):
 
 @router.get("/officers/grids", response_class=GeoJSONResponse,
             summary="Grid officers' grids: one outline per officer with its grid codes")
-def officer_grids(conn: Conn, bbox: BBoxDep, crs: OfficerCrs = "wgs84",
+def officer_grids(conn: Conn, principal: CurrentUser, bbox: BBoxDep, crs: OfficerCrs = "wgs84",
                   limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> dict:
     """Cells that have an officer, merged per officer (officer_id, name, phone, grid_codes, cells).
 
@@ -42,4 +43,4 @@ def officer_grids(conn: Conn, bbox: BBoxDep, crs: OfficerCrs = "wgs84",
                                 "party_id": r["party_id"], "grid_codes": list(r["grid_codes"]),
                                 "cells": len(r["cells"])}}
                 for r, g in zip(rows, geoms, strict=True)]
-    return {"type": "FeatureCollection", "numberReturned": len(features), "features": features}
+    return redact({"type": "FeatureCollection", "numberReturned": len(features), "features": features}, principal)

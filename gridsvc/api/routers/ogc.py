@@ -19,6 +19,7 @@ from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
+from ..security import CurrentUser, Writer, redact
 from .zones import ZoneFeature, etag, expected_version
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -76,7 +77,9 @@ def _query_names(dependant) -> set[str]:
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"], route_class=OGCRoute)
 FormatParam = Annotated[Literal["json"] | None, Query(description="response format: json (the default)")]
-CollectionId = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}")]
+CollectionId = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}", max_length=64)]
+FeatureId = Annotated[str, Path(description="the feature's id (an H3 index in hex for cells)", max_length=64)]
+IfMatchHeader = Annotated[str | None, Header(max_length=200)]
 
 
 def _link(href: str, rel: str, type_: str, title: str) -> dict:
@@ -233,7 +236,7 @@ def _paging_links(request: Request, spec: LayerSpec, page: Page, matched: int, r
 @router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON)",
             response_class=GeoJSONResponse)
 def items(
-    request: Request, conn: Conn, collectionId: CollectionId,
+    request: Request, conn: Conn, principal: CurrentUser, collectionId: CollectionId,
     bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat in CRS84 (features that intersect it)",
                                       max_length=300)] = None,
     datetime_: Annotated[str | None, Query(alias="datetime", max_length=100,
@@ -251,7 +254,7 @@ def items(
     fc = feature_collection(conn, spec, None, page, str(request.url), where=where, params=params)
     fc["timeStamp"] = _now()
     fc["links"] = _paging_links(request, spec, page, fc["numberMatched"], fc["numberReturned"])
-    return GeoJSONResponse(fc)
+    return GeoJSONResponse(redact(fc, principal))
 
 
 _HEX = re.compile(r"[0-9a-fA-F]{1,16}")
@@ -261,13 +264,13 @@ def _feature_key(spec: LayerSpec, fid: str) -> int | None:
     """The key value for a feature id: hex H3 index for cells, a decimal integer otherwise; None if malformed."""
     if spec.key == "h3":
         return int(fid, 16) if _HEX.fullmatch(fid) and int(fid, 16) < 2**63 else None
-    return int(fid) if fid.isascii() and fid.isdigit() and int(fid) < 2**31 else None
+    return int(fid) if fid.isascii() and fid.isdigit() and len(fid) <= 10 and int(fid) < 2**31 else None
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature (GeoJSON)",
             response_class=GeoJSONResponse)
-def item(request: Request, conn: Conn, collectionId: CollectionId,
-         featureId: Annotated[str, Path(description="the feature's id (an H3 index in hex for cells)")],
+def item(request: Request, conn: Conn, principal: CurrentUser, collectionId: CollectionId,
+         featureId: FeatureId,
          f: FormatParam = None) -> GeoJSONResponse:
     """A feature by id; 404 when there is none."""
     spec = layer_spec(collectionId)
@@ -280,7 +283,7 @@ def item(request: Request, conn: Conn, collectionId: CollectionId,
     feature["links"] = [
         _link(str(request.url_for("item", collectionId=spec.name, featureId=featureId)), "self", GEOJSON, "this feature"),
         _link(str(request.url_for("collection", collectionId=spec.name)), "collection", JSON, spec.label)]
-    return GeoJSONResponse(feature)
+    return GeoJSONResponse(redact(feature, principal))
 
 
 def _editable(spec: LayerSpec, method: str) -> None:
@@ -301,7 +304,7 @@ OverlapParam = Annotated[Literal["reject", "clip", "take"], Query(
 
 
 @router.post("/collections/{collectionId}/items", status_code=201, summary="Create a feature (Part 4; zones)")
-def create_item(request: Request, conn: Conn, collectionId: CollectionId,
+def create_item(request: Request, conn: Writer, collectionId: CollectionId,
                 feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)],
                 overlap: OverlapParam = "reject", repair: bool = False) -> Response:
     """A new zone from a GeoJSON feature (properties.party_id); 201 with its Location."""
@@ -317,9 +320,9 @@ def create_item(request: Request, conn: Conn, collectionId: CollectionId,
 
 @router.put("/collections/{collectionId}/items/{featureId}", status_code=204,
             summary="Replace a feature (Part 4; zones)")
-def replace_item(conn: Conn, collectionId: CollectionId, featureId: str,
+def replace_item(conn: Writer, collectionId: CollectionId, featureId: FeatureId,
                  feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)], overlap: OverlapParam = "reject",
-                 repair: bool = False, if_match: Annotated[str | None, Header()] = None) -> Response:
+                 repair: bool = False, if_match: IfMatchHeader = None) -> Response:
     """A new version of the zone; properties.version or If-Match guard against lost edits."""
     spec = layer_spec(collectionId)
     _editable(spec, "PUT")
@@ -332,8 +335,8 @@ def replace_item(conn: Conn, collectionId: CollectionId, featureId: str,
 
 @router.delete("/collections/{collectionId}/items/{featureId}", status_code=204,
                summary="Delete a feature (Part 4; zones)")
-def delete_item(conn: Conn, collectionId: CollectionId, featureId: str,
-                if_match: Annotated[str | None, Header()] = None) -> Response:
+def delete_item(conn: Writer, collectionId: CollectionId, featureId: FeatureId,
+                if_match: IfMatchHeader = None) -> Response:
     """Close the zone's current version (its history stays)."""
     spec = layer_spec(collectionId)
     _editable(spec, "DELETE")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from ..dependencies import Conn
+from ..security import CurrentUser, Writer, redact
 
 router = APIRouter(tags=["parties"])
 PartyKind = Literal["unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer"]
@@ -25,7 +26,7 @@ class PartyIn(BaseModel):
 
 
 @router.get("/parties", summary="Search responsible parties by name")
-def list_parties(conn: Conn, q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+def list_parties(conn: Conn, principal: CurrentUser, q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
                  kind: PartyKind | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
     """Parties whose name contains q (case-insensitive), of one kind if given, by name."""
     rows = conn.execute(text(
@@ -33,11 +34,11 @@ def list_parties(conn: Conn, q: Annotated[str | None, Query(max_length=100, desc
         "WHERE (CAST(:q AS text) IS NULL OR name ILIKE '%' || CAST(:q AS text) || '%') "
         "AND (CAST(:k AS text) IS NULL OR kind = CAST(:k AS text)) ORDER BY name, id LIMIT :n"),
         {"q": q.replace("%", r"\%").replace("_", r"\_") if q else None, "k": kind, "n": limit}).mappings().all()
-    return [dict(r) for r in rows]
+    return redact([dict(r) for r in rows], principal)
 
 
 @router.post("/parties", status_code=201, summary="Record a responsible party")
-def create_party(conn: Conn, party: PartyIn) -> dict:
+def create_party(conn: Writer, party: PartyIn) -> dict:
     """A new party (its ref is generated: api:<hex>)."""
     row = conn.execute(text(
         "INSERT INTO parties (kind, ref, name, contact, phone) VALUES (:kind, :ref, :name, :contact, :phone) "

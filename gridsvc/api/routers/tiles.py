@@ -12,10 +12,11 @@ from ...db import tiles
 from ...db.layer_sql import layer_bounds
 from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ..dependencies import Conn
+from ..security import CurrentUser, sees_personal
 
 router = APIRouter(tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
-LayerPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}")]
+LayerPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}", max_length=64)]
 LayersPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}; or several, comma-separated "
                                              "(one tile holding each layer in that order)", max_length=200)]
 TileCrs = Annotated[Literal["wgs84", "gcj02"], Query(
@@ -57,17 +58,19 @@ def tilejson(request: Request, conn: Conn, layer: LayerPath) -> dict:
             responses={200: {"content": {MVT: {}}, "description": "the tile"},
                        204: {"description": "no features in this tile (or below the layer's min zoom)"},
                        304: {"description": "unchanged since the ETag in If-None-Match"}})
-def tile(conn: Conn, layer: LayersPath, z: Annotated[int, Path(description=f"zoom, 0..{tiles.MAX_ZOOM}")],
+def tile(conn: Conn, principal: CurrentUser, layer: LayersPath, z: Annotated[int, Path(description=f"zoom, 0..{tiles.MAX_ZOOM}")],
          x: Annotated[int, Path(description="column, 0..2^z-1")], y: Annotated[int, Path(description="row from the top, 0..2^z-1")],
-         if_none_match: Annotated[str | None, Header()] = None, crs: TileCrs = "wgs84") -> Response:
+         if_none_match: Annotated[str | None, Header(max_length=2000)] = None, crs: TileCrs = "wgs84") -> Response:
     """Features of `layer` in tile z/x/y with their attributes (h3 as hex); 204 when empty.
 
     `streets,buildings,zones` gives one tile with those layers (one request instead of three for a map).
     """
     specs = tiles.tile_layers(layer)
     address = tiles.tile_address(z, x, y)
-    data = b"".join(tiles.render_tile(conn, spec, address, crs) for spec in specs)
-    headers = {"Cache-Control": f"public, max-age={min(tiles.max_age(spec) for spec in specs)}"}
+    personal = sees_personal(principal)
+    data = b"".join(tiles.render_tile(conn, spec, address, crs, personal) for spec in specs)
+    cache = "private" if personal else "public"
+    headers = {"Cache-Control": f"{cache}, max-age={min(tiles.max_age(spec) for spec in specs)}", "Vary": "Authorization"}
     if not data:
         return Response(status_code=204, headers=headers)
     headers["ETag"] = f'"{hashlib.blake2b(data, digest_size=12).hexdigest()}"'

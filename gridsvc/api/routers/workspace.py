@@ -19,9 +19,14 @@ from ...errors import InputError, NotFoundError
 from ...maps.city_map import STYLE, ZONE_STYLE
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
+from ..security import CurrentUser, redact
 
 router = APIRouter(tags=["workspace"])
 PAGE = Path(__file__).resolve().parent.parent.parent / "static" / "workspace" / "index.html"
+# Scripts only from gridsvc itself (the page never injects data as HTML; this is the second wall); basemap
+# tiles from any https host the planner picks; Leaflet positions everything with inline styles.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 DETAIL_ZOOM = 16  # from here on the layers come as GeoJSON of the viewport (and zones can be edited)
 LocateCrs = Annotated[Literal["wgs84", "gcj02"], Query(description="coordinates of the answer (gcj02 for 高德)")]
 
@@ -29,7 +34,8 @@ LocateCrs = Annotated[Literal["wgs84", "gcj02"], Query(description="coordinates 
 @router.get("/", include_in_schema=False)
 def workspace_page() -> FileResponse:
     """The workspace page (its scripts and styles come from /static/workspace and /static/vendor)."""
-    return FileResponse(PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+    return FileResponse(PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache",
+                                                                           "Content-Security-Policy": CSP})
 
 
 @router.get("/workspace/config", summary="What the workspace page needs: colours, zoom levels, first view")
@@ -52,12 +58,14 @@ def workspace_config(conn: Conn) -> dict:
 
 @router.get("/workspace/locate", response_class=GeoJSONResponse,
             summary="One feature of a layer by id (grid cells also by code), to zoom to it")
-def locate(conn: Conn, layer: Annotated[str, Query(description=f"one of: {', '.join(LAYERS)}")],
-           id: Annotated[int | None, Query(description="the feature's id (zone_id for zones)")] = None,
+def locate(conn: Conn, principal: CurrentUser, layer: Annotated[str, Query(description=f"one of: {', '.join(LAYERS)}", max_length=64)],
+           id: Annotated[int | None, Query(description="the feature's id (zone_id for zones)", ge=0,
+                                           le=2**63 - 1)] = None,
            code: Annotated[str | None, Query(max_length=40, description="a grid cell's code")] = None,
            h3: Annotated[str | None, Query(max_length=16, description="a grid cell's H3 index (hex)")] = None,
            crs: LocateCrs = "wgs84") -> dict:
-    """The feature (all its attributes and its geometry in `crs`); 404 when there is none."""
+    """The feature (its attributes, contacts and phones masked as in the layers, and its geometry in `crs`);
+    404 when there is none."""
     spec = layer_spec(layer)
     if code is not None:
         if spec.name != "cells":
@@ -68,6 +76,8 @@ def locate(conn: Conn, layer: Annotated[str, Query(description=f"one of: {', '.j
             raise InputError("h3= is only for layer=cells", where="query parameter h3")
         try:
             where, params = "h3 = :v", {"v": int(h3, 16)}
+            if params["v"] >= 2**63:
+                raise ValueError(h3)
         except ValueError:
             raise InputError(f"h3 must be a hexadecimal H3 index; got {h3!r}", where="query parameter h3") from None
     elif id is not None:
@@ -79,4 +89,4 @@ def locate(conn: Conn, layer: Annotated[str, Query(description=f"one of: {', '.j
     fc = feature_collection(conn, spec, None, Page(1, 0), "", where=where, params=params, crs=crs)
     if not fc["features"]:
         raise NotFoundError(f"no feature {id if id is not None else code or h3!r} in layer {spec.name!r}")
-    return fc["features"][0]
+    return redact(fc["features"][0], principal)

@@ -19,6 +19,7 @@ from ...errors import InputError
 from ...geo.zone_geometry import to_client
 from ..dependencies import Conn
 from ..geojson import GeoJSONResponse
+from ..security import CurrentUser, Writer, redact
 
 router = APIRouter(tags=["zones"])
 CrsParam = Annotated[Literal["wgs84", "gcj02", "bd09"], Query(description="coordinates of body and response "
@@ -106,7 +107,7 @@ def validate_zones(conn: Conn, limit: Annotated[int, Query(ge=1, le=100_000)] = 
 
 
 @router.post("/zones", status_code=201, response_class=GeoJSONResponse, summary="Draw a new zone for a party")
-def create_zone(conn: Conn, response: Response, feature: Annotated[ZoneFeature, Body()],
+def create_zone(conn: Writer, response: Response, feature: Annotated[ZoneFeature, Body()],
                 overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", repair: RepairParam = False) -> dict:
     """A planner-drawn zone; 409 names overlapped zones and areas, 422 outside the managed area."""
     zone_id, report = zone_edits.create_zone(conn, feature.model_dump(exclude_none=True), overlap=overlap, crs=crs,
@@ -115,23 +116,23 @@ def create_zone(conn: Conn, response: Response, feature: Annotated[ZoneFeature, 
 
 
 @router.post("/zones/merge", response_class=GeoJSONResponse, summary="Merge touching zones into the first")
-def merge_zones(conn: Conn, response: Response, body: MergeRequest, crs: CrsParam = "wgs84") -> dict:
+def merge_zones(conn: Writer, response: Response, body: MergeRequest, crs: CrsParam = "wgs84") -> dict:
     """The first zone gets the union (a new version); the others are closed."""
     zone_id = zone_edits.merge_zones(conn, body.ids, party_id=body.party_id)
     return _answer(conn, zone_id, {"merged": body.ids[1:]}, crs, response)
 
 
 @router.get("/zones/{zone_id:int}", response_class=GeoJSONResponse, summary="One zone (current version)")
-def get_zone(conn: Conn, zone_id: int, response: Response, crs: CrsParam = "wgs84",
+def get_zone(conn: Conn, principal: CurrentUser, zone_id: int, response: Response, crs: CrsParam = "wgs84",
              version: Annotated[int | None, Query(ge=1, description="an older version")] = None) -> dict:
     """The zone with its party, provenance and validity; ETag names the version."""
     row = zone_edits.zone_feature(conn, zone_id, version)
     response.headers["ETag"] = etag(zone_id, row["version"])
-    return zone_geojson(row, crs)
+    return redact(zone_geojson(row, crs), principal)
 
 
 @router.put("/zones/{zone_id:int}", response_class=GeoJSONResponse, summary="Replace a zone's geometry or party")
-def replace_zone(conn: Conn, zone_id: int, response: Response, feature: Annotated[ZoneFeature, Body()],
+def replace_zone(conn: Writer, zone_id: int, response: Response, feature: Annotated[ZoneFeature, Body()],
                  overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", repair: RepairParam = False,
                  if_match: IfMatch = None) -> dict:
     """A new version of the zone (planner-made from now on); the old one stays in the history."""
@@ -142,7 +143,7 @@ def replace_zone(conn: Conn, zone_id: int, response: Response, feature: Annotate
 
 
 @router.delete("/zones/{zone_id:int}", status_code=204, summary="Delete a zone (its history stays)")
-def delete_zone(conn: Conn, zone_id: int, if_match: IfMatch = None) -> Response:
+def delete_zone(conn: Writer, zone_id: int, if_match: IfMatch = None) -> Response:
     """Close the current version; revert brings it back."""
     zone_edits.delete_zone(conn, zone_id, expected_version=expected_version(if_match, zone_id))
     conn.commit()
@@ -150,17 +151,17 @@ def delete_zone(conn: Conn, zone_id: int, if_match: IfMatch = None) -> Response:
 
 
 @router.get("/zones/{zone_id:int}/history", summary="Every version of a zone")
-def zone_history(conn: Conn, zone_id: int, crs: CrsParam = "wgs84") -> dict:
+def zone_history(conn: Conn, principal: CurrentUser, zone_id: int, crs: CrsParam = "wgs84") -> dict:
     """Versions oldest first, each with its party, provenance, author, validity and geometry."""
     versions = []
     for row in zone_edits.zone_versions(conn, zone_id):
         f = zone_geojson(row, crs)
         versions.append(f["properties"] | {"geometry": f["geometry"]})
-    return {"zone_id": zone_id, "versions": versions}
+    return {"zone_id": zone_id, "versions": redact(versions, principal)}
 
 
 @router.post("/zones/{zone_id:int}/revert", response_class=GeoJSONResponse, summary="Revert to an earlier version")
-def revert_zone(conn: Conn, zone_id: int, response: Response,
+def revert_zone(conn: Writer, zone_id: int, response: Response,
                 version: Annotated[int, Query(ge=1, description="the version to bring back")],
                 overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", if_match: IfMatch = None) -> dict:
     """A new version equal to the given one (also undeletes)."""
@@ -170,7 +171,7 @@ def revert_zone(conn: Conn, zone_id: int, response: Response,
 
 
 @router.post("/zones/{zone_id:int}/split", summary="Split a zone along a line")
-def split_zone(conn: Conn, zone_id: int, line: Annotated[LineFeature, Body()], crs: CrsParam = "wgs84",
+def split_zone(conn: Writer, zone_id: int, line: Annotated[LineFeature, Body()], crs: CrsParam = "wgs84",
                if_match: IfMatch = None) -> dict:
     """The largest piece keeps the zone id; the others become new zones of the same party."""
     ids = zone_edits.split_zone(conn, zone_id, line.model_dump(exclude_none=True), crs=crs,

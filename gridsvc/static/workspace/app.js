@@ -8,6 +8,8 @@
   var CONTROL_ORDER = ['units', 'officers', 'zones', 'buildings', 'streets', 'markets', 'compounds', 'cells', 'admin_units'];
   var BASEMAP_KEY = 'gridsvc.basemap', TK_KEY = 'gridsvc.tiandituKey';
   var MIN_START_ZOOM = 14;
+  // masked for anonymous users (gridsvc/db/layers.py PERSONAL_COLUMNS)
+  var PERSONAL = {contact: true, phone: true, party_contact: true, party_phone: true, officer_phone: true};
 
   var resolveReady;
   window.gridsvcReady = new Promise(function (resolve) { resolveReady = resolve; });
@@ -85,6 +87,9 @@
       if (v === null) { return; }
       U.append(dl, [h('dt', {title: k}, GS.i18n.has('field.' + k) ? t('field.' + k) : k), h('dd', null, v)]);
     });
+    var masked = !GS.auth.isStaff() && Object.keys(hit.props || {}).some(function (k) {
+      return PERSONAL[k] && typeof hit.props[k] === 'string' && hit.props[k].indexOf('*') >= 0;
+    });
     var tools = h('div', {class: 'gs-actions'});
     if (hit.layer !== 'officers') {
       tools.appendChild(h('button', {type: 'button', onclick: function () {
@@ -98,7 +103,11 @@
       h('div', {class: 'gs-record-head'},
         color ? h('span', {class: 'gs-swatch', style: {background: color}}) : null,
         h('span', {class: 'gs-layer-name'}, t('layer.' + hit.layer))),
-      h('h2', {id: 'details-title'}, title(hit)), dl, tools]);
+      h('h2', {id: 'details-title'}, title(hit)), dl,
+      masked ? h('p', {class: 'gs-note gs-masked', id: 'details-masked'}, t('details.masked'), ' ',
+        GS.auth.token() ? null : h('button', {type: 'button', class: 'gs-link', onclick: GS.auth.showLogin}, t('auth.login')))
+        : null,
+      tools]);
     var others = (sel.others || []).slice(0, 8);
     if (others.length) {
       var list = h('ul', {class: 'gs-also'});
@@ -212,7 +221,8 @@
     var mgr = GS.mgr, box = U.clear(document.getElementById('status'));
     var z = mgr.map.getZoom(), detail = z >= mgr.cfg.detail_zoom;
     box.appendChild(h('span', {class: 'gs-zoom', id: 'zoom-level'}, 'z' + z));
-    box.appendChild(h('span', {class: detail ? 'gs-mode gs-detail' : 'gs-mode'}, t(detail ? 'zoom.detail' : 'zoom.district')));
+    var mode = !detail ? 'zoom.district' : GS.auth.canEdit() ? 'zoom.detail' : 'zoom.detailReadOnly';
+    box.appendChild(h('span', {class: detail ? 'gs-mode gs-detail' : 'gs-mode', id: 'zoom-mode'}, t(mode)));
     if (mgr.pending > 0) { box.appendChild(h('span', {class: 'gs-spinner', 'aria-hidden': 'true'})); }
     mgr.truncatedLayers().forEach(function (tr) {
       box.appendChild(h('span', {class: 'gs-warn'}, t('status.truncated', {layer: t('layer.' + tr.name), n: tr.shown})));
@@ -246,7 +256,9 @@
     });
     renderDetails(null);
 
-    U.get('workspace/config').then(function (cfg) {
+    // who is logged in (this tab's token) before the first tiles are asked for: staff get full attributes
+    Promise.all([U.get('workspace/config'), GS.auth.init(document.getElementById('auth'))]).then(function (got) {
+      var cfg = got[0];
       var map = GS.map = L.map('map', {maxZoom: 20, minZoom: 3, zoomSnap: 1, worldCopyJump: false, fadeAnimation: false});
       var mgr = GS.mgr = new GS.layers.Manager(map, cfg);
       var base = stored(BASEMAP_KEY), key = stored(TK_KEY);
@@ -278,6 +290,12 @@
       });
       GS.edit.init(mgr, document.getElementById('tab-edit'));
       GS.validation.init(mgr, document.getElementById('tab-validation'));
+      GS.auth.onChange(function (ev) {
+        GS.edit.authChanged(ev);
+        mgr.authChanged();
+        renderDetails(null);
+        renderStatus();
+      });
       GS.i18n.onChange(function () {
         control.render();
         legend.render();

@@ -73,17 +73,28 @@
     } else {
       selBox.appendChild(h('span', {class: 'gs-muted'}, t('edit.noneSelected')));
     }
-    if (!detail()) {
+    var can = GS.auth.canEdit(), user = GS.auth.user();
+    var why = can ? null : user ? t('auth.editRole', {role: GS.auth.roleLabel(user.role)}) : t('auth.editLogin');
+    if (!can) {
+      selBox.appendChild(h('div', {class: 'gs-hint gs-hint-auth', id: 'edit-auth-hint'}, why, user ? null :
+        [' ', h('button', {type: 'button', class: 'gs-link', id: 'edit-login', onclick: GS.auth.showLogin}, t('auth.login'))]));
+    } else if (user && user.role === 'grid_officer' && user.grids && user.grids.length) {
+      selBox.appendChild(h('div', {class: 'gs-note gs-grids-only', id: 'edit-grids'}, t('auth.gridsOnly', {grids: user.grids.join(', ')})));
+    }
+    if (can && !detail()) {
       selBox.appendChild(h('div', {class: 'gs-hint'}, t('zoom.toEdit', {z: mgr.cfg.detail_zoom})));
     }
-    var idle = !S.mode;
-    buttons.draw.disabled = !idle || !detail();
-    buttons.shape.disabled = !idle || !z || !detail();
-    buttons.split.disabled = !idle || !z || !detail();
-    buttons.merge.disabled = !idle || !z;
-    buttons.reassign.disabled = !idle || !z;
-    buttons['delete'].disabled = !idle || !z;
-    buttons.history.disabled = !idle || !z;
+    var idle = !S.mode, ok = can && idle;
+    buttons.draw.disabled = !ok || !detail();
+    buttons.shape.disabled = !ok || !z || !detail();
+    buttons.split.disabled = !ok || !z || !detail();
+    buttons.merge.disabled = !ok || !z;
+    buttons.reassign.disabled = !ok || !z;
+    buttons['delete'].disabled = !ok || !z;
+    buttons.history.disabled = !idle || !z;  // reading the history needs no login
+    Object.keys(buttons).forEach(function (k) {
+      if (k !== 'history') { buttons[k].title = why || ''; }
+    });
     document.body.dataset.editMode = S.mode || '';
   }
 
@@ -381,12 +392,14 @@
   }
 
   function showError(err) {
-    var title = err && err.body && err.body.error === 'OutsideManagedAreaError' ? t('edit.outside') : t('edit.failed');
-    var status = err && err.status ? ' (' + err.status + ')' : '';
-    var box = h('div', {class: 'gs-error', role: 'alert', id: 'edit-error'},
-      h('strong', null, title + status), h('p', {class: 'gs-detail'}, err && err.message ? err.message : String(err)));
+    var status = err && err.status;
+    var title = err && err.body && err.body.error === 'OutsideManagedAreaError' ? t('edit.outside') :
+      status === 403 ? t('edit.forbidden') : status === 401 ? t('edit.needLogin') : t('edit.failed');
+    if (status === 401 && !err.expired) { GS.auth.showLogin(); }  // an expired login has said so already
+    var box = h('div', {class: 'gs-error', role: 'alert', id: 'edit-error', dataset: {status: status || ''}},
+      h('strong', null, title + (status ? ' (' + status + ')' : '')), h('p', {class: 'gs-detail'}, err && err.message ? err.message : String(err)));
     showBox(box);
-    GS.ui.message('');
+    if (!err || !err.expired) { GS.ui.message(''); }  // keep "your login has expired" in view
   }
 
   /* The error goes above whatever the planner was doing (the draft and its party stay for a retry). */
@@ -490,5 +503,15 @@
     return box;
   }
 
-  GS.edit = {init: init, interceptClick: interceptClick, cancel: cancel, state: S, partyPicker: partyPicker};
+  /* Logged in or out (or the login ran out): the tools follow the role. A planner whose login ran out keeps the
+     drawing (and its party) to save it after logging in again; logging out drops it. */
+  function authChanged(ev) {
+    var reason = ev && ev.reason;
+    var drop = reason === 'logout' ||
+      (reason === 'expired' && S.mode !== 'assign' && S.mode !== 'shape' && S.mode !== 'busy');
+    if (S.mode && drop) { cancel(); }
+    refresh();
+  }
+
+  GS.edit = {init: init, authChanged: authChanged, interceptClick: interceptClick, cancel: cancel, state: S, partyPicker: partyPicker};
 })();

@@ -245,6 +245,7 @@
       self.mgr.restoreHighlight();
     }).catch(function (err) {
       if (err && err.name === 'AbortError') { return; }
+      if (err && err.expired) { return; }  // the login ran out: the page said so and reloads every layer
       self.mgr.stats.geojsonErrors += 1;
       GS.ui.message(t('status.loadFailed', {layer: t('layer.' + self.name), detail: err.message}), 'error');
     }).then(function () {
@@ -357,7 +358,26 @@
       self.fire('zoom', map.getZoom());
     });
     map.on('click', function (e) { self.handleClick(e.latlng); });
+    this.watchTileRefusals();
   }
+
+  /* VectorGrid draws a tile answered 401 as an empty one and says nothing. The browser's resource timing does
+     say (responseStatus, Chromium 109+): a tile refused to the login it was asked with ends that login, as a
+     401 to any other call does (GS.auth.rejected), and the tiles come again without it. */
+  Manager.prototype.watchTileRefusals = function () {
+    var self = this;
+    if (!window.PerformanceObserver || !window.PerformanceResourceTiming ||
+        !('responseStatus' in window.PerformanceResourceTiming.prototype)) { return; }
+    try {
+      new window.PerformanceObserver(function (list) {
+        list.getEntries().forEach(function (e) {
+          if (e.responseStatus === 401 && self.stackToken && e.name.indexOf('/tiles/') >= 0) {
+            GS.auth.rejected(self.stackToken);
+          }
+        });
+      }).observe({type: 'resource'});
+    } catch (e) { /* no resource timing: a refused login shows on the next GeoJSON call */ }
+  };
 
   Manager.prototype.on = function (ev, fn) { (this.listeners[ev] = this.listeners[ev] || []).push(fn); };
   Manager.prototype.fire = function (ev, arg) { (this.listeners[ev] || []).forEach(function (fn) { fn(arg); }); };
@@ -407,6 +427,7 @@
       var style = self.layers[n].style;
       styles[n] = function (props, zoom) { return self.layers[n].visible ? style(props, zoom) : []; };
     });
+    this.stackToken = GS.auth ? GS.auth.token() : null;
     var vg = new TileStack(this.tileUrl(), {
       pane: 'gs-tiles',
       rendererFactory: L.canvas.tile,
@@ -414,6 +435,8 @@
       interactive: true,          // keeps the features' pixel bounds for hit-testing (identify)
       tolerance: 3,
       getFeatureId: function (f) { return f.layerName + ':' + f.id; },
+      // staff see the personal attributes (contacts, phones) in the tiles too; rebuilt on login and logout
+      fetchOptions: {headers: this.stackToken ? {Authorization: 'Bearer ' + this.stackToken} : {}},
       maxZoom: this.cfg.detail_zoom - 1,
       keepBuffer: 1,
       updateWhenZooming: false
@@ -567,6 +590,20 @@
     if (this.stack) { this.stack.setUrl(this.tileUrl(), !this.map.hasLayer(this.stack)); }
     if (zl.mode === 'geojson') { return zl.load(true); }
     return Promise.resolve();
+  };
+
+  /* After a login or logout: a new tile stack (its fetchOptions carry the credentials; new URLs, so no tile
+     cached for the other user is reused) and every GeoJSON layer loaded again. */
+  Manager.prototype.authChanged = function () {
+    this.rev += 1;
+    if (this.stack) {
+      if (this.map.hasLayer(this.stack)) { this.map.removeLayer(this.stack); }
+      this.stack = null;
+      this.stackToken = null;
+      this.stackLayers = '';
+    }
+    this.select(null);
+    return this.syncAll(true);
   };
 
   /* Zoom to a feature of a layer (by id, or a cell by code); resolves with the feature. */

@@ -65,25 +65,64 @@
     return 'HTTP ' + status;
   };
 
-  /* fetch() against gridsvc (URLs relative to the page), JSON in and out; throws ApiError on >= 400. */
+  /* fetch() against gridsvc (URLs relative to the page), JSON in and out; throws ApiError on >= 400.
+     opts: body (sent as JSON) or form (an object sent form-encoded), headers, signal, and token: the login
+     to send (default: the current one, GS.auth). With a token every call carries Authorization: Bearer and
+     X-Gridsvc-Client: ui (the audit log's source). A 401 to the current login ends it (GS.auth.rejected; the
+     error has .expired); a GET answered 429 (anonymous rate limit) is retried after Retry-After, twice. */
   function request(method, url, opts) {
     opts = opts || {};
     var init = {method: method, headers: {Accept: 'application/json, application/geo+json'}, signal: opts.signal};
-    if (opts.body !== undefined) {
+    if (opts.form) {
+      init.headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      init.body = new URLSearchParams(opts.form).toString();
+    } else if (opts.body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(opts.body);
     }
+    var token = 'token' in opts ? opts.token : (GS.auth ? GS.auth.token() : null);
+    if (token) {
+      init.headers.Authorization = 'Bearer ' + token;
+      init.headers['X-Gridsvc-Client'] = 'ui';
+    }
     if (opts.headers) { Object.keys(opts.headers).forEach(function (k) { init.headers[k] = opts.headers[k]; }); }
-    return fetch(url, init).then(function (res) {
-      if (res.status === 204) { return {status: 204, body: null, headers: res.headers}; }
-      return res.text().then(function (text) {
-        var body = null;
-        if (text) {
-          try { body = JSON.parse(text); } catch (e) { body = {detail: text.slice(0, 300)}; }
+    function attempt(n) {
+      return fetch(url, init).then(function (res) {
+        if (res.status === 429 && method === 'GET' && n < RETRIES_429) {
+          var wait = Math.min(MAX_WAIT_429_S, Math.max(1, Number(res.headers.get('Retry-After')) || 1));
+          return delay(wait * 1000, opts.signal).then(function () { return attempt(n + 1); });
         }
-        if (!res.ok) { throw new ApiError(res.status, body, url); }
-        return {status: res.status, body: body, headers: res.headers};
+        if (res.status === 204) { return {status: 204, body: null, headers: res.headers}; }
+        return res.text().then(function (text) {
+          var body = null;
+          if (text) {
+            try { body = JSON.parse(text); } catch (e) { body = {detail: text.slice(0, 300)}; }
+          }
+          if (!res.ok) {
+            var err = new ApiError(res.status, body, url);
+            if (res.status === 401 && token && GS.auth) { err.expired = GS.auth.rejected(token); }
+            throw err;
+          }
+          return {status: res.status, body: body, headers: res.headers};
+        });
       });
+    }
+    return attempt(0);
+  }
+
+  var RETRIES_429 = 2, MAX_WAIT_429_S = 10;
+
+  /* A pause that an AbortSignal cuts short (rejecting with an AbortError, as fetch does). */
+  function delay(ms, signal) {
+    return new Promise(function (resolve, reject) {
+      if (signal && signal.aborted) { reject(new DOMException('aborted', 'AbortError')); return; }
+      var timer = setTimeout(resolve, ms);
+      if (signal) {
+        signal.addEventListener('abort', function () {
+          clearTimeout(timer);
+          reject(new DOMException('aborted', 'AbortError'));
+        }, {once: true});
+      }
     });
   }
 

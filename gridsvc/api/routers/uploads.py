@@ -1,0 +1,83 @@
+"""POST /uploads (photos of 随手拍 reports, ledgers) and GET /uploads/{sha256}: files typed by content, stored by
+SHA-256 under <data_dir>/uploads (the checks are in gridsvc/uploads.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from sqlalchemy import text
+
+from ... import uploads as core
+from ...errors import NotFoundError
+from ...settings import get_settings
+from ...users import Principal
+from ..dependencies import Conn
+from ..security import STAFF, bind_actor, require_roles, source_of
+
+router = APIRouter(tags=["uploads"])
+UPLOADERS = ("admin", "planner", "grid_officer", "inspector")
+Sha256 = Annotated[str, Path(description="the file's SHA-256 (64 lowercase hex characters)", min_length=64,
+                             max_length=64, pattern="^[0-9a-f]{64}$")]
+COLUMNS = "sha256, kind, content_type, size_bytes, filename, uploaded_by, created_at"
+
+
+def upload_dir(request: Request) -> FsPath:
+    """Where uploads are stored: app.state.upload_dir if set (tests), else <data_dir>/uploads."""
+    configured = getattr(request.app.state, "upload_dir", None)
+    return FsPath(configured or get_settings().data_dir / "uploads").resolve()
+
+
+def _answer(row) -> dict:
+    out = dict(row)
+    out["created_at"] = out["created_at"].isoformat()
+    out["url"] = f"/uploads/{out['sha256']}"
+    return out
+
+
+@router.post("/uploads", status_code=201, summary="Upload a photo (JPEG/PNG/WebP/HEIC) or a ledger (XLSX/CSV)",
+             responses={200: {"description": "the same file was uploaded before: its record"},
+                        413: {"description": "too large"}, 415: {"description": "not an accepted type"}})
+def upload(request: Request, response: Response, conn: Conn,
+           principal: Annotated[Principal, Depends(require_roles(*UPLOADERS))],
+           file: Annotated[UploadFile, File(description="the file; its type is read from its content, not its name")],
+           kind: Annotated[Literal["photo", "ledger"] | None, Form(description="refuse anything else (optional)")]
+           = None) -> dict:
+    """The file's SHA-256 (its name from now on), type, size and URL; 201 when new, 200 when already stored."""
+    f = file.file
+    sha256, size = core.sha256_of(f)
+    found = core.check_upload(f, size, kind)
+    core.store(upload_dir(request), f, sha256)
+    bind_actor(conn, principal, source_of(request))
+    row = conn.execute(text(
+        "INSERT INTO uploads (sha256, kind, content_type, size_bytes, filename, uploaded_by) "
+        f"VALUES (:sha, :kind, :ct, :size, :name, :by) ON CONFLICT (sha256) DO NOTHING RETURNING {COLUMNS}"),
+        {"sha": sha256, "kind": found.kind, "ct": found.content_type, "size": size,
+         "name": core.clean_filename(file.filename), "by": principal.name}).mappings().first()
+    if row is None:
+        response.status_code = 200
+        row = conn.execute(text(f"SELECT {COLUMNS} FROM uploads WHERE sha256 = :sha"), {"sha": sha256}).mappings().one()
+    conn.commit()
+    return _answer(row)
+
+
+@router.get("/uploads/{sha256}", response_class=FileResponse, summary="An uploaded file, with its stored type",
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "image/heic": {},
+                                         core.XLSX: {}, "text/csv": {}}, "description": "the file"}})
+def download(request: Request, sha256: Sha256,
+             principal: Annotated[Principal, Depends(require_roles(*STAFF))], conn: Conn) -> FileResponse:
+    """The file as uploaded, with the content type found at upload (never sniffed by the browser)."""
+    row = conn.execute(text(f"SELECT {COLUMNS} FROM uploads WHERE sha256 = :sha"), {"sha": sha256}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no upload with SHA-256 {sha256}")
+    path = core.stored_path(upload_dir(request), sha256)
+    if not path.is_file():
+        raise NotFoundError(f"the file of upload {sha256} is missing from the store")
+    name = f"{sha256}.{core.EXTENSIONS.get(row['content_type'], 'bin')}"
+    disposition = "inline" if row["kind"] == "photo" else "attachment"
+    return FileResponse(path, media_type=row["content_type"], headers={
+        "Content-Disposition": f'{disposition}; filename="{name}"', "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox", "ETag": f'"{sha256}"',
+        "Cache-Control": "private, max-age=31536000, immutable"})

@@ -1,0 +1,137 @@
+"""Who is asking: Bearer credentials, role checks, the audited write connection, masking and rate limits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
+
+from ..audit import use_actor
+from ..db.layers import PERSONAL_COLUMNS as PERSONAL
+from ..errors import AuthError, ForbiddenError, RateLimitedError
+from ..settings import get_settings
+from ..users import Principal, principal_for_bearer
+from .dependencies import Conn
+
+EDITORS = ("admin", "planner", "grid_officer")
+STAFF = ("admin", "planner", "grid_officer", "inspector")  # see contact names and phones
+_bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
+
+
+class _Buckets:
+    """Token buckets per anonymous client (per process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, rate: float, burst: int) -> float:
+        """0 if a request may pass, else the seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._state.get(key, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - last) * rate)
+            if tokens < 1.0:
+                self._state[key] = (tokens, now)
+                return (1.0 - tokens) / rate
+            self._state[key] = (tokens - 1.0, now)
+            if len(self._state) > 100_000:  # forget idle clients
+                self._state = {k: v for k, v in self._state.items() if now - v[1] < 60}
+            return 0.0
+
+
+_buckets = _Buckets()
+
+
+def source_of(request: Request) -> str:
+    """Where a write came from: the workspace (ui), QGIS (the OGC API) or another API client."""
+    if request.headers.get("x-gridsvc-client") == "ui":
+        return "ui"
+    return "qgis" if request.url.path.startswith("/ogc") else "api"
+
+
+def current_principal(request: Request, conn: Conn,
+                      creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal | None:
+    """The authenticated user, or None for an anonymous (rate-limited) client."""
+    if creds is not None:
+        return principal_for_bearer(conn, creds.credentials)
+    s = get_settings()
+    wait = _buckets.take(request.client.host if request.client else "?", s.public_rate_per_s, s.public_burst)
+    if wait:
+        raise RateLimitedError(f"too many requests without credentials; retry in {wait:.1f} s or log in",
+                               retry_after=max(1, round(wait)))
+    return None
+
+
+CurrentUser = Annotated[Principal | None, Depends(current_principal)]
+
+
+def require_roles(*roles: str):
+    """A dependency giving the principal if it holds one of roles (401 without credentials, 403 otherwise)."""
+
+    def dependency(principal: CurrentUser) -> Principal:
+        if principal is None:
+            raise AuthError("this needs credentials: Authorization: Bearer <token> (POST /auth/token)")
+        if principal.role not in roles:
+            raise ForbiddenError(f"role {principal.role!r} may not do this; needs {' or '.join(roles)}")
+        return principal
+
+    return dependency
+
+
+def writer(request: Request, conn: Conn, principal: Annotated[Principal, Depends(require_roles(*EDITORS))]
+           ) -> Connection:
+    """The request's connection, with the actor recorded for the audit triggers and the edit rules."""
+    bind_actor(conn, principal, source_of(request))
+    return conn
+
+
+def bind_actor(conn: Connection, principal: Principal, source: str) -> None:
+    """Tell the audit triggers (this transaction) and the edit rules (this connection) who is writing."""
+    use_actor(conn, principal.name, principal.role, source)
+    conn.info["principal"] = principal
+
+
+Writer = Annotated[Connection, Depends(writer)]
+
+
+def sees_personal(principal: Principal | None) -> bool:
+    """Whether contact names and phones are shown to this principal (staff roles)."""
+    return principal is not None and principal.role in STAFF
+
+
+def mask_phone(value: Any) -> Any:
+    """138****1234 style."""
+    if not isinstance(value, str) or not value:
+        return value
+    digits = [c for c in value if c.isdigit()]
+    return f"{''.join(digits[:3])}****{''.join(digits[-4:])}" if len(digits) >= 7 else "****"
+
+
+def mask_name(value: Any) -> Any:
+    """张** style."""
+    return value[0] + "*" * min(len(value) - 1, 2) if isinstance(value, str) and value else value
+
+
+def redact(obj: Any, principal: Principal | None, own: Iterable[int] = ()) -> Any:
+    """A JSON value with personal fields masked for principals that may not see them (their own party's kept)."""
+    if sees_personal(principal):
+        return obj
+    mine = set(own) | ({principal.party_id} if principal and principal.party_id else set())
+    if isinstance(obj, list):
+        return [redact(v, principal, mine) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    keep = obj.get("party_id") in mine if mine else False
+    out = {}
+    for k, v in obj.items():
+        if k in PERSONAL and not keep:
+            out[k] = mask_phone(v) if "phone" in k else mask_name(v)
+        else:
+            out[k] = redact(v, principal, mine)
+    return out

@@ -1,0 +1,182 @@
+"""Users, roles and audit: login, tokens, the allowed/denied matrix, grid officers' grids, masking, the log."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from shapely.geometry import mapping
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from support import bearer
+
+from gridsvc.api.app import create_app
+from gridsvc.users import create_user, disable_user, issue_api_token, revoke_tokens
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def city(nanjing):
+    from gridsvc.zones import build_zones
+
+    build_zones(nanjing, "三包")
+    with nanjing.begin() as c:
+        grid = c.execute(text("SELECT code FROM grid_cells g WHERE EXISTS (SELECT 1 FROM zones_current z WHERE "
+                              "z.kind = 'street_space' AND ST_Contains(g.geom, ST_PointOnSurface(z.geom))) "
+                              "ORDER BY code LIMIT 1")).scalar_one()
+        party = c.execute(text("SELECT id FROM parties WHERE kind = 'unit' ORDER BY id LIMIT 1")).scalar_one()
+        if c.execute(text("SELECT 1 FROM users WHERE name = 'auth-planner'")).first() is None:
+            create_user(c, "auth-planner", "planner", PASSWORD)
+    heads = {role: bearer(nanjing, f"auth-{role}", role, (grid,) if role == "grid_officer" else (),
+                          party if role == "party" else None)
+             for role in ("admin", "planner", "grid_officer", "inspector", "party", "public")}
+    return nanjing, grid, party, heads
+
+
+@pytest.fixture(scope="module")
+def client(city):
+    with TestClient(create_app(city[0])) as c:
+        yield c
+
+
+def _square_in(engine, where: str) -> dict:
+    with engine.connect() as c:
+        x, y = c.execute(text(f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Centroid(geom) AS p FROM grid_cells WHERE {where} "
+                              "ORDER BY code LIMIT 1) s")).one()
+    d = 1.5e-5
+    return mapping(shapely.box(x - d, y - d, x + d, y + d))
+
+
+def test_login_gives_a_jwt_and_wrong_passwords_one_message(client):
+    r = client.post("/auth/token", data={"username": "auth-planner", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 1800
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}).json()
+    assert me["name"] == "auth-planner" and me["role"] == "planner"
+    for user, pw in (("auth-planner", "wrong password!"), ("nobody", PASSWORD)):
+        bad = client.post("/auth/token", data={"username": user, "password": pw})
+        assert bad.status_code == 401 and bad.json()["detail"] == "wrong user name or password"
+        assert bad.headers["www-authenticate"] == "Bearer"
+    assert client.get("/auth/me", headers={"Authorization": "Bearer not.a.jwt"}).status_code == 401
+
+
+def test_revoked_tokens_and_disabled_users_stop_at_once(client, city):
+    engine = city[0]
+    with engine.begin() as c:
+        create_user(c, "short-lived", "planner", PASSWORD)
+        token = issue_api_token(c, "short-lived")
+    h = {"Authorization": f"Bearer {token}"}
+    assert client.get("/auth/me", headers=h).json()["name"] == "short-lived"
+    with engine.begin() as c:
+        assert revoke_tokens(c, "short-lived") == 1
+    assert client.get("/auth/me", headers=h).status_code == 401
+    jwt = client.post("/auth/token", data={"username": "short-lived", "password": PASSWORD}).json()["access_token"]
+    with engine.begin() as c:
+        disable_user(c, "short-lived")
+    r = client.get("/auth/me", headers={"Authorization": f"Bearer {jwt}"})
+    assert r.status_code == 401 and "disabled" in r.json()["detail"]
+
+
+WRITERS = {"admin", "planner", "grid_officer"}
+STAFF = {"admin", "planner", "grid_officer", "inspector"}
+
+
+@pytest.mark.parametrize("role", [None, "public", "party", "inspector", "grid_officer", "planner", "admin"])
+def test_every_role_against_every_kind_of_endpoint(client, city, role):
+    engine, grid, _, heads = city
+    h = heads.get(role, {}) if role else {}
+    expect_write = 201 if role in WRITERS else (401 if role is None else 403)
+    with engine.connect() as c:
+        steward = c.execute(text("SELECT id FROM parties ORDER BY id LIMIT 1")).scalar_one()
+    body = {"type": "Feature", "geometry": _square_in(engine, f"code = '{grid}'"), "properties": {"party_id": steward}}
+    r = client.post("/zones", json=body, headers=h)
+    assert r.status_code == expect_write, (role, r.text)
+    assert r.json().get("detail") or r.status_code == 201, "every refusal says why"
+    if r.status_code == 201:
+        zid = r.json()["id"]
+        assert client.put(f"/zones/{zid}", json={"type": "Feature", "geometry": None, "properties": {"note": role}},
+                          headers=h).status_code == 200
+        assert client.delete(f"/zones/{zid}", headers=h).status_code == 204
+    else:
+        assert client.delete("/zones/1", headers=h).status_code == expect_write
+    party = client.post("/parties", json={"kind": "street_steward", "name": f"{role} 管家"}, headers=h)
+    assert party.status_code == expect_write
+    ogc = client.post("/ogc/collections/zones/items", json=body, headers=h)
+    assert ogc.status_code == (expect_write if role not in WRITERS else 201), ogc.text
+    if ogc.status_code == 201:
+        client.delete(ogc.headers["Location"].removeprefix("http://testserver"), headers=h)
+    export = client.get("/exports/boards.pdf", params={"grid": grid}, headers=h)
+    assert export.status_code in ((200, 404) if role in STAFF else ((401,) if role is None else (403,))), export.text
+    audit = client.get("/audit", params={"limit": 1}, headers=h)
+    assert audit.status_code == (200 if role in ("admin", "inspector") else (401 if role is None else 403))
+    # reads work for everyone; personal fields only for staff
+    units = client.get("/units", params={"limit": 200}, headers=h).json()["features"]
+    phones = [f["properties"]["phone"] for f in units if f["properties"].get("phone")]
+    assert phones, "Nanjing shops have phones"
+    assert all("****" in p for p in phones) == (role not in STAFF), role
+
+
+def test_a_grid_officer_edits_only_in_their_grids(client, city):
+    engine, grid, _, heads = city
+    h = heads["grid_officer"]
+    with engine.connect() as c:
+        steward = c.execute(text("SELECT id FROM parties ORDER BY id LIMIT 1")).scalar_one()
+        before = c.execute(text("SELECT count(*) FROM zones")).scalar_one()
+    outside = {"type": "Feature", "geometry": _square_in(engine, f"code <> '{grid}' AND substr(code, 1, 12) <> "
+                                                                 f"'{grid[:12]}'"), "properties": {"party_id": steward}}
+    r = client.post("/zones", json=outside, headers=h)
+    assert r.status_code == 403 and "outside your grids" in r.json()["detail"], r.text
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM zones")).scalar_one() == before, "nothing changed"
+    with engine.connect() as c:
+        foreign = c.execute(text(f"SELECT z.zone_id FROM zones_current z JOIN grid_cells g ON ST_Contains(g.geom, "
+                                 f"ST_PointOnSurface(z.geom)) WHERE substr(g.code, 1, 12) <> '{grid[:12]}' "
+                                 "ORDER BY z.zone_id LIMIT 1")).scalar_one()
+    r = client.delete(f"/zones/{foreign}", headers=h)
+    assert r.status_code == 403
+    assert client.get(f"/zones/{foreign}").status_code == 200
+
+
+def test_every_write_is_audited_with_who_what_and_where(client, city):
+    engine, grid, _, heads = city
+    with engine.connect() as c:
+        steward = c.execute(text("SELECT id FROM parties ORDER BY id LIMIT 1")).scalar_one()
+    body = {"type": "Feature", "geometry": _square_in(engine, f"code = '{grid}'"), "properties": {"party_id": steward}}
+    zid = client.post("/zones", json=body, headers={**heads["planner"], "X-Gridsvc-Client": "ui"}).json()["id"]
+    client.put(f"/zones/{zid}", json={"type": "Feature", "geometry": None, "properties": {"note": "复查"}},
+               headers=heads["planner"])
+    log = client.get("/audit", params={"table": "zones", "record": str(zid)}, headers=heads["admin"]).json()
+    entries = log["entries"]
+    assert {e["actor"] for e in entries} == {"auth-planner"}
+    assert {e["source"] for e in entries} == {"ui", "api"}
+    update = next(e for e in entries if e["action"] == "update")  # the closing of version 1
+    assert update["before"]["valid_to"] is None and update["after"]["valid_to"] is not None
+    assert update["before"]["geom"]["type"] == "MultiPolygon"
+    v2 = next(e for e in entries if e["action"] == "insert" and e["after"]["version"] == 2)
+    assert v2["after"]["props"]["note"] == "复查"
+    by_user = client.get("/audit", params={"actor": "auth-planner"}, headers=heads["inspector"]).json()
+    assert by_user["count"] >= 3
+    with engine.connect() as c:
+        last = c.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+    for stmt in ("UPDATE audit_log SET actor = 'x' WHERE id = :i", "DELETE FROM audit_log WHERE id = :i",
+                 "TRUNCATE audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as c:
+            c.execute(text(stmt), {"i": last})
+    assert not any("password" in str(e) for e in client.get(
+        "/audit", params={"table": "users"}, headers=heads["admin"]).json()["entries"])
+
+
+def test_anonymous_clients_are_rate_limited(city, monkeypatch):
+    from gridsvc.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "public_burst", 5)
+    monkeypatch.setattr(get_settings(), "public_rate_per_s", 0.5)
+    with TestClient(create_app(city[0]), client=("203.0.113.9", 5000)) as c:
+        codes = [c.get("/lookup", params={"lng": 118.7836, "lat": 32.0427}).status_code for _ in range(8)]
+        assert codes[:5] == [200] * 5 and 429 in codes[5:]
+        r = c.get("/lookup", params={"lng": 118.7836, "lat": 32.0427})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "retry" in r.json()["detail"]
+        authed = c.get("/lookup", params={"lng": 118.7836, "lat": 32.0427}, headers=city[3]["planner"])
+        assert authed.status_code == 200
