@@ -27,7 +27,8 @@ from .errors import (
     StaleVersionError,
     ZoneOverlapError,
 )
-from .geo.zone_geometry import from_client, parse_geometry, polygonal
+from .geo.geojson_checks import check_feature
+from .geo.zone_geometry import MAX_VERTICES, POLYGONAL, from_client, parse_geometry, polygonal
 
 Overlap = Literal["reject", "clip", "take"]
 OVERLAP_MODES = ("reject", "clip", "take")
@@ -210,6 +211,7 @@ def polygonal_or_empty(geom: BaseGeometry) -> BaseGeometry:
 def _feature_geometry(feature: Mapping, *, crs, repair: bool, required: bool) -> BaseGeometry | None:
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
         raise InputError("the body must be a GeoJSON Feature", where="body")
+    check_feature(feature, kinds=POLYGONAL, geometry_required=required, max_positions=MAX_VERTICES)
     if feature.get("geometry") is None:
         if required:
             raise InputError("a Polygon or MultiPolygon geometry is required", where="geometry")

@@ -255,3 +255,10 @@ def test_parties_search_and_validation(client, party):
     r = client.post("/zones", json=_feature(_square(118.78, 32.04, 2), party_id=987654))
     assert r.status_code == 404 and "party 987654" in r.json()["detail"]
     assert json.dumps(found, ensure_ascii=False)
+
+
+def test_a_feature_whose_bbox_does_not_hold_its_geometry_is_refused(client, zoned, party, spots):
+    x, y = _free_street_spot(zoned, spots)
+    body = _feature(_square(x, y, 2), party_id=party["id"]) | {"bbox": [0, 0, 1, 1]}
+    r = client.post("/zones", json=body)
+    assert r.status_code == 422 and "bbox" in r.json()["detail"], r.text

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form
 
 from ... import users
-from ...errors import AuthError
 from ...settings import get_settings
 from ..dependencies import Conn
 from ..security import CurrentUser
@@ -17,11 +15,12 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", summary="Log in (OAuth2 password form) for a short-lived JWT")
-def login(conn: Conn, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict:
-    """{access_token, token_type, expires_in} for a user name and password."""
-    if len(form.username) > 64 or len(form.password) > 1024:
-        raise AuthError("wrong user name or password")
-    principal = users.authenticate(conn, form.username, form.password)
+def login(conn: Conn, username: Annotated[str, Form(min_length=1, max_length=64)],
+          password: Annotated[str, Form(min_length=1, max_length=256)],
+          grant_type: Annotated[str | None, Form(pattern="^password$", max_length=8)] = None,
+          scope: Annotated[str, Form(max_length=200)] = "") -> dict:
+    """{access_token, token_type, expires_in} for a user name and password (the OAuth2 password form)."""
+    principal = users.authenticate(conn, username, password)
     minutes = get_settings().jwt_minutes
     return {"access_token": users.issue_jwt(principal, minutes), "token_type": "bearer", "expires_in": minutes * 60}
 

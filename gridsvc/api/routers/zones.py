@@ -27,7 +27,7 @@ CrsParam = Annotated[Literal["wgs84", "gcj02", "bd09"], Query(description="coord
 OverlapParam = Annotated[Literal["reject", "clip", "take"], Query(
     description="when the zone overlaps others: reject (409), clip (yours yields) or take (theirs yield)")]
 RepairParam = Annotated[bool, Query(description="repair an invalid polygon with make_valid instead of 422")]
-IfMatch = Annotated[str | None, Header(description='ETag of the version you edited, e.g. "12-3"')]
+IfMatch = Annotated[str | None, Header(max_length=200, description='ETag of the version you edited, e.g. "12-3"')]
 
 
 class ZoneProperties(BaseModel):
