@@ -166,7 +166,10 @@ def test_postgis_stop_answers_503_fast_and_service_resumes(own_cluster, served):
     down = [h for h in hits if h.start > stopped and h.start + h.seconds < starting]
     after = [h for h in hits if h.start > recovered]
     cut = [h for h in clients[-1].hits if h.start < stopping < h.start + h.seconds]
-    assert cut and all(h.status == 503 for h in cut), cut  # the batch running at the stop: 503, not a hang
+    # the batch running at the stop: never a hang; one still running once the server is gone answers 503 (one that
+    # finished while pg_ctl was shutting the server down may legitimately have got its 200)
+    assert cut and all(h.status in (200, 503) for h in cut), cut
+    assert all(h.status == 503 for h in cut if h.start + h.seconds > stopped), cut
     assert before and all(h.status == 200 for h in before)
     assert len(down) >= 10 and all(h.status == 503 and h.retry_after for h in down), {h.status for h in down}
     assert {h.status for h in hits} <= {200, 503}
