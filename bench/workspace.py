@@ -33,6 +33,7 @@ from gridsvc.zones import build_zones
 
 from .run import fresh_engine
 from .tiling import nanjing_layers, tile
+from .zones import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
@@ -51,14 +52,6 @@ def stats_ms(samples: list[float]) -> dict:
 def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
     n = 2**z
     return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(url: str) -> tuple[subprocess.Popen, str]:

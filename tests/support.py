@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -54,3 +55,19 @@ def bearer(engine, name: str, role: str, grids: tuple[str, ...] = (), party_id: 
         if c.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first() is None:
             create_user(c, name, role, None, list(grids), party_id)
         return {"Authorization": f"Bearer {issue_api_token(c, name)}"}
+
+
+def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile holding a WGS84 point."""
+    n = 2**z
+    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def tile_pixel(lng: float, lat: float, z: int, x: int, y: int) -> tuple[float, float]:
+    """Where a point falls in tile z/x/y, in MVT units (0..EXTENT, y down)."""
+    from gridsvc.db.tiles import EXTENT
+
+    n = 2**z
+    fx = (lng + 180) / 360 * n
+    fy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return (fx - x) * EXTENT, (fy - y) * EXTENT

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from ..audit import use_actor
 from ..db.layers import PERSONAL_COLUMNS as PERSONAL
 from ..errors import AuthError, ForbiddenError, RateLimitedError
+from ..public_units import mask_phone
 from ..settings import get_settings
 from ..users import Principal, principal_for_bearer
 from .dependencies import Conn
@@ -103,14 +104,6 @@ Writer = Annotated[Connection, Depends(writer)]
 def sees_personal(principal: Principal | None) -> bool:
     """Whether contact names and phones are shown to this principal (staff roles)."""
     return principal is not None and principal.role in STAFF
-
-
-def mask_phone(value: Any) -> Any:
-    """138****1234 style."""
-    if not isinstance(value, str) or not value:
-        return value
-    digits = [c for c in value if c.isdigit()]
-    return f"{''.join(digits[:3])}****{''.join(digits[-4:])}" if len(digits) >= 7 else "****"
 
 
 def mask_name(value: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import time
 
@@ -11,7 +10,7 @@ import h3
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from support import ARTIFACTS
+from support import ARTIFACTS, tile_of, tile_pixel
 
 from gridsvc.api.app import create_app
 from gridsvc.db.layers import LAYERS
@@ -20,19 +19,6 @@ from gridsvc.db.tiles import EXTENT, MAX_ZOOM, MIN_ZOOM
 XINJIEKOU = (118.7836, 32.0427)
 GOOD_LAYERS = ("streets", "buildings", "units", "cells", "admin_units", "zones")
 
-
-def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
-    """The XYZ tile holding a WGS84 point."""
-    n = 2**z
-    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-
-
-def tile_pixel(lng: float, lat: float, z: int, x: int, y: int) -> tuple[float, float]:
-    """Where a point falls in tile z/x/y, in MVT units (0..EXTENT, y down)."""
-    n = 2**z
-    fx = (lng + 180) / 360 * n
-    fy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return (fx - x) * EXTENT, (fy - y) * EXTENT
 
 
 @pytest.fixture(scope="module")

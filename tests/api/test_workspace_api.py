@@ -10,26 +10,15 @@ import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from support import tile_of, tile_pixel
 
 from gridsvc.api.app import create_app
 from gridsvc.api.docs import STATIC_DIR
-from gridsvc.db.tiles import EXTENT
 from gridsvc.geo import chinese_crs
 from gridsvc.parties import add_officer
 
 HELSINKI = (24.9384, 60.1699)
 
-
-def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-
-
-def tile_pixel(lng: float, lat: float, z: int, x: int, y: int) -> tuple[float, float]:
-    n = 2**z
-    fx = (lng + 180) / 360 * n
-    fy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return (fx - x) * EXTENT, (fy - y) * EXTENT
 
 
 def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
