@@ -80,6 +80,10 @@ class StaleVersionError(ConflictError):
     """A write against a version that is no longer current (If-Match / version mismatch)."""
 
 
+class PreconditionRequiredError(GridsvcError):
+    """An update without If-Match or a version field: it could silently overwrite someone else's edit."""
+
+
 class OutsideManagedAreaError(InputError):
     """A zone outside the managed area (the grid cells)."""
 
@@ -110,6 +114,7 @@ HTTP_STATUS: dict[type[GridsvcError], int] = {
     MethodNotAllowedError: 405,
     ConflictError: 409,
     StaleVersionError: 412,
+    PreconditionRequiredError: 428,
     DatabaseUnavailableError: 503,
     MissingDependencyError: 500,
     ClusterError: 500,

@@ -58,9 +58,10 @@ def new_version(conn: Connection, zone_key: str, party_id: int | None, by: str) 
 
 def reassign_zone(conn: Connection, zone_id: int, party_id: int, by: str = "cli") -> int:
     """Give a current zone (by its id) to another existing party, as a new planner version; returns the version."""
-    from .zone_edits import replace_zone, zone_feature
+    from .zone_edits import ANY_VERSION, replace_zone, zone_feature
 
-    replace_zone(conn, zone_id, {"type": "Feature", "geometry": None, "properties": {"party_id": party_id}}, by=by)
+    replace_zone(conn, zone_id, {"type": "Feature", "geometry": None, "properties": {"party_id": party_id}},
+                 expected_version=ANY_VERSION, by=by)
     return int(zone_feature(conn, zone_id)["version"])
 
 

@@ -24,6 +24,7 @@ from .errors import (
     InputError,
     NotFoundError,
     OutsideManagedAreaError,
+    PreconditionRequiredError,
     StaleVersionError,
     ZoneOverlapError,
 )
@@ -39,6 +40,8 @@ EDIT_LOCK = 0x67726964  # pg_advisory_xact_lock key of zone edits ('grid')
 ZONE_KIND_OF_PARTY = {"unit": "frontage", "market_operator": "market", "property_manager": "compound",
                       "building_head": "compound", "street_steward": "street_space", "grid_officer": "street_space"}
 ZONE_KINDS = ("frontage", "market", "compound", "street_space")
+ANY_VERSION = "*"  # If-Match: * : the caller knowingly edits whatever version is current
+Expected = int | str | None  # the version the caller edited; None (no precondition) is refused
 
 
 def _lock(conn: Connection) -> datetime:
@@ -67,12 +70,18 @@ def _default_policy(conn: Connection) -> str:
     return conn.execute(text("SELECT policy FROM zone_builds ORDER BY id DESC LIMIT 1")).scalar() or "三包"
 
 
-def check_version(current: Mapping, expected: int | None) -> None:
-    """Refuse a write based on an older version (If-Match / version field)."""
-    if expected is not None and int(expected) != current["version"]:
-        raise StaleVersionError(f"zone {current['zone_id']} is at version {current['version']}, not {expected}: "
-                                "reload it and apply your change again", zone_id=current["zone_id"],
-                                current_version=current["version"])
+def check_version(current: Mapping, expected: int | str | None) -> None:
+    """Refuse a write without a precondition (428) or based on an older version (412); "*" accepts any version."""
+    zone_id, version = current["zone_id"], current["version"]
+    found = {"zone_id": zone_id, "current_version": version, "etag": f'"{zone_id}-{version}"'}
+    if expected is None:
+        raise PreconditionRequiredError(
+            f'zone {zone_id} is at version {version}: send If-Match: "{zone_id}-{version}" (or properties.version) '
+            "so that an edit made meanwhile by someone else is not overwritten", **found)
+    if expected != ANY_VERSION and (isinstance(expected, bool) or not isinstance(expected, int)
+                                    or expected != version):
+        raise StaleVersionError(f"zone {zone_id} is at version {version}, not {expected}: "
+                                "reload it and apply your change again", **found)
 
 
 def overlaps(conn: Connection, geom: BaseGeometry, exclude: list[int]) -> list[dict]:
@@ -262,7 +271,7 @@ def create_zone(conn: Connection, feature: Mapping, *, overlap: Overlap = "rejec
 
 
 def replace_zone(conn: Connection, zone_id: int, feature: Mapping, *, overlap: Overlap = "reject", crs="wgs84",
-                 repair: bool = False, expected_version: int | None = None, by: str = "api") -> tuple[int, dict]:
+                 repair: bool = False, expected_version: Expected = None, by: str = "api") -> tuple[int, dict]:
     """A new version of a zone with another geometry and/or party (the zone becomes planner-made)."""
     geom = _feature_geometry(feature, crs=crs, repair=repair, required=False)
     props = _properties(feature)
@@ -284,7 +293,7 @@ def replace_zone(conn: Connection, zone_id: int, feature: Mapping, *, overlap: O
     return zone_id, report
 
 
-def delete_zone(conn: Connection, zone_id: int, *, expected_version: int | None = None, by: str = "api") -> None:
+def delete_zone(conn: Connection, zone_id: int, *, expected_version: Expected = None, by: str = "api") -> None:
     """Close a zone's current version; its history stays queryable."""
     ts = _lock(conn)
     cur = _current(conn, zone_id)
@@ -293,7 +302,7 @@ def delete_zone(conn: Connection, zone_id: int, *, expected_version: int | None 
 
 
 def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overlap = "reject",
-                expected_version: int | None = None, by: str = "api") -> tuple[int, dict]:
+                expected_version: Expected = None, by: str = "api") -> tuple[int, dict]:
     """A new version equal to an earlier one (geometry, party, kind); deleted zones can be brought back."""
     ts = _lock(conn)
     old = conn.execute(sql("zone_feature"), {"zone_id": zone_id, "version": version}).mappings().first()
@@ -301,8 +310,9 @@ def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overla
         raise NotFoundError(f"zone {zone_id} has no version {version}", zone_id=zone_id)
     geom = polygonal_or_empty(shapely.from_wkb(old["wkb"]))
     cur = conn.execute(sql("zone_current"), {"zone_id": zone_id}).mappings().one_or_none()
-    if cur is not None:
-        check_version(cur, expected_version)
+    latest = cur or conn.execute(text("SELECT zone_id, max(version) AS version FROM zones WHERE zone_id = :z "
+                                      "GROUP BY zone_id"), {"z": zone_id}).mappings().one()
+    check_version(latest, expected_version)  # a deleted zone: the version that was deleted
     _check_inside(conn, geom, shapely.from_wkb(old["wkb"]))
     geom, report = _resolve_overlaps(conn, ts, geom, [zone_id], overlap, f"version {version} of zone {zone_id}", by)
     note = f"reverted to version {version}"
@@ -320,7 +330,7 @@ def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overla
 
 
 def split_zone(conn: Connection, zone_id: int, line_feature: Mapping, *, crs="wgs84",
-               expected_version: int | None = None, by: str = "api") -> list[int]:
+               expected_version: Expected = None, by: str = "api") -> list[int]:
     """Cut a zone along a line: the largest piece keeps the zone, the others become new zones of the same party."""
     if not isinstance(line_feature, Mapping) or line_feature.get("type") != "Feature":
         raise InputError("the body must be a GeoJSON Feature with a LineString geometry", where="body")
@@ -353,14 +363,21 @@ def split_polygon(geom: BaseGeometry, line: BaseGeometry) -> list[BaseGeometry]:
     return [shapely.MultiPolygon([p]) for p in out]
 
 
-def merge_zones(conn: Connection, ids: list[int], *, party_id: int | None = None, by: str = "api") -> int:
+def merge_zones(conn: Connection, ids: list[int], *, expected_versions: list[Expected] | None = None,
+                party_id: int | None = None, by: str = "api") -> int:
     """Join touching zones into the first one (a new version); the others are closed."""
     if not isinstance(ids, list) or len(ids) < 2 or len(set(ids)) != len(ids):
         raise InputError("ids must list at least two different zone ids", where="ids")
+    expected_versions = expected_versions or [None] * len(ids)
+    if len(expected_versions) != len(ids):
+        raise InputError(f"versions must give one version per id ({len(ids)}), got {len(expected_versions)}",
+                         where="versions")
     if party_id is not None:
         _party(conn, party_id)
     ts = _lock(conn)
     rows = [_current(conn, i) for i in ids]
+    for row, expected in zip(rows, expected_versions, strict=True):
+        check_version(row, expected)
     geoms = [shapely.from_wkb(r["wkb"]) for r in rows]
     union = shapely.union_all([shapely.buffer(g, 0) for g in geoms])
     if union.geom_type != "Polygon":

@@ -22,6 +22,7 @@ from .routers import (
     ogc,
     parties,
     tiles,
+    units,
     workspace,
     zones,
 )
@@ -38,6 +39,8 @@ def _error_response(err: GridsvcError) -> JSONResponse:
         headers = {"Retry-After": str(err.details.get("retry_after", 1))}
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
+    if status in (412, 428) and "etag" in err.details:
+        headers = {"ETag": err.details["etag"]}
     body = {"error": type(err).__name__, "detail": err.message, **({"context": err.details} if err.details else {})}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -73,6 +76,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(zones.router)
     app.include_router(parties.router)
+    app.include_router(units.router)
     app.include_router(layers.router)
     app.include_router(lookup.router)
     app.include_router(tiles.router)

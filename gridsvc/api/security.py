@@ -21,6 +21,8 @@ from .dependencies import Conn
 
 EDITORS = ("admin", "planner", "grid_officer")
 STAFF = ("admin", "planner", "grid_officer", "inspector")  # see contact names and phones
+RATERS = (*EDITORS, "inspector")  # edit units (红黄黑牌, credit points, contacts)
+PARTY_EDITORS = ("admin", "planner")
 _bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
 
 
@@ -85,11 +87,16 @@ def require_roles(*roles: str):
     return dependency
 
 
-def writer(request: Request, conn: Conn, principal: Annotated[Principal, Depends(require_roles(*EDITORS))]
-           ) -> Connection:
-    """The request's connection, with the actor recorded for the audit triggers and the edit rules."""
-    bind_actor(conn, principal, source_of(request))
-    return conn
+def writer_for(*roles: str):
+    """A dependency giving the request's connection to one of roles, with the actor recorded for the audit."""
+
+    needs = require_roles(*roles)
+
+    def writer(request: Request, conn: Conn, principal: Principal = Depends(needs)) -> Connection:  # noqa: B008
+        bind_actor(conn, principal, source_of(request))
+        return conn
+
+    return writer
 
 
 def bind_actor(conn: Connection, principal: Principal, source: str) -> None:
@@ -98,7 +105,8 @@ def bind_actor(conn: Connection, principal: Principal, source: str) -> None:
     conn.info["principal"] = principal
 
 
-Writer = Annotated[Connection, Depends(writer)]
+Writer = Annotated[Connection, Depends(writer_for(*EDITORS))]
+RatingWriter = Annotated[Connection, Depends(writer_for(*RATERS))]  # units: ratings are inspectors' work too
 
 
 def sees_personal(principal: Principal | None) -> bool:

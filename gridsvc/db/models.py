@@ -156,6 +156,7 @@ class Unit(Sourced, Base):
     rating: Mapped[str | None] = mapped_column(Text)  # red / yellow / black board (红黄黑牌)
     credit_points: Mapped[int | None] = mapped_column(Integer)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # bumped by a trigger on every change
     geom = mapped_column(geom("POINT"), nullable=False)
 
 
@@ -170,6 +171,7 @@ class Party(Base):
     name: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # bumped by a trigger on every change
 
 
 class Officer(Base):

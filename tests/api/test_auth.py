@@ -97,16 +97,16 @@ def test_every_role_against_every_kind_of_endpoint(client, city, role):
     if r.status_code == 201:
         zid = r.json()["id"]
         assert client.put(f"/zones/{zid}", json={"type": "Feature", "geometry": None, "properties": {"note": role}},
-                          headers=h).status_code == 200
-        assert client.delete(f"/zones/{zid}", headers=h).status_code == 204
+                          headers={**h, "If-Match": f'"{zid}-1"'}).status_code == 200
+        assert client.delete(f"/zones/{zid}", headers={**h, "If-Match": f'"{zid}-2"'}).status_code == 204
     else:
-        assert client.delete("/zones/1", headers=h).status_code == expect_write
+        assert client.delete("/zones/1", headers={**h, "If-Match": "*"}).status_code == expect_write
     party = client.post("/parties", json={"kind": "street_steward", "name": f"{role} 管家"}, headers=h)
     assert party.status_code == expect_write
     ogc = client.post("/ogc/collections/zones/items", json=body, headers=h)
     assert ogc.status_code == (expect_write if role not in WRITERS else 201), ogc.text
     if ogc.status_code == 201:
-        client.delete(ogc.headers["Location"].removeprefix("http://testserver"), headers=h)
+        client.delete(ogc.headers["Location"].removeprefix("http://testserver"), headers={**h, "If-Match": "*"})
     export = client.get("/exports/boards.pdf", params={"grid": grid}, headers=h)
     assert export.status_code in ((200, 404) if role in STAFF else ((401,) if role is None else (403,))), export.text
     audit = client.get("/audit", params={"limit": 1}, headers=h)
@@ -134,7 +134,7 @@ def test_a_grid_officer_edits_only_in_their_grids(client, city):
         foreign = c.execute(text(f"SELECT z.zone_id FROM zones_current z JOIN grid_cells g ON ST_Contains(g.geom, "
                                  f"ST_PointOnSurface(z.geom)) WHERE substr(g.code, 1, 12) <> '{grid[:12]}' "
                                  "ORDER BY z.zone_id LIMIT 1")).scalar_one()
-    r = client.delete(f"/zones/{foreign}", headers=h)
+    r = client.delete(f"/zones/{foreign}", headers={**h, "If-Match": "*"})
     assert r.status_code == 403
     assert client.get(f"/zones/{foreign}").status_code == 200
 
@@ -146,7 +146,7 @@ def test_every_write_is_audited_with_who_what_and_where(client, city):
         since = c.execute(text("SELECT clock_timestamp()")).scalar_one()  # ids restart with each test module's data
     body = {"type": "Feature", "geometry": _square_in(engine, f"code = '{grid}'"), "properties": {"party_id": steward}}
     zid = client.post("/zones", json=body, headers={**heads["planner"], "X-Gridsvc-Client": "ui"}).json()["id"]
-    client.put(f"/zones/{zid}", json={"type": "Feature", "geometry": None, "properties": {"note": "复查"}},
+    client.put(f"/zones/{zid}", json={"type": "Feature", "geometry": None, "properties": {"note": "复查", "version": 1}},
                headers=heads["planner"])
     log = client.get("/audit", params={"table": "zones", "record": str(zid), "since": since.isoformat()},
                      headers=heads["admin"]).json()

@@ -286,6 +286,7 @@ def test_part4_create_replace_delete_zones_under_the_same_validation(client, zon
     assert r.status_code == 201, r.text
     fid = r.headers["Location"].rsplit("/", 1)[1]
     feature = get_json(client, local(r.headers["Location"]), media="application/geo+json")
+    assert client.get(local(r.headers["Location"])).headers["ETag"] == f'"{fid}-1"'
     assert_valid("featureGeoJSON", feature)
     assert feature["properties"]["party_name"] == "OGC 管家" and feature["properties"]["provenance"] == "planner"
     # QGIS sends back every property it read, version included: a stale one is refused
@@ -303,9 +304,11 @@ def test_part4_create_replace_delete_zones_under_the_same_validation(client, zon
     assert r.status_code == 409 and "overlaps zone" in r.json()["detail"]
     r = client.post("/ogc/collections/units/items", headers=geo, content=json.dumps(body))
     assert r.status_code == 405 and r.headers["Allow"] == "GET"
-    assert client.delete(f"/ogc/collections/zones/items/{fid}").status_code == 204
+    assert client.delete(f"/ogc/collections/zones/items/{fid}").status_code == 428, "deletes name a version too"
+    assert client.delete(f"/ogc/collections/zones/items/{fid}", headers={"If-Match": f'"{fid}-1"'}).status_code == 412
+    assert client.delete(f"/ogc/collections/zones/items/{fid}", headers={"If-Match": f'"{fid}-2"'}).status_code == 204
     assert client.get(f"/ogc/collections/zones/items/{fid}").status_code == 404
-    assert client.delete(f"/ogc/collections/zones/items/{fid}").status_code == 404
+    assert client.delete(f"/ogc/collections/zones/items/{fid}", headers={"If-Match": "*"}).status_code == 404
 
 
 def test_owslib_edits_zones_over_http(live_url, zoned, admin_headers):
@@ -326,6 +329,8 @@ def test_owslib_edits_zones_over_http(live_url, zoned, admin_headers):
     feature["properties"]["note"] = "edited in QGIS"
     api.collection_item_update("zones", fid, json.dumps(feature))
     assert api.collection_item("zones", fid)["properties"]["version"] == 2
-    api.collection_item_delete("zones", fid)
+    with pytest.raises(RuntimeError, match="If-Match"):
+        api.collection_item_delete("zones", fid)  # a delete names the version it removes, too
+    Features(f"{live_url}/ogc", headers={"If-Match": f'"{fid}-2"', **admin_headers}).collection_item_delete("zones", fid)
     with pytest.raises(RuntimeError):
         api.collection_item("zones", fid)

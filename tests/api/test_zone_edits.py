@@ -122,7 +122,7 @@ def test_clip_makes_the_new_zone_yield(client, zoned, party):
     assert shape(f["geometry"]).area < sq.area
     assert client.get(f"/zones/{fz['zone_id']}").json()["properties"]["version"] == fz["version"]
     assert _max_overlap_m2(zoned) < 0.01
-    assert client.delete(f"/zones/{f['id']}").status_code == 204
+    assert client.delete(f"/zones/{f['id']}", headers={"If-Match": "*"}).status_code == 204
 
 
 def test_take_makes_the_others_yield_as_new_versions(client, zoned, party):
@@ -174,28 +174,38 @@ def test_self_intersecting_polygon_is_located_or_repaired_on_request(client, zon
     assert "repair=true" in r.json()["detail"]
     r = client.post("/zones", params={"repair": "true"}, json=body)
     assert r.status_code == 201, r.text
-    client.delete(f"/zones/{r.json()['id']}")
+    client.delete(f"/zones/{r.json()['id']}", headers={"If-Match": "*"})
 
 
 def test_edit_history_if_match_delete_and_revert(client, zoned, party, spots):
     x, y = _free_street_spot(zoned, spots)
     zid = client.post("/zones", json=_feature(_square(x, y, 2), party_id=party["id"])).json()["id"]
     bigger = _feature(_square(x, y, 3))
+    missing = client.put(f"/zones/{zid}", json=bigger)
+    assert missing.status_code == 428 and missing.headers["ETag"] == f'"{zid}-1"', missing.text
+    assert f'If-Match: "{zid}-1"' in missing.json()["detail"]
     r = client.put(f"/zones/{zid}", json=bigger, headers={"If-Match": f'"{zid}-1"'})
     assert r.status_code == 200 and r.headers["ETag"] == f'"{zid}-2"', r.text
     stale = client.put(f"/zones/{zid}", json=_feature(_square(x, y, 2.5)), headers={"If-Match": f'"{zid}-1"'})
     assert stale.status_code == 412 and stale.json()["context"]["current_version"] == 2
+    assert stale.headers["ETag"] == f'"{zid}-2"'
     other = client.post("/parties", json={"kind": "grid_officer", "name": "网格员 李四"}).json()
-    r = client.put(f"/zones/{zid}", json={"type": "Feature", "geometry": None, "properties": {"party_id": other["id"]}})
+    old = {"type": "Feature", "geometry": None, "properties": {"party_id": other["id"], "version": 1}}
+    assert client.put(f"/zones/{zid}", json=old).status_code == 412, "a stale version field is refused too"
+    r = client.put(f"/zones/{zid}", json={"type": "Feature", "geometry": None,
+                                          "properties": {"party_id": other["id"], "version": 2}})
     assert r.status_code == 200 and r.json()["properties"]["party_name"] == "网格员 李四"
     assert shape(r.json()["geometry"]).equals_exact(shape(client.get(f"/zones/{zid}", params={"version": 2})
                                                           .json()["geometry"]), 1e-9)
-    assert client.delete(f"/zones/{zid}").status_code == 204
+    assert client.delete(f"/zones/{zid}").status_code == 428
+    assert client.delete(f"/zones/{zid}", headers={"If-Match": f'"{zid}-2"'}).status_code == 412
+    assert client.delete(f"/zones/{zid}", headers={"If-Match": f'"{zid}-3"'}).status_code == 204
     assert client.get(f"/zones/{zid}").status_code == 404
     versions = client.get(f"/zones/{zid}/history").json()["versions"]
     assert [v["version"] for v in versions] == [1, 2, 3] and versions[-1]["valid_to"] is not None
     assert [v["party_name"] for v in versions] == ["测试街巷管家", "测试街巷管家", "网格员 李四"]
-    r = client.post(f"/zones/{zid}/revert", params={"version": 1})
+    assert client.post(f"/zones/{zid}/revert", params={"version": 1}).status_code == 428
+    r = client.post(f"/zones/{zid}/revert", params={"version": 1}, headers={"If-Match": f'"{zid}-3"'})
     assert r.status_code == 200, r.text
     back = r.json()["properties"]
     assert back["version"] == 4 and back["party_name"] == "测试街巷管家" and "version 1" in back["note"]
@@ -207,21 +217,25 @@ def test_split_then_merge(client, zoned, party, spots):
     x, y = _free_street_spot(zoned, spots)
     zid = client.post("/zones", json=_feature(_square(x, y, 3), party_id=party["id"])).json()["id"]
     line = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[x, y - 1e-4], [x, y + 1e-4]]}}
-    r = client.post(f"/zones/{zid}/split", json=line)
+    assert client.post(f"/zones/{zid}/split", json=line).status_code == 428
+    r = client.post(f"/zones/{zid}/split", json=line, headers={"If-Match": f'"{zid}-1"'})
     assert r.status_code == 200, r.text
     parts = r.json()["features"]
     assert len(parts) == 2 and parts[0]["id"] == zid
     assert all(p["properties"]["party_id"] == party["id"] for p in parts)
     assert abs(parts[0]["properties"]["area_m2"] - parts[1]["properties"]["area_m2"]) < 1
     miss = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[x + 1, y], [x + 1, y + 1e-4]]}}
-    assert client.post(f"/zones/{zid}/split", json=miss).status_code == 422
-    r = client.post("/zones/merge", json={"ids": [zid, parts[1]["id"]]})
+    assert client.post(f"/zones/{zid}/split", json=miss, headers={"If-Match": f'"{zid}-2"'}).status_code == 422
+    ids = [zid, parts[1]["id"]]
+    assert client.post("/zones/merge", json={"ids": ids}).status_code == 428
+    assert client.post("/zones/merge", json={"ids": ids, "versions": [2, 2]}).status_code == 412
+    r = client.post("/zones/merge", json={"ids": ids, "versions": [2, 1]})
     assert r.status_code == 200, r.text
     assert 30 < r.json()["properties"]["area_m2"] < 42
     assert client.get(f"/zones/{parts[1]['id']}").status_code == 404
     far = _free_street_spot(zoned, spots)
     lone = client.post("/zones", json=_feature(_square(*far, 2), party_id=party["id"])).json()["id"]
-    r = client.post("/zones/merge", json={"ids": [zid, lone]})
+    r = client.post("/zones/merge", json={"ids": [zid, lone], "versions": [3, 1]})
     assert r.status_code == 422 and "touching" in r.json()["detail"]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection
@@ -20,7 +20,9 @@ from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
 from ..security import CurrentUser, Writer, redact
-from .zones import ZoneFeature, etag, expected_version
+from ..versions import IfMatch as IfMatchHeader
+from ..versions import etag, expected_version
+from .zones import ZoneFeature
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
@@ -79,7 +81,6 @@ router = APIRouter(prefix="/ogc", tags=["OGC API – Features"], route_class=OGC
 FormatParam = Annotated[Literal["json"] | None, Query(description="response format: json (the default)")]
 CollectionId = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}", max_length=64)]
 FeatureId = Annotated[str, Path(description="the feature's id (an H3 index in hex for cells)", max_length=64)]
-IfMatchHeader = Annotated[str | None, Header(max_length=200)]
 
 
 def _link(href: str, rel: str, type_: str, title: str) -> dict:
@@ -283,7 +284,8 @@ def item(request: Request, conn: Conn, principal: CurrentUser, collectionId: Col
     feature["links"] = [
         _link(str(request.url_for("item", collectionId=spec.name, featureId=featureId)), "self", GEOJSON, "this feature"),
         _link(str(request.url_for("collection", collectionId=spec.name)), "collection", JSON, spec.label)]
-    return GeoJSONResponse(redact(feature, principal))
+    version = feature["properties"].get("version") if spec.name in EDITABLE else None
+    return GeoJSONResponse(redact(feature, principal), headers={"ETag": etag(key, version)} if version else None)
 
 
 def _editable(spec: LayerSpec, method: str) -> None:

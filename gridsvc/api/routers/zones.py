@@ -5,21 +5,20 @@ The current zones as a GeoJSON FeatureCollection (GET /zones?bbox=) come from th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import shapely
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
 from ... import validation, zone_edits
-from ...errors import InputError
 from ...geo.zone_geometry import to_client
 from ..dependencies import Conn
 from ..geojson import GeoJSONResponse
 from ..security import CurrentUser, Writer, redact
+from ..versions import IfMatch, etag, expected_version
 
 router = APIRouter(tags=["zones"])
 CrsParam = Annotated[Literal["wgs84", "gcj02", "bd09"], Query(description="coordinates of body and response "
@@ -27,7 +26,6 @@ CrsParam = Annotated[Literal["wgs84", "gcj02", "bd09"], Query(description="coord
 OverlapParam = Annotated[Literal["reject", "clip", "take"], Query(
     description="when the zone overlaps others: reject (409), clip (yours yields) or take (theirs yield)")]
 RepairParam = Annotated[bool, Query(description="repair an invalid polygon with make_valid instead of 422")]
-IfMatch = Annotated[str | None, Header(max_length=200, description='ETag of the version you edited, e.g. "12-3"')]
 
 
 class ZoneProperties(BaseModel):
@@ -63,23 +61,9 @@ class MergeRequest(BaseModel):
     """Zones to merge into the first one, optionally under another party."""
 
     ids: list[int] = Field(min_length=2, max_length=50)
+    versions: list[int] | None = Field(default=None, max_length=50,
+                                       description="the version of each zone you saw, in the order of ids (required)")
     party_id: int | None = None
-
-
-def etag(zone_id: int, version: int) -> str:
-    """The ETag of a zone version."""
-    return f'"{zone_id}-{version}"'
-
-
-def expected_version(if_match: str | None, zone_id: int) -> int | None:
-    """The version an If-Match header names (None without one)."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    m = re.fullmatch(r'\s*(?:W/)?"(\d+)-(\d+)"\s*', if_match)
-    if not m or int(m.group(1)) != zone_id:
-        raise InputError(f'If-Match must be the ETag of zone {zone_id}, like "{zone_id}-3"; got {if_match!r}',
-                         where="If-Match")
-    return int(m.group(2))
 
 
 def zone_geojson(row: Mapping, crs: str = "wgs84") -> dict:
@@ -118,7 +102,7 @@ def create_zone(conn: Writer, response: Response, feature: Annotated[ZoneFeature
 @router.post("/zones/merge", response_class=GeoJSONResponse, summary="Merge touching zones into the first")
 def merge_zones(conn: Writer, response: Response, body: MergeRequest, crs: CrsParam = "wgs84") -> dict:
     """The first zone gets the union (a new version); the others are closed."""
-    zone_id = zone_edits.merge_zones(conn, body.ids, party_id=body.party_id)
+    zone_id = zone_edits.merge_zones(conn, body.ids, expected_versions=body.versions, party_id=body.party_id)
     return _answer(conn, zone_id, {"merged": body.ids[1:]}, crs, response)
 
 

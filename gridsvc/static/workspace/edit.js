@@ -265,7 +265,8 @@
     mgr.drawHighlight(other);
     var a = S.zone.zone_id, b = other.id;
     var go = button(t('edit.confirm'), function () {
-      submit({method: 'POST', path: 'zones/merge', params: {crs: crs()}, body: {ids: [Number(a), Number(b)]},
+      submit({method: 'POST', path: 'zones/merge', params: {crs: crs()},
+              body: {ids: [Number(a), Number(b)], versions: [Number(S.zone.version), Number(other.props.version)]},
               done: function (f) { finished(f, t('edit.merged', {id: f.id})); }}, null);
     }, 'gs-primary');
     go.id = 'edit-confirm';
@@ -329,6 +330,7 @@
         });
         var revert = current ? null : button(t('history.revert'), function () {
           submit({method: 'POST', path: 'zones/' + z.zone_id + '/revert', params: {version: v.version, crs: crs()},
+                  headers: {'If-Match': etag(z)},
                   done: function (f) { finished(f, t('edit.reverted', {id: f.id, v: v.version})); }}, null);
         });
         if (revert) { revert.className = 'gs-revert'; revert.dataset.version = v.version; }

@@ -1,0 +1,32 @@
+"""ETags and If-Match: every update names the version it was based on, so no edit is silently overwritten."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Header
+
+from ..errors import InputError
+from ..zone_edits import ANY_VERSION
+
+IfMatch = Annotated[str | None, Header(max_length=200, description='ETag of the version you edited, e.g. "12-3" '
+                                      '(required unless the body carries a version; * takes whatever is current)')]
+
+
+def etag(record_id: int, version: int) -> str:
+    """The ETag of a record version: "<id>-<version>"."""
+    return f'"{record_id}-{version}"'
+
+
+def expected_version(if_match: str | None, record_id: int, what: str = "zone") -> int | str | None:
+    """The version an If-Match header names ("*" for any, None without one)."""
+    if if_match is None:
+        return None
+    if if_match.strip() == "*":
+        return ANY_VERSION
+    m = re.fullmatch(r'\s*(?:W/)?"(\d+)-(\d+)"\s*', if_match)
+    if not m or int(m.group(1)) != record_id:
+        raise InputError(f'If-Match must be the ETag of {what} {record_id}, like "{record_id}-3"; got {if_match!r}',
+                         where="If-Match")
+    return int(m.group(2))
