@@ -24,12 +24,14 @@ zones_app = typer.Typer(help="Responsibility zones: history and reassignment.", 
 people_app = typer.Typer(help="Grid officers and street stewards.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 export_app = typer.Typer(help="Export stored data to files.", no_args_is_help=True)
+uploads_app = typer.Typer(help="Uploaded photos and ledgers: retention.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
 app.add_typer(zones_app, name="zones")
 app.add_typer(people_app, name="people")
 app.add_typer(user_app, name="user")
+app.add_typer(uploads_app, name="uploads")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -512,6 +514,45 @@ def user_token(name: str, label: Annotated[str | None, typer.Option(help="what t
         with _engine().begin() as conn:
             token = issue_api_token(conn, name, label)
         print(token)
+
+
+@uploads_app.command("prune")
+def uploads_prune(
+    older_than: Annotated[int | None, typer.Option("--older-than", help="days to keep (default GRIDSVC_UPLOAD_"
+                                                   "KEEP_DAYS_PHOTO=365, GRIDSVC_UPLOAD_KEEP_DAYS_LEDGER=90)")] = None,
+    kind: Annotated[str | None, typer.Option(help="photo or ledger (default: both)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be removed; remove nothing")] = False,
+) -> None:
+    """Delete uploads older than their retention (row, then file) and files without a row older than a day."""
+    with _errors():
+        from rich.filesize import decimal
+
+        from .upload_retention import prune_uploads, retention_limits
+        s = get_settings()
+        limits = retention_limits(s, kind, older_than)
+        report = prune_uploads(_engine(), s.upload_dir, limits, dry_run=dry_run)
+        if dry_run:
+            for g in [*report.rows, *report.orphans]:
+                what = g.kind or ("orphan" if g.sha256 else "temporary")
+                state = "" if g.present else " (file already missing)"
+                console.print(f"{g.when:%Y-%m-%d %H:%M}  {what:<9} {g.path.name[:16]:<16} "
+                              f"{decimal(g.size_bytes):>9}  {g.filename or ''}{state}", highlight=False, markup=False)
+        table = Table(title=f"{'dry run, nothing removed' if dry_run else 'removed'}: uploads in {s.upload_dir}")
+        for col in ("what", "count", "bytes"):
+            table.add_column(col, justify="left" if col == "what" else "right")
+        for k, days in limits.items():
+            gone = [g for g in report.rows if g.kind == k]
+            table.add_row(f"{k} older than {days} days", str(len(gone)),
+                          decimal(sum(g.size_bytes for g in gone if g.present and g.sha256 not in report.kept)))
+        table.add_row("files without a row, older than a day", str(len(report.orphans)),
+                      decimal(sum(g.size_bytes for g in report.orphans if g.sha256 not in report.kept)))
+        table.add_row(f"total {'to free' if dry_run else 'freed'}", str(len(report.rows) + len(report.orphans)),
+                      decimal(report.bytes_freed), style="bold")
+        console.print(table)
+        if report.missing:
+            console.print(f"[yellow]note:[/] {len(report.missing)} expired upload(s) had no file any more")
+        if report.kept:
+            console.print(f"[yellow]note:[/] {len(report.kept)} file(s) kept: uploaded again while pruning")
 
 
 @app.command("audit")

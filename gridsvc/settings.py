@@ -35,9 +35,24 @@ class Settings(BaseSettings):
     jwt_minutes: int = Field(default=30, ge=1, le=1440, description="Lifetime of login tokens (JWT).")
     public_rate_per_s: float = Field(default=20.0, gt=0, description="Anonymous requests per second per client.")
     public_burst: int = Field(default=60, ge=1, description="Anonymous request burst per client.")
+    upload_keep_days_photo: int = Field(
+        default=365, ge=1, description="Days `uploads prune` keeps 随手拍 photos (case evidence, yearly review)."
+    )
+    upload_keep_days_ledger: int = Field(
+        default=90, ge=1, description="Days `uploads prune` keeps ledgers (owners' names and phones)."
+    )
     db_pool_size: int = 5
     db_pool_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a free connection (then 503).")
     db_connect_timeout: int = 5
+
+    def upload_keep_days(self, kind: str) -> int:
+        """Retention of uploads of a kind (photo | ledger), in days (see gridsvc/upload_retention.py)."""
+        return {"photo": self.upload_keep_days_photo, "ledger": self.upload_keep_days_ledger}[kind]
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploaded files are stored: <data_dir>/uploads."""
+        return (self.data_dir / "uploads").resolve()
 
     @property
     def cluster_dir(self) -> Path:

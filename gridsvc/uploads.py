@@ -10,6 +10,8 @@ Pure checks and storage, no database (the `uploads` table is written by gridsvc/
 - a file is stored as `<dir>/<sha256[:2]>/<sha256>`: the client's name never touches the file system (it is
   kept, cleaned, only as a label), so `../../etc/passwd` cannot escape. Writes go to a temporary file in the
   same folder and are renamed into place, so a reader never sees half a file.
+- old uploads (rows and files) and files without a row are removed by `gridsvc uploads prune`
+  (gridsvc/upload_retention.py).
 """
 
 from __future__ import annotations

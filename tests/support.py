@@ -71,3 +71,32 @@ def tile_pixel(lng: float, lat: float, z: int, x: int, y: int) -> tuple[float, f
     fx = (lng + 180) / 360 * n
     fy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
     return (fx - x) * EXTENT, (fy - y) * EXTENT
+
+
+def write_xlsx(path: Path, rows: list[list], title: str = "Sheet1") -> Path:
+    """Write rows to a one-sheet workbook (a string starting with '=' becomes a formula, as openpyxl does)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def write_csv(path: Path, rows: list[list], encoding: str = "utf-8") -> Path:
+    """Write rows as comma-separated text."""
+    path.write_text("\n".join(",".join(str(c) for c in r) for r in rows) + "\n", encoding=encoding)
+    return path
+
+
+def raises_exactly(cls, *args, **kwargs):
+    """read_ledger(*args) must raise exactly cls; returns the error."""
+    from gridsvc.readers.ledger import read_ledger
+
+    with pytest.raises(cls) as err:
+        read_ledger(*args, **kwargs)
+    assert type(err.value) is cls
+    return err.value

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from ..errors import InputError
 from ..policies import load_policy
 from ..settings import get_settings
+from ..spreadsheet import write_csv
 from .board_pdf import boards_pdf, unit_url
 from .checklist_pdf import RATINGS, UNRATED, checklist_pdf
 from .layers import write_layer
@@ -138,7 +139,7 @@ def build_pack(conn: Connection, grid: str, out: Path, *, base_url: str | None =
 
     tick(STEPS[2], 2, len(STEPS))
     order = walk(units, streets, sources["zones"], base_url)
-    order.to_csv(out / "walk_order.csv", index=False, encoding="utf-8-sig")
+    write_csv(order, out / "walk_order.csv")  # formula-like names/addresses defused for Excel
 
     tick(STEPS[3], 3, len(STEPS))
     policy = _policy(conn, zones)

@@ -1,4 +1,20 @@
-"""Read shop ledgers (商户台账) from CSV/XLSX into a WGS84 point GeoDataFrame."""
+"""Read shop ledgers (商户台账) from CSV/XLSX into a WGS84 point GeoDataFrame.
+
+Formulas (spreadsheet injection, see gridsvc/spreadsheet.py). Nothing in a ledger is ever evaluated:
+
+- XLSX formula cells are told from values (openpyxl, data_only=False). A formula in a text column (name,
+  address, contact, phone, category, id) is refused with an InputError naming the sheet, the cell ("B7") and the
+  column, asking for the column to be pasted as values: what we would store (the formula's text, or a cached
+  result that the file may have been forged or left stale to carry) is not what the user saw. A formula in a
+  coordinate column is read as its cached value, the number Excel/WPS last showed (e.g. 度分秒 converted to
+  degrees), then checked like any coordinate; one without a cached value (a workbook written by a script and
+  never saved by Excel/WPS) is refused the same way. Formulas in columns that are not read are ignored.
+- Text that merely looks like a formula (CSV fields, XLSX text cells: `=HYPERLINK(...)`, `@SUM(A1)`, `-2+3`)
+  is kept verbatim and noted: refusing it would need guesses that break real values ("+86 138 0000 0000",
+  "-" for none, negative coordinates), rewriting it would print a stray quote on boards and pages, and the
+  same text can arrive from OSM or API edits anyway. It is defused where it leaves gridsvc in a
+  spreadsheet-openable file (gridsvc.spreadsheet.write_csv). Leading tabs/CRs are stripped with other spaces.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +25,23 @@ import unicodedata
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from gridsvc.errors import InputError, MissingColumnsError, UnreadableFileError
 from gridsvc.geo.checks import check_in_china, check_raw_coordinates, format_where
 from gridsvc.geo.crs import CrsSpec, parse_crs, to_wgs84
+from gridsvc.spreadsheet import formula_like
 
 CANONICAL = ("name", "address", "contact", "phone", "lng", "lat", "category", "source_id")
 REQUIRED = ("name", "lng", "lat")
+TEXT_COLUMNS = ("name", "address", "contact", "phone", "category", "source_id")
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "name": ("名称", "店名", "商户名称", "单位名称", "门店名称", "店铺名称", "商户", "name"),
     "address": ("地址", "详细地址", "经营地址", "address", "addr"),
@@ -46,6 +66,15 @@ _XLSX_ERRORS = (
 HEADER_SEARCH_ROWS = 10  # title rows above the header that are skipped
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and other MS Office binary files)
+MAX_FORMULA_CHARS = 60  # of a formula quoted in a message
+PASTE_VALUES = "copy the column and paste it as values (选择性粘贴 → 数值), then import again"
+
+
+class _Formulas(NamedTuple):
+    """The formula cells of the sheet read: its title and (spreadsheet row, 0-based column) -> formula text."""
+
+    sheet: str = ""
+    cells: dict[tuple[int, int], str] = {}
 
 
 def normalize_header(header: str) -> str:
@@ -66,15 +95,17 @@ def read_ledger(
     path = Path(path)
     source = path.name
     spec = parse_crs(crs)
-    table, rows, notes = _read_table(path, sheet, set((columns or {}).values()))
+    table, rows, notes, formulas = _read_table(path, sheet, set((columns or {}).values()))
     mapping = _map_columns(list(table.columns), columns, source, notes)
+    if formulas.cells:
+        table = _resolve_formulas(path, table, rows, mapping, formulas, notes)
     labels = [f"row {n}" for n in rows]
     text = table.apply(lambda col: col.str.strip())
     lng = _coordinates(text[mapping["lng"]], mapping["lng"], source, labels)
     lat = _coordinates(text[mapping["lat"]], mapping["lat"], source, labels)
     check_raw_coordinates(lng, lat, spec, source, labels)
     out = pd.DataFrame(index=pd.RangeIndex(len(table)))
-    for canon in ("name", "address", "contact", "phone", "category", "source_id"):
+    for canon in TEXT_COLUMNS:
         col = pd.Series(
             text[mapping[canon]].to_numpy(dtype=object) if canon in mapping else "", index=out.index
         )
@@ -82,6 +113,7 @@ def read_ledger(
     _require_names(out["name"], mapping["name"], source, labels)
     out["source_id"] = out["source_id"].fillna(pd.Series([f"row-{n}" for n in rows], dtype=object))
     _note_phones(out["phone"], labels, notes)
+    _note_formula_text(out, mapping, labels, notes)
     _note_duplicates(out["source_id"], labels, notes)
     gdf = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lng, lat), crs=None)
     gdf = to_wgs84(gdf, spec)
@@ -95,8 +127,8 @@ def read_ledger(
 
 def _read_table(
     path: Path, sheet: str | None, wanted: set[str]
-) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    """All-string table of a CSV/XLSX file, the spreadsheet row number of each row, and notes."""
+) -> tuple[pd.DataFrame, np.ndarray, list[str], _Formulas]:
+    """All-string table of a CSV/XLSX file, the spreadsheet row number of each row, notes, formula cells."""
     source = path.name
     try:
         with path.open("rb") as handle:
@@ -111,7 +143,7 @@ def _read_table(
     if head.startswith(_ZIP_MAGIC) or suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet, wanted)
     if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path, wanted)
+        return (*_read_csv(path, wanted), _Formulas())
     raise UnreadableFileError(
         f"unsupported file type {suffix or '(none)'!r}; expected .csv or .xlsx", source=source
     )
@@ -191,12 +223,15 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, sheet: str | None, wanted: set[str]) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    """Read one sheet of an XLSX workbook as strings (openpyxl, values not formulas)."""
+def _read_xlsx(
+    path: Path, sheet: str | None, wanted: set[str]
+) -> tuple[pd.DataFrame, np.ndarray, list[str], _Formulas]:
+    """Read one sheet of an XLSX workbook as strings, noting which cells are formulas (their text is kept)."""
     source = path.name
+    formulas: dict[tuple[int, int], str] = {}
     with path.open("rb") as handle:  # a file object, so any extension works
         try:
-            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=False)
         except _XLSX_ERRORS as exc:
             raise UnreadableFileError(
                 f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", source=source
@@ -207,7 +242,13 @@ def _read_xlsx(path: Path, sheet: str | None, wanted: set[str]) -> tuple[pd.Data
                     f"sheet {sheet!r} not found; sheets are {', '.join(book.sheetnames)}", source=source
                 )
             ws = book[sheet] if sheet is not None else book.worksheets[0]
-            values = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            values = []
+            for r, row in enumerate(ws.iter_rows(), start=1):  # read-only sheets start at A1
+                texts = [_cell_text(c.value) for c in row]
+                for j, c in enumerate(row):
+                    if c.data_type == "f":
+                        formulas[(r, j)] = texts[j] = _formula_text(c.value)
+                values.append(texts)
         except _XLSX_ERRORS as exc:
             raise UnreadableFileError(
                 f"corrupted .xlsx workbook ({type(exc).__name__}: {exc})", source=source
@@ -216,7 +257,81 @@ def _read_xlsx(path: Path, sheet: str | None, wanted: set[str]) -> tuple[pd.Data
             book.close()
     table, rows, notes = _finish(values, source, wanted)
     notes.append(f"{source}: read sheet {ws.title!r}")
-    return table, rows, notes
+    return table, rows, notes, _Formulas(ws.title, formulas)
+
+
+def _formula_text(value: object) -> str:
+    """A formula cell's text ('=…'), also of array formulas."""
+    text = getattr(value, "text", value)
+    return str(text) if str(text).startswith("=") else f"={text}"
+
+
+def _cached_values(path: Path, sheet: str, cells: set[tuple[int, int]]) -> dict[tuple[int, int], object]:
+    """The values Excel/WPS saved for these formula cells (None where the workbook holds none)."""
+    last = max(r for r, _ in cells)
+    found: dict[tuple[int, int], object] = {}
+    with path.open("rb") as handle:
+        try:
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                for r, row in enumerate(book[sheet].iter_rows(max_row=last, values_only=True), start=1):
+                    found.update({(r, j): row[j] for j in range(len(row)) if (r, j) in cells})
+            finally:
+                book.close()
+        except _XLSX_ERRORS as exc:
+            raise UnreadableFileError(
+                f"corrupted .xlsx workbook ({type(exc).__name__}: {exc})", source=path.name
+            ) from None
+    return found
+
+
+def _resolve_formulas(
+    path: Path, table: pd.DataFrame, rows: np.ndarray, mapping: dict[str, str], formulas: _Formulas,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Refuse formulas in text columns; read coordinate formulas as their cached values (module docstring)."""
+    source = path.name
+    position = {int(n): k for k, n in enumerate(rows)}  # spreadsheet row -> table row (header, titles: absent)
+    column = {header: j for j, header in enumerate(table.columns)}
+    read = {column[h]: (canon, h) for canon, h in mapping.items()}
+    hits = sorted(cell for cell in formulas.cells if cell[0] in position and cell[1] in read)  # (row, col)
+    text_cells = [(r, j) for r, j in hits if read[j][0] in TEXT_COLUMNS]
+    if text_cells:
+        raise _formula_error(text_cells, formulas, read, source, "; formulas are not read in text columns")
+    if not hits:
+        return table
+    cached = _cached_values(path, formulas.sheet, set(hits))
+    missing = [cell for cell in hits if cached.get(cell) is None]
+    if missing:
+        raise _formula_error(missing, formulas, read, source,
+                             " without a saved value (the workbook was not last saved by Excel/WPS)")
+    table = table.copy()
+    for r, j in hits:
+        table.iat[position[r], j] = _cell_text(cached[(r, j)])
+    notes.append(f"{source}: {len(hits)} coordinate cell(s) are formulas (e.g. {_cell_name(*hits[0])}); "
+                 "read the values Excel/WPS saved with them")
+    return table
+
+
+def _cell_name(row: int, col: int) -> str:
+    """'B7' for spreadsheet row 7, 0-based column 1."""
+    return f"{get_column_letter(col + 1)}{row}"
+
+
+def _formula_error(
+    cells: list[tuple[int, int]], formulas: _Formulas, read: dict[int, tuple[str, str]], source: str, why: str
+) -> InputError:
+    """InputError naming the sheet, the first formula cell, its column and formula (and how many more)."""
+    r, j = cells[0]
+    formula = formulas.cells[(r, j)]
+    if len(formula) > MAX_FORMULA_CHARS:
+        formula = formula[:MAX_FORMULA_CHARS] + "…"
+    names = [_cell_name(*c) for c in cells]
+    more = ""
+    if len(cells) > 1:
+        more = f" ({len(cells)} such cells: {', '.join(names[:5])}{', …' if len(cells) > 5 else ''})"
+    return InputError(f"column {read[j][1]!r} holds a formula ({formula}){why}; {PASTE_VALUES}{more}",
+                      source=source, where=f"sheet {formulas.sheet!r}, cell {names[0]}")
 
 
 def _map_columns(
@@ -290,6 +405,17 @@ def _note_phones(phones: pd.Series, labels: list[str], notes: list[str]) -> None
             f"{format_where(labels, mangled)}: phone number in scientific notation (e.g. {phones[mangled].iloc[0]}), "
             "digits were lost when the file was saved from Excel"
         )
+
+
+def _note_formula_text(out: pd.DataFrame, mapping: dict[str, str], labels: list[str], notes: list[str]) -> None:
+    """Note text that a spreadsheet would take for a formula (kept as it is; defused in CSV exports)."""
+    for canon in TEXT_COLUMNS:
+        risky = formula_like(out[canon])
+        if risky.any():
+            notes.append(
+                f"{format_where(labels, risky)}: column {mapping[canon]!r} starts like a spreadsheet formula "
+                f"(e.g. {out[canon][risky].iloc[0][:MAX_FORMULA_CHARS]!r}); kept as text, quoted in CSV exports"
+            )
 
 
 def _note_duplicates(ids: pd.Series, labels: list[str], notes: list[str]) -> None:

@@ -1,11 +1,10 @@
 """Tests for reading shop ledgers from CSV and XLSX."""
 
-from pathlib import Path
-
 import numpy as np
 import openpyxl
 import pyproj
 import pytest
+from support import raises_exactly, write_csv, write_xlsx
 
 from gridsvc.errors import (
     InputError,
@@ -25,23 +24,6 @@ WGS_LAT = np.array([37.85, 37.8706, 37.8123])
 HEADER = ["序号", "商户名称", "详细地址", "负责人", "联系电话", "经度（°）", "纬度（°）", "业态"]
 
 
-def write_xlsx(path: Path, rows: list[list], title: str = "Sheet1") -> Path:
-    """Write rows to a one-sheet workbook."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = title
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
-
-
-def write_csv(path: Path, rows: list[list], encoding: str = "utf-8") -> Path:
-    """Write rows as comma-separated text."""
-    path.write_text("\n".join(",".join(str(c) for c in r) for r in rows) + "\n", encoding=encoding)
-    return path
-
-
 def shop_rows(crs: str) -> list[list]:
     """Header plus three shops with coordinates converted from WGS_LNG/WGS_LAT into crs."""
     x, y = points_from_wgs84(WGS_LNG, WGS_LAT, parse_crs(crs))
@@ -56,14 +38,6 @@ def shop_rows(crs: str) -> list[list]:
 def metres_off(gdf) -> np.ndarray:
     """Distance of each point from the known WGS84 positions."""
     return np.asarray(GEOD.inv(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy(), WGS_LNG, WGS_LAT)[2])
-
-
-def raises_exactly(cls, *args, **kwargs):
-    """read_ledger(*args) must raise exactly cls; returns the error."""
-    with pytest.raises(cls) as err:
-        read_ledger(*args, **kwargs)
-    assert type(err.value) is cls
-    return err.value
 
 
 @pytest.mark.parametrize("crs", ["gcj02", "bd09"])

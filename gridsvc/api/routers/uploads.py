@@ -13,6 +13,7 @@ from sqlalchemy import text
 from ... import uploads as core
 from ...errors import NotFoundError
 from ...settings import get_settings
+from ...upload_retention import lock_files
 from ...users import Principal
 from ..dependencies import Conn
 from ..security import STAFF, bind_actor, require_roles, source_of
@@ -27,7 +28,7 @@ COLUMNS = "sha256, kind, content_type, size_bytes, filename, uploaded_by, create
 def upload_dir(request: Request) -> FsPath:
     """Where uploads are stored: app.state.upload_dir if set (tests), else <data_dir>/uploads."""
     configured = getattr(request.app.state, "upload_dir", None)
-    return FsPath(configured or get_settings().data_dir / "uploads").resolve()
+    return FsPath(configured).resolve() if configured else get_settings().upload_dir
 
 
 def _answer(row) -> dict:
@@ -49,6 +50,7 @@ def upload(request: Request, response: Response, conn: Conn,
     f = file.file
     sha256, size = core.sha256_of(f)
     found = core.check_upload(f, size, kind)
+    lock_files(conn, [sha256])  # until commit: `gridsvc uploads prune` cannot unlink the file under the new row
     core.store(upload_dir(request), f, sha256)
     bind_actor(conn, principal, source_of(request))
     row = conn.execute(text(
