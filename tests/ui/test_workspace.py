@@ -345,6 +345,40 @@ def test_a_new_party_and_vertices_snapped_to_the_neighbouring_zone(page, base_ur
     assert page.watch.console_errors == [] and page.watch.page_errors == []
 
 
+def test_a_save_on_a_zone_someone_else_just_saved_is_refused_and_offers_the_latest(page, base_url, editing_api,
+                                                                                   planner_token, free_spots):
+    assert len(free_spots) >= 4
+    lng, lat = free_spots[3]
+    parties = editing_api.get("/parties", params={"q": "影城"}).json()
+    ring = [[*p] for p in square(lng, lat, 6)]
+    r = editing_api.post("/zones", json={"type": "Feature", "properties": {"party_id": parties[0]["id"]},
+                                         "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]}})
+    assert r.status_code == 201, r.text
+    zone_id = r.json()["id"]
+    log_in(page, planner_token)
+    open_workspace(page, base_url, f"#19/{lat}/{lng}")
+    wait_detail_loaded(page)
+    page.wait_for_function(f"GS.mgr.findZonePath({zone_id}) !== null")
+    click_at(page, lng, lat)
+    page.click("#tabbtn-edit")
+    page.click("#edit-reassign")
+    choose_party(page, "影城", "工人影城")
+    # meanwhile a colleague saves the same zone (version 2)
+    other = editing_api.put(f"/zones/{zone_id}", headers={"If-Match": f'"{zone_id}-1"'},
+                            json={"type": "Feature", "geometry": None, "properties": {"note": "同事先保存"}})
+    assert other.status_code == 200, other.text
+    page.click("#edit-save")
+    page.wait_for_selector("#edit-error[data-status='412']")
+    assert "version 2" in page.locator("#edit-error").inner_text()
+    shot(page, "workspace-stale-edit.png")
+    page.click("#edit-reload")
+    page.wait_for_selector("#edit-result")
+    assert f"#{zone_id}" in page.locator("#edit-result").inner_text()
+    got = editing_api.get(f"/zones/{zone_id}").json()["properties"]
+    assert got["version"] == 2 and got["note"] == "同事先保存", "the colleague's save stands"
+    assert page.watch.page_errors == []
+
+
 def test_a_zone_outside_the_managed_area_is_refused_with_the_servers_reason(page, base_url, editing_api,
                                                                            planner_token, city):
     log_in(page, planner_token)

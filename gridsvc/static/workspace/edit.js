@@ -395,6 +395,7 @@
 
   function showError(err) {
     var status = err && err.status;
+    if (status === 412 && S.zone) { return showStale(err); }
     var title = err && err.body && err.body.error === 'OutsideManagedAreaError' ? t('edit.outside') :
       status === 403 ? t('edit.forbidden') : status === 401 ? t('edit.needLogin') : t('edit.failed');
     if (status === 401 && !err.expired) { GS.auth.showLogin(); }  // an expired login has said so already
@@ -402,6 +403,22 @@
       h('strong', null, title + (status ? ' (' + status + ')' : '')), h('p', {class: 'gs-detail'}, err && err.message ? err.message : String(err)));
     showBox(box);
     if (!err || !err.expired) { GS.ui.message(''); }  // keep "your login has expired" in view
+  }
+
+  /* Someone saved the zone first: say so, and offer to load their version (the draft stays for a retry). */
+  function showStale(err) {
+    var z = S.zone;
+    var reload = button(t('edit.reloadZone'), function () {
+      U.get('zones/' + z.zone_id + U.query({crs: crs()})).then(function (f) {
+        finished(f, t('edit.reloaded', {id: z.zone_id, v: f.properties.version}));
+      }).catch(showError);
+    }, 'gs-primary');
+    reload.id = 'edit-reload';
+    var box = h('div', {class: 'gs-error', role: 'alert', id: 'edit-error', dataset: {status: '412'}},
+      h('strong', null, t('edit.staleTitle') + ' (412)'), h('p', {class: 'gs-detail'}, err.message),
+      actions(reload, button(t('edit.cancel'), cancel)));
+    showBox(box);
+    GS.ui.message('');
   }
 
   /* The error goes above whatever the planner was doing (the draft and its party stay for a retry). */
