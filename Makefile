@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 BACKUP_DIR ?= $(HOME)/gridsvc-backups
 KEEP ?= 14
 
-.PHONY: setup system python demo test bench lint fuzz clean db-up db-down backup
+.PHONY: setup system python demo test bench load lint fuzz clean db-up db-down backup
 
 setup: system python
 
@@ -35,6 +35,11 @@ test: setup
 bench: setup
 	$(BIN)/gridsvc db up
 	$(BIN)/python -m bench.run
+
+load: setup
+	$(BIN)/gridsvc db up
+	@$(BIN)/python -c 'import locust' 2>/dev/null || $(BIN)/python -m pip install -q -e '.[load]'
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 fuzz: setup
 	$(BIN)/gridsvc db up
