@@ -141,12 +141,13 @@ def _insert(conn: Connection, ts: datetime, geom: BaseGeometry, *, zone_id: int 
             refs: Mapping | None = None, build_id: int | None = None) -> int:
     refs = refs or {}
     check_grids(conn, geom, "the new zone" if zone_id is None else f"zone {zone_id}")
+    principal = conn.info.get("principal")
     row = conn.execute(sql("zone_insert"), {
         "wkb": geom.wkb, "zone_id": zone_id, "zone_key": zone_key, "version": version, "kind": kind,
         "origin": origin, "policy": policy, "party_id": party_id, "unit_id": refs.get("unit_id"),
         "street_id": refs.get("street_id"), "compound_id": refs.get("compound_id"),
         "market_id": refs.get("market_id"), "props": json.dumps(props, ensure_ascii=False), "build_id": build_id,
-        "created_by": by, "ts": ts}).one()
+        "created_by": principal.name if principal is not None else by, "ts": ts}).one()
     return int(row.zone_id)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import __version__
-from ..errors import DatabaseUnavailableError, GridsvcError, http_status
+from ..errors import ConflictError, DatabaseUnavailableError, GridsvcError, http_status
 from . import limits
 from .docs import mount_docs
 from .routers import (
@@ -28,6 +30,8 @@ from .routers import (
 )
 from .routers import public as public_pages
 from .routers import uploads as upload_files
+
+log = logging.getLogger("gridsvc.api")
 
 
 def _error_response(err: GridsvcError) -> JSONResponse:
@@ -63,6 +67,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @app.exception_handler(OperationalError)
     async def db_down(request: Request, err: OperationalError) -> JSONResponse:
+        state = getattr(err.orig, "sqlstate", None) or ""
+        log.warning("%s %s: database error %s: %s", request.method, request.url.path, state or "-",
+                    str(err.orig).splitlines()[0] if err.orig else err)
+        if state.startswith("40"):  # deadlock or serialization failure: the transaction was rolled back
+            return _error_response(ConflictError("the save collided with a concurrent one and nothing was changed; "
+                                                 "send it again", sqlstate=state))
         return _error_response(DatabaseUnavailableError("the database is not reachable; try again shortly"))
 
     @app.exception_handler(DBAPIError)

@@ -204,6 +204,7 @@ def test_edit_history_if_match_delete_and_revert(client, zoned, party, spots):
     versions = client.get(f"/zones/{zid}/history").json()["versions"]
     assert [v["version"] for v in versions] == [1, 2, 3] and versions[-1]["valid_to"] is not None
     assert [v["party_name"] for v in versions] == ["测试街巷管家", "测试街巷管家", "网格员 李四"]
+    assert {v["created_by"] for v in versions} == {"test-planner"}, "each version names the user who saved it"
     assert client.post(f"/zones/{zid}/revert", params={"version": 1}).status_code == 428
     r = client.post(f"/zones/{zid}/revert", params={"version": 1}, headers={"If-Match": f'"{zid}-3"'})
     assert r.status_code == 200, r.text
