@@ -208,6 +208,11 @@ def _resolve_overlaps(conn: Connection, ts: datetime, geom: BaseGeometry, exclud
         report["taken_from"] = _take(conn, ts, geom, others, by)
     if residual:
         report["street_space_taken"] = _take(conn, ts, geom, residual, by)
+    left = overlaps(conn, geom, exclude)  # the overlays above, checked: the store never keeps an overlap
+    if left:
+        raise ZoneOverlapError(f"{subject} still overlaps after the overlap rule was applied (the shape is too "
+                               "intricate to cut exactly: simplify it); " + _overlap_message(subject, left),
+                               overlaps=left)
     return geom, report
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -10,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import __version__
-from ..errors import ConflictError, DatabaseUnavailableError, GridsvcError, http_status
+from ..errors import ConflictError, DatabaseUnavailableError, GridsvcError, InputError, http_status
 from . import limits
 from .docs import mount_docs
 from .routers import (
@@ -32,6 +33,7 @@ from .routers import public as public_pages
 from .routers import uploads as upload_files
 
 log = logging.getLogger("gridsvc.api")
+TOPOLOGY_ERROR = re.compile(r"TopologyException: ([^\n]*?) at ([-0-9.]+ [-0-9.]+)")
 
 
 def _error_response(err: GridsvcError) -> JSONResponse:
@@ -79,6 +81,13 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     async def db_error(request: Request, err: DBAPIError) -> JSONResponse:
         if err.connection_invalidated:
             return _error_response(DatabaseUnavailableError("the database connection was lost; try again shortly"))
+        topology = TOPOLOGY_ERROR.search(str(err.orig))
+        if topology:  # GEOS in PostGIS could not compute with a shape that shapely found valid
+            log.warning("%s %s: %s", request.method, request.url.path, topology.group(0))
+            return _error_response(InputError(
+                f"the geometry engine could not process this shape ({topology.group(1)} near {topology.group(2)}): "
+                "it has nearly coincident edges or vertices; simplify it, or send it with repair=true",
+                where="geometry"))
         raise err
 
     app.include_router(health.router)

@@ -56,6 +56,9 @@ def parse_geometry(geojson, *, kinds: tuple[str, ...] = POLYGONAL, where: str = 
         raise InputError(f"not a valid GeoJSON {geojson['type']}: {e}", where=where) from None
 
 
+GRID_DEG = 1e-8  # ≈ 1 mm: the precision of stored zone vertices drawn or repaired by clients
+
+
 def polygonal(geom: BaseGeometry, *, repair: bool = False, where: str = "geometry") -> shapely.MultiPolygon:
     """A valid MultiPolygon; an invalid one is refused with the place of the problem, or repaired on request."""
     if geom.is_empty:
@@ -66,6 +69,9 @@ def polygonal(geom: BaseGeometry, *, repair: bool = False, where: str = "geometr
             raise InvalidGeometryError(f"invalid polygon: {reason}; fix it or send repair=true to repair it "
                                        "with make_valid", where=where, reason=reason)
         geom = shapely.make_valid(geom)
+    # Snap to a ~1 mm grid: vertices a hair apart (make_valid leaves many) are valid for shapely's GEOS but
+    # make older GEOS predicates in PostGIS throw TopologyExceptions on this zone and its neighbours later.
+    geom = shapely.set_precision(geom, GRID_DEG)
     parts = [p for p in shapely.get_parts(shapely.get_parts(geom)) if p.geom_type == "Polygon" and not p.is_empty]
     if not parts:
         raise InvalidGeometryError("no polygon area left after repair", where=where)
