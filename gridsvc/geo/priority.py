@@ -7,10 +7,11 @@ import numpy as np
 import shapely
 import shapely.errors
 
-from .geos_ops import par, union_groups
+from .geos_ops import par, regroup, union_groups
 
 MIN_PART_M2 = 0.5
 PRECISION_M = 0.001
+SNAP_M = 1e-4  # edge matching: vertices this close are one node (the output grid, frontage.SLIT_M)
 
 
 def clip_below(higher: np.ndarray, lower: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -56,11 +57,46 @@ def _drop_slivers(geoms: np.ndarray) -> np.ndarray:
 
 
 def resolve(layers: list[gpd.GeoDataFrame]) -> list[gpd.GeoDataFrame]:
-    """Clip each layer by all layers before it (given in priority order, all in one metric CRS)."""
+    """Clip each layer by all layers before it (given in priority order, all in one metric CRS), then edge-match."""
     done: list[gpd.GeoDataFrame] = []
     above = np.array([], dtype=object)
     for layer in layers:
         clipped = clip_below(above, layer)
         done.append(clipped)
         above = np.concatenate([above, np.asarray(clipped.geometry.values)])
-    return done
+    return edge_match(done)
+
+
+def edge_match(layers: list[gpd.GeoDataFrame]) -> list[gpd.GeoDataFrame]:
+    """Disjoint layers (priority order) as one clean polygonal coverage: shared edges with identical vertices.
+
+    A difference leaves the lower zone's new vertices on the higher zone's edge, which has no vertex there
+    (a T-junction). Rounding each zone to the output grid, or reprojecting it, then moves the two sides of a
+    long shared edge independently and opens overlaps of L x 0.1 mm (0.01 m2 on 100 m edges), which a
+    validation on its own grid reports. Noded together, both sides share every vertex and round the same way.
+    Overlaps left over (float noise) go to the first, i.e. higher-priority, zone; the result is deterministic
+    for a given input order.
+    """
+    sizes = [len(layer) for layer in layers]
+    if sum(sizes) < 2:
+        return layers
+    geoms = _polygonal(np.concatenate([np.asarray(layer.geometry.values, dtype=object) for layer in layers]))
+    try:
+        clean = shapely.coverage_clean(geoms, snapping_distance=SNAP_M, merge_strategy="min_index")
+    except shapely.errors.GEOSException:  # leave the layers as clipped rather than fail the build
+        return layers
+    clean = _polygonal(np.asarray(clean, dtype=object))
+    out, start = [], 0
+    for layer, n in zip(layers, sizes, strict=True):
+        part = layer.copy()
+        part.geometry = clean[start:start + n]
+        out.append(part[~shapely.is_empty(part.geometry.values)])
+        start += n
+    return out
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Only the polygon parts of each geometry (collections from make_valid lose their points and lines)."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    return regroup(parts[keep], idx[keep], len(geoms))
