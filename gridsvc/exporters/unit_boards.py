@@ -58,7 +58,7 @@ def board_units(units: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, buildings: gpd
     street_name = pd.Series(streets["name"].to_numpy(), index=streets["id"].to_numpy())
     ids = units["id"].to_numpy()
     names = unit_names(units).to_numpy()
-    policy_of = first["policy"].reindex(ids).fillna(policy).to_numpy()
+    policy_of = first["policy"].astype(object).reindex(ids).fillna(policy).to_numpy()
     street_of = first["street_id"].reindex(ids).to_numpy()
     zone_of = zone_geom.reindex(ids).to_numpy()
     building_of = building_geom.reindex(units["building_id"].astype("float").to_numpy()).to_numpy()
