@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, text
 
-from ... import record_edits
 from ..dependencies import Conn
+from ..record_routes import add_record_routes
 from ..security import PARTY_EDITORS, CurrentUser, Writer, redact, writer_for
-from ..versions import IfMatch, etag, expected_version
 
 router = APIRouter(tags=["parties"])
 PartyKind = Literal["unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer"]
@@ -62,24 +61,5 @@ def create_party(conn: Writer, party: PartyIn) -> dict:
     return dict(row)
 
 
-@router.get("/parties/{party_id:int}", summary="One party (ETag names its version)")
-def get_party(conn: Conn, principal: CurrentUser, party_id: int, response: Response) -> dict:
-    """The party with its version."""
-    row = record_edits.get_record(conn, "parties", party_id)
-    response.headers["ETag"] = etag(party_id, row["version"])
-    return redact(row, principal)
-
-
-@router.patch("/parties/{party_id:int}", summary="Correct a party's name, contact or phone")
-def update_party(conn: PartyWriter, party_id: int, change: PartyChange, response: Response,
-                 if_match: IfMatch = None) -> dict:
-    """Needs If-Match (or version): 428 without, 412 with the current version if it changed meanwhile."""
-    fields = change.model_dump(exclude_unset=True)
-    version = fields.pop("version", None)
-    if fields.get("name") is None:
-        fields.pop("name", None)
-    expected = expected_version(if_match, party_id, "party")
-    row = record_edits.update_record(conn, "parties", party_id, fields, expected if expected is not None else version)
-    conn.commit()
-    response.headers["ETag"] = etag(party_id, row["version"])
-    return row
+add_record_routes(router, "parties", "party", PartyChange, PartyWriter,
+                  summary="Correct a party's name, contact or phone", required=("name",))

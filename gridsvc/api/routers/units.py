@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ... import record_edits
-from ..dependencies import Conn
-from ..security import CurrentUser, RatingWriter, redact
-from ..versions import IfMatch, etag, expected_version
+from ..record_routes import add_record_routes
+from ..security import RatingWriter
 
 router = APIRouter(tags=["units"])
 
@@ -31,25 +29,6 @@ class UnitChange(BaseModel):
     version: int | None = Field(default=None, ge=1, description="the version you edited (instead of If-Match)")
 
 
-@router.get("/units/{unit_id:int}", summary="One unit (ETag names its version)")
-def get_unit(conn: Conn, principal: CurrentUser, unit_id: int, response: Response) -> dict:
-    """The unit with its QR code, rating and version."""
-    row = record_edits.get_record(conn, "units", unit_id)
-    response.headers["ETag"] = etag(unit_id, row["version"])
-    return redact(row, principal)
-
-
-@router.patch("/units/{unit_id:int}", summary="Correct a unit or rate it (红黄黑牌, credit points)")
-def update_unit(conn: RatingWriter, unit_id: int, change: UnitChange, response: Response,
-                if_match: IfMatch = None) -> dict:
-    """Needs If-Match (or version): 428 without, 412 with the current version if it changed meanwhile.
-
-    Grid officers may change units inside their grids only. Fields from a ledger are set again by its next import.
-    """
-    fields = change.model_dump(exclude_unset=True)
-    version = fields.pop("version", None)
-    expected = expected_version(if_match, unit_id, "unit")
-    row = record_edits.update_record(conn, "units", unit_id, fields, expected if expected is not None else version)
-    conn.commit()
-    response.headers["ETag"] = etag(unit_id, row["version"])
-    return row
+# Grid officers may change units inside their grids only; fields from a ledger are set again by its next import.
+add_record_routes(router, "units", "unit", UnitChange, RatingWriter,
+                  summary="Correct a unit or rate it (红黄黑牌, credit points)")
