@@ -1,4 +1,5 @@
-"""Every role's token against every operation of the OpenAPI: the allowed/denied matrix, and never a 5xx.
+"""Every role's token against every operation of the OpenAPI: the allowed/denied matrix, never a 5xx, and no
+contact name or phone unmasked in any answer to an anonymous or public caller.
 
 Each write operation must be listed in WRITES with the roles allowed to call it, so a new endpoint cannot be
 added without deciding who may use it. Anonymous callers get 401 on writes and staff reads, roles outside the
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from support import bearer
 
 from gridsvc.api.app import create_app
+from gridsvc.db.layers import PERSONAL_COLUMNS
 
 ROLES = ("public", "party", "inspector", "grid_officer", "planner", "admin")
 EDITORS = {"admin", "planner", "grid_officer"}
@@ -45,6 +47,17 @@ STAFF_READS = {
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
                "sha256": "0" * 64, "code": "x"}
+
+
+def _unmasked(value, path: str = "") -> list[str]:
+    """Personal fields (contacts, phones) anywhere in a JSON answer that are not masked."""
+    if isinstance(value, list):
+        return [hit for i, v in enumerate(value) for hit in _unmasked(v, f"{path}[{i}]")]
+    if not isinstance(value, dict):
+        return []
+    hits = [f"{path}.{k}={v!r}" for k, v in value.items()
+            if k in PERSONAL_COLUMNS and isinstance(v, str) and v and "*" not in v]
+    return hits + [hit for k, v in value.items() if isinstance(v, dict | list) for hit in _unmasked(v, f"{path}.{k}")]
 
 
 def _allowed(method: str, path: str) -> set:
@@ -106,6 +119,8 @@ def test_every_role_against_every_operation(scan, role):
         elif r.status_code == 401 and path != "/auth/token" or r.status_code == 403 and not (
                 role == "grid_officer" and "outside your grids" in r.text):
             problems.append(f"{method} {url} as {role}: refused ({r.status_code}) though allowed: {r.text[:200]}")
+        if role in (None, "public") and r.status_code == 200 and "json" in r.headers.get("content-type", ""):
+            problems += [f"{method} {url} as {role}: unmasked {hit}" for hit in _unmasked(r.json())]
         if r.status_code >= 400 and not r.headers.get("content-type", "").startswith("text/html"):
             if not (r.json().get("detail")):
                 problems.append(f"{method} {url} as {role}: {r.status_code} without a detail")

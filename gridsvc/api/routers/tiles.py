@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from ...db import tiles
 from ...db.layer_sql import layer_bounds
-from ...db.layers import LAYERS, LayerSpec, layer_spec
+from ...db.layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
 from ..dependencies import Conn
 from ..security import CurrentUser, sees_personal
 
@@ -24,8 +24,10 @@ TileCrs = Annotated[Literal["wgs84", "gcj02"], Query(
                 "高德 basemap (nothing moves outside China)")]
 
 
-def _tilejson(request: Request, conn: Connection, spec: LayerSpec, fields: dict[str, str]) -> dict:
-    """TileJSON 3.0 of one layer."""
+def _tilejson(request: Request, conn: Connection, spec: LayerSpec, fields: dict[str, str], personal: bool) -> dict:
+    """TileJSON 3.0 of one layer (its fields as the caller's tiles carry them: personal ones for staff only)."""
+    if not personal:
+        fields = {k: v for k, v in fields.items() if k not in PERSONAL_COLUMNS}
     url = str(request.url_for("tile", layer=spec.name, z=0, x=0, y=0)).removesuffix("/0/0/0.pbf")
     bounds = layer_bounds(conn, spec)
     lo = tiles.min_zoom(spec)
@@ -40,17 +42,18 @@ def _tilejson(request: Request, conn: Connection, spec: LayerSpec, fields: dict[
 
 
 @router.get("/tiles", summary="TileJSON of every layer: tile URL template, zoom range, bounds, fields")
-def tilesets(request: Request, conn: Conn) -> dict:
+def tilesets(request: Request, conn: Conn, principal: CurrentUser) -> dict:
     """All layers' TileJSON documents."""
     fields = tiles.layer_fields(conn)
-    return {"tilesets": [_tilejson(request, conn, spec, fields[name]) for name, spec in LAYERS.items()]}
+    personal = sees_personal(principal)
+    return {"tilesets": [_tilejson(request, conn, spec, fields[name], personal) for name, spec in LAYERS.items()]}
 
 
 @router.get("/tiles/{layer}.json", summary="TileJSON of one layer")
-def tilejson(request: Request, conn: Conn, layer: LayerPath) -> dict:
+def tilejson(request: Request, conn: Conn, principal: CurrentUser, layer: LayerPath) -> dict:
     """One layer's TileJSON (for a MapLibre vector source `url`)."""
     spec = layer_spec(layer)
-    return _tilejson(request, conn, spec, tiles.layer_fields(conn)[spec.name])
+    return _tilejson(request, conn, spec, tiles.layer_fields(conn)[spec.name], sees_personal(principal))
 
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.pbf", name="tile", response_class=Response,
