@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from .db.sql import sql
 from .errors import InputError, NotFoundError
 
 
@@ -39,21 +38,13 @@ def set_steward(conn: Connection, street: str, name: str, phone: str | None, by:
         "ON CONFLICT (kind, ref) DO UPDATE SET phone = EXCLUDED.phone RETURNING id"),
         {"ref": f"steward:{name}:{phone or ''}", "n": name, "p": phone}).scalar()
     conn.execute(text("UPDATE streets SET steward_party_id = :p WHERE id = ANY(:ids)"), {"p": party, "ids": ids})
-    changed = 0
-    for key in conn.execute(text("SELECT zone_key FROM zones WHERE valid_to IS NULL AND kind = 'street_space' "
-                                 "AND street_id = ANY(:ids) AND party_id IS DISTINCT FROM :p"),
-                            {"ids": ids, "p": party}).scalars().all():
-        new_version(conn, key, party, by)
-        changed += 1
-    return party, changed
+    from .zone_edits import hand_over
 
-
-def new_version(conn: Connection, zone_key: str, party_id: int | None, by: str) -> tuple[int, int]:
-    """Close the current version of a zone and open the next one held by party_id; returns (id, version)."""
-    row = conn.execute(sql("new_zone_version"), {"key": zone_key, "party_id": party_id, "by": by}).one_or_none()
-    if row is None:
-        raise NotFoundError(f"zone {zone_key!r} has no current version")
-    return row.id, row.version
+    zone_ids = conn.execute(text("SELECT zone_id FROM zones WHERE valid_to IS NULL AND kind = 'street_space' "
+                                 "AND street_id = ANY(:ids) AND party_id IS DISTINCT FROM :p ORDER BY zone_id"),
+                            {"ids": ids, "p": party}).scalars().all()
+    hand_over(conn, zone_ids, party, by=by)
+    return party, len(zone_ids)
 
 
 def reassign_zone(conn: Connection, zone_id: int, party_id: int, by: str = "cli") -> int:

@@ -13,14 +13,15 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from .db.sql import sql
-from .errors import ForbiddenError, InputError, NotFoundError, PreconditionRequiredError, StaleVersionError
-from .zone_edits import ANY_VERSION, Expected
+from .errors import ForbiddenError, InputError, NotFoundError
+from .zone_edits import ANY_VERSION, Expected, require_version
 
 # What an API client may change, per table (everything else comes from imports or is derived).
 EDITABLE = {
     "parties": ("name", "contact", "phone"),
     "units": ("name", "category", "address", "contact", "phone", "rating", "credit_points"),
 }
+_NAMES = {"parties": "party", "units": "unit"}
 RATINGS = ("red", "yellow", "black")  # 红牌 / 黄牌 / 黑牌
 FIELDS = {
     "parties": "id, kind, ref, name, contact, phone, version",
@@ -29,17 +30,12 @@ FIELDS = {
 }
 
 
-def etag(record_id: int, version: int) -> str:
-    """The ETag of a party or unit version."""
-    return f'"{record_id}-{version}"'
-
-
 def get_record(conn: Connection, table: str, record_id: int) -> dict:
     """One party or unit with its version."""
     row = conn.execute(text(f"SELECT {FIELDS[table]} FROM {table} WHERE id = :id"),
                        {"id": record_id}).mappings().first()
     if row is None:
-        raise NotFoundError(f"no {table[:-1] if table == 'units' else 'party'} {record_id}", id=record_id)
+        raise NotFoundError(f"no {_NAMES[table]} {record_id}", id=record_id)
     return dict(row)
 
 
@@ -50,7 +46,7 @@ def _version_of(conn: Connection, table: str, record_id: int) -> int:
 def update_record(conn: Connection, table: str, record_id: int, changes: Mapping[str, Any],
                   expected: Expected) -> dict:
     """Apply changes to one party or unit if it is still at the expected version; returns the new record."""
-    what = f"{'unit' if table == 'units' else 'party'} {record_id}"
+    what = _NAMES[table]
     unknown = sorted(set(changes) - set(EDITABLE[table]))
     if unknown:
         raise InputError(f"{', '.join(unknown)} cannot be changed here; editable: {', '.join(EDITABLE[table])}",
@@ -58,10 +54,8 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
     if not changes:
         raise InputError(f"nothing to change; send one or more of {', '.join(EDITABLE[table])}", where="body")
     if expected is None:
-        v = _version_of(conn, table, record_id)
-        raise PreconditionRequiredError(f'{what} is at version {v}: send If-Match: "{record_id}-{v}" (or a version '
-                                        "field) so that an edit made meanwhile is not overwritten",
-                                        current_version=v, etag=etag(record_id, v))
+        require_version(record_id, _version_of(conn, table, record_id), None, what=what,
+                        field="a version field")
     if table == "parties":
         _check_party_editable(conn, record_id)
     if table == "units":
@@ -74,22 +68,21 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
         assignments += ", rated_at = now()"
     row = conn.execute(text(
         f"UPDATE {table} SET {assignments} WHERE id = :id AND (CAST(:any AS boolean) OR version = :expected) "
-        "RETURNING id, version"),
+        f"RETURNING {FIELDS[table]}"),
         {**changes, "id": record_id, "any": expected == ANY_VERSION,
-         "expected": expected if isinstance(expected, int) else -1}).first()
-    if row is None:
-        v = _version_of(conn, table, record_id)  # 404 if it is gone
-        raise StaleVersionError(f"{what} is at version {v}, not {expected}: reload it and apply your change again",
-                                current_version=v, etag=etag(record_id, v))
+         "expected": expected if isinstance(expected, int) else -1}).mappings().first()
+    if row is None:  # gone (404) or changed meanwhile (412)
+        require_version(record_id, _version_of(conn, table, record_id), expected, what=what,
+                        field="a version field")
     if table == "units":
         _sync_unit_party(conn, record_id, changes)
-    return get_record(conn, table, record_id)
+    return dict(row)
 
 
 def _check_party_editable(conn: Connection, party_id: int) -> None:
-    kind = conn.execute(text("SELECT kind FROM parties WHERE id = :id"), {"id": party_id}).scalar()
-    if kind == "unit":
-        ref = conn.execute(text("SELECT ref FROM parties WHERE id = :id"), {"id": party_id}).scalar_one()
+    row = conn.execute(text("SELECT kind, ref FROM parties WHERE id = :id"), {"id": party_id}).first()
+    if row is not None and row.kind == "unit":
+        ref = row.ref
         raise InputError(f"party {party_id} is a frontage unit ({ref}): edit the unit (PATCH /units/"
                          f"{ref.removeprefix('unit:')}), its party follows", where="party")
 

@@ -70,18 +70,28 @@ def _default_policy(conn: Connection) -> str:
     return conn.execute(text("SELECT policy FROM zone_builds ORDER BY id DESC LIMIT 1")).scalar() or "三包"
 
 
-def check_version(current: Mapping, expected: int | str | None) -> None:
+def etag(record_id: int, version: int) -> str:
+    """The ETag of a zone, party or unit version: "<id>-<version>"."""
+    return f'"{record_id}-{version}"'
+
+
+def require_version(record_id: int, version: int, expected: Expected, *, what: str = "zone",
+                    field: str = "properties.version", **ids) -> None:
     """Refuse a write without a precondition (428) or based on an older version (412); "*" accepts any version."""
-    zone_id, version = current["zone_id"], current["version"]
-    found = {"zone_id": zone_id, "current_version": version, "etag": f'"{zone_id}-{version}"'}
+    found = {**ids, "current_version": version, "etag": etag(record_id, version)}
     if expected is None:
         raise PreconditionRequiredError(
-            f'zone {zone_id} is at version {version}: send If-Match: "{zone_id}-{version}" (or properties.version) '
+            f"{what} {record_id} is at version {version}: send If-Match: {etag(record_id, version)} (or {field}) "
             "so that an edit made meanwhile by someone else is not overwritten", **found)
     if expected != ANY_VERSION and (isinstance(expected, bool) or not isinstance(expected, int)
                                     or expected != version):
-        raise StaleVersionError(f"zone {zone_id} is at version {version}, not {expected}: "
+        raise StaleVersionError(f"{what} {record_id} is at version {version}, not {expected}: "
                                 "reload it and apply your change again", **found)
+
+
+def check_version(current: Mapping, expected: Expected) -> None:
+    """require_version for a zone row."""
+    require_version(current["zone_id"], current["version"], expected, zone_id=current["zone_id"])
 
 
 def overlaps(conn: Connection, geom: BaseGeometry, exclude: list[int]) -> list[dict]:
@@ -192,6 +202,8 @@ def _resolve_overlaps(conn: Connection, ts: datetime, geom: BaseGeometry, exclud
     if overlap not in OVERLAP_MODES:
         raise InputError(f"overlap must be one of {', '.join(OVERLAP_MODES)}, got {overlap!r}", where="overlap")
     found = overlaps(conn, geom, exclude)
+    if not found:
+        return geom, {}
     residual = [o for o in found if _is_residual(o)]
     others = [o for o in found if o not in residual]
     report: dict = {}
@@ -203,12 +215,14 @@ def _resolve_overlaps(conn: Connection, ts: datetime, geom: BaseGeometry, exclud
             raise ZoneOverlapError(f"{subject} lies entirely inside other zones: nothing is left after clipping",
                                    overlaps=others)
         report["clipped_by"] = others
-        residual = [o for o in overlaps(conn, geom, exclude) if _is_residual(o)]
+        found = overlaps(conn, geom, exclude)
+        residual = [o for o in found if _is_residual(o)]
     elif others:
         report["taken_from"] = _take(conn, ts, geom, others, by)
     if residual:
         report["street_space_taken"] = _take(conn, ts, geom, residual, by)
-    left = overlaps(conn, geom, exclude)  # the overlays above, checked: the store never keeps an overlap
+    # the overlays above, checked: the store never keeps an overlap (after a plain clip, `found` is that check)
+    left = overlaps(conn, geom, exclude) if residual or "taken_from" in report else found
     if left:
         raise ZoneOverlapError(f"{subject} still overlaps after the overlap rule was applied (the shape is too "
                                "intricate to cut exactly: simplify it); " + _overlap_message(subject, left),
@@ -299,6 +313,16 @@ def replace_zone(conn: Connection, zone_id: int, feature: Mapping, *, overlap: O
     return zone_id, report
 
 
+def hand_over(conn: Connection, zone_ids: list[int], party_id: int, *, by: str) -> None:
+    """New versions of zones held by another party (same shapes, same provenance), under the edit lock."""
+    if not zone_ids:
+        return
+    ts = _lock(conn)
+    for zone_id in zone_ids:
+        cur = _current(conn, zone_id)
+        _new_version(conn, ts, cur, shapely.from_wkb(cur["wkb"]), by=by, party_id=party_id, origin=cur["origin"])
+
+
 def delete_zone(conn: Connection, zone_id: int, *, expected_version: Expected = None, by: str = "api") -> None:
     """Close a zone's current version; its history stays queryable."""
     ts = _lock(conn)
@@ -314,20 +338,23 @@ def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overla
     old = conn.execute(sql("zone_feature"), {"zone_id": zone_id, "version": version}).mappings().first()
     if old is None:
         raise NotFoundError(f"zone {zone_id} has no version {version}", zone_id=zone_id)
-    geom = polygonal_or_empty(shapely.from_wkb(old["wkb"]))
+    old_geom = shapely.from_wkb(old["wkb"])
+    geom = polygonal_or_empty(old_geom)
     cur = conn.execute(sql("zone_current"), {"zone_id": zone_id}).mappings().one_or_none()
-    latest = cur or conn.execute(text("SELECT zone_id, max(version) AS version FROM zones WHERE zone_id = :z "
-                                      "GROUP BY zone_id"), {"z": zone_id}).mappings().one()
-    check_version(latest, expected_version)  # a deleted zone: the version that was deleted
-    _check_inside(conn, geom, shapely.from_wkb(old["wkb"]))
+    last = None
+    if cur is None:  # a deleted zone: the precondition names the version that was deleted
+        last = conn.execute(text("SELECT zone_key, max(version) AS v, (array_agg(props ORDER BY version DESC))[1] "
+                                 "AS p, (array_agg(unit_id ORDER BY version DESC))[1] AS unit_id FROM zones "
+                                 "WHERE zone_id = :z GROUP BY zone_key"), {"z": zone_id}).mappings().one()
+        require_version(zone_id, last["v"], expected_version, zone_id=zone_id)
+    else:
+        check_version(cur, expected_version)
+    _check_inside(conn, geom, old_geom)
     geom, report = _resolve_overlaps(conn, ts, geom, [zone_id], overlap, f"version {version} of zone {zone_id}", by)
     note = f"reverted to version {version}"
     if cur is not None:
         _new_version(conn, ts, cur, geom, by=by, party_id=old["party_id"], kind=old["kind"], note=note)
         return zone_id, report
-    last = conn.execute(text("SELECT zone_key, max(version) AS v, (array_agg(props ORDER BY version DESC))[1] AS p, "
-                             "(array_agg(unit_id ORDER BY version DESC))[1] AS unit_id FROM zones "
-                             "WHERE zone_id = :z GROUP BY zone_key"), {"z": zone_id}).mappings().one()
     props = {k: v for k, v in dict(last["p"] or {}).items() if k != "area_m2"} | {"note": note}
     _insert(conn, ts, geom, zone_id=zone_id, zone_key=last["zone_key"], version=last["v"] + 1, kind=old["kind"],
             origin="planner", policy=old["policy"], party_id=old["party_id"], by=by, props=props,

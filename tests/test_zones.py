@@ -17,7 +17,7 @@ from gridsvc.geo.chinese_crs import wgs84_to_bd09, wgs84_to_gcj02
 from gridsvc.grid import build_grid
 from gridsvc.ingest import ingest
 from gridsvc.lookup import lookup
-from gridsvc.parties import add_officer, reassign_zone, zone_history
+from gridsvc.parties import add_officer, reassign_zone, set_steward, zone_history
 from gridsvc.zones import build_zones
 
 
@@ -150,6 +150,25 @@ def test_history_answers_who_was_responsible_that_day(city):
     assert [v["version"] for v in versions] == [1, 2] and versions[0]["valid_to"] is not None
     with engine.begin() as c:  # give it back so other tests see the original
         reassign_zone(c, now["zone"]["id"], before)
+
+
+def test_a_street_steward_takes_the_street_space_as_new_versions(city):
+    engine, _ = city
+    with engine.connect() as c:
+        street, before = c.execute(text(
+            "SELECT street_id, array_agg(zone_id ORDER BY zone_id) FROM zones_current WHERE kind = 'street_space' "
+            "AND provenance = 'auto' AND street_id IS NOT NULL GROUP BY street_id ORDER BY street_id LIMIT 1")).one()
+    with engine.begin() as c:
+        party, changed = set_steward(c, str(street), "李管家", "13900000000")
+    assert changed == len(before)
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT zone_id, party_id, provenance, version FROM zones_current "
+                              "WHERE zone_id = ANY(:z) ORDER BY zone_id"), {"z": before}).all()
+    assert [r.zone_id for r in rows] == before, "same zones, new versions"
+    assert {(r.party_id, r.provenance) for r in rows} == {(party, "auto")}, "the steward holds them; still auto"
+    assert all(r.version >= 2 for r in rows)
+    with engine.begin() as c:
+        assert set_steward(c, str(street), "李管家", "13900000000") == (party, 0), "nothing to change the second time"
 
 
 def test_rebuild_is_stable_and_planner_zones_survive(city):

@@ -8,15 +8,12 @@ from typing import Annotated
 from fastapi import Header
 
 from ..errors import InputError
-from ..zone_edits import ANY_VERSION
+from ..zone_edits import ANY_VERSION, etag
+
+__all__ = ["IfMatch", "etag", "expected_version"]
 
 IfMatch = Annotated[str | None, Header(max_length=200, description='ETag of the version you edited, e.g. "12-3" '
                                       '(required unless the body carries a version; * takes whatever is current)')]
-
-
-def etag(record_id: int, version: int) -> str:
-    """The ETag of a record version: "<id>-<version>"."""
-    return f'"{record_id}-{version}"'
 
 
 def expected_version(if_match: str | None, record_id: int, what: str = "zone") -> int | str | None:
