@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -33,6 +32,7 @@ try:
 except ImportError:  # pragma: no cover
     raise SystemExit("bench.load needs the load extra: pip install -e '.[load]' (make load does)") from None
 
+from gridsvc.geo.basemap_shift import tile_of
 from gridsvc.grid import build_grid
 from gridsvc.ingest import store_layers
 from gridsvc.users import create_user, issue_api_token
@@ -47,12 +47,6 @@ HERE = Path(__file__).resolve().parent
 PLANNER, READER = "load-planner", "load-inspector"
 POOL_SIZE, SHARED_ZONES = 25, 3
 CATEGORIES = {"lookup": "lookups", "tile": "reads", "geojson": "reads", "edit": "edits"}
-
-
-def tile_xy(lng: float, lat: float, z: int) -> tuple[int, int]:
-    """The XYZ tile holding a WGS84 point."""
-    n = 2**z
-    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def build(engine, tiles: int) -> dict:
@@ -79,7 +73,7 @@ def make_plan(engine, users: int) -> dict:
     tiles = []
     for i, (x, y) in enumerate(points[:600]):
         z, layer = [(13, "streets"), (14, "streets,buildings,zones"), (15, "zones"), (15, "units")][i % 4]
-        tx, ty = tile_xy(x, y, z)
+        tx, ty = tile_of(x, y, z)
         tiles.append([f"tile z{z} {layer}", f"/tiles/{layer}/{z}/{tx}/{ty}.pbf"])
     half = 0.0015  # ~300 m × 330 m around a point
     bboxes = [f"{x - half:.6f},{y - half:.6f},{x + half:.6f},{y + half:.6f}" for x, y in points[:300]]

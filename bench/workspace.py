@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import statistics
@@ -27,6 +26,7 @@ import httpx
 import numpy as np
 
 from gridsvc.db.layers import LAYERS
+from gridsvc.geo.basemap_shift import tile_of
 from gridsvc.grid import build_grid
 from gridsvc.ingest import store_layers
 from gridsvc.zones import build_zones
@@ -47,11 +47,6 @@ def stats_ms(samples: list[float]) -> dict:
     a = np.array(samples) * 1000
     return {"median_ms": round(float(np.median(a)), 2), "p95_ms": round(float(np.percentile(a, 95)), 2),
             "max_ms": round(float(a.max()), 2), "n": len(samples)}
-
-
-def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def start_server(url: str) -> tuple[subprocess.Popen, str]:

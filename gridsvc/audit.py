@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import datetime
 
@@ -15,11 +14,6 @@ def use_actor(conn: Connection, actor: str, role: str | None, source: str) -> No
     """Name the writer of this transaction for the audit triggers."""
     conn.execute(text("SELECT set_config('gridsvc.actor', :a, true), set_config('gridsvc.role', :r, true), "
                       "set_config('gridsvc.source', :s, true)"), {"a": actor, "r": role or "", "s": source})
-
-
-def use_cli_actor(conn: Connection) -> None:
-    """The CLI writes as cli:<login user>."""
-    use_actor(conn, f"cli:{getpass.getuser()}", "admin", "cli")
 
 
 def start_bulk(conn: Connection) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .geo.streets import WIDTH_FROM_INPUT, carriageway_widths, street_polygons
 from .readers import vector
 from .readers.ledger import read_ledger
 from .readers.osm import read_osm
+from .uploads import file_sha256
 
 Progress = Callable[[str, int, int], None]
 PBF = (".pbf",)
@@ -39,14 +39,6 @@ class IngestReport:
     crs: str
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _file_crs(gdf: gpd.GeoDataFrame, declared: str | None, source: str, layer: str,
@@ -184,7 +176,7 @@ def ingest(engine: Engine, path: Path, *, kind: str | None = None, layer: str | 
     if not layers:
         raise InputError("no streets, buildings, compounds, markets, units or boundaries found", source=path.name)
     report = IngestReport(source_file=path.name, crs=crs_label, notes=notes)
-    report.counts = store_layers(engine, layers, path.name, sha256=_sha256(path), path=str(path.resolve()),
+    report.counts = store_layers(engine, layers, path.name, sha256=file_sha256(path), path=str(path.resolve()),
                                  crs_label=crs_label, notes=notes, progress=tick)
     return report
 

@@ -43,8 +43,7 @@ def to_wgs84_point(lng: float, lat: float, crs: str | CrsSpec = "wgs84") -> tupl
 def _duties(policy_name: str | None) -> list[dict]:
     if not policy_name:
         return []
-    p = load_policy(policy_name)
-    return [{"code": d.code, "zh": d.zh, "en": d.en, "description": d.description} for d in p.duties]
+    return load_policy(policy_name).duty_list()
 
 
 def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wgs84",

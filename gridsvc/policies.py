@@ -52,6 +52,10 @@ class Policy:
     max_gap_fill_m: float = 10.0
     source: str = ""
 
+    def duty_list(self) -> list[dict]:
+        """The duties as JSON objects (code, zh, en, description)."""
+        return [{"code": d.code, "zh": d.zh, "en": d.en, "description": d.description} for d in self.duties]
+
     def depth_rules(self, osm_class: pd.Series, sidewalk: pd.Series | None = None) -> np.ndarray:
         """Per street: 'kerb', 'centreline' or 'excluded', by class, overridden by an explicit sidewalk tag."""
         cls = pd.Series(osm_class, dtype=object).reset_index(drop=True)

@@ -19,13 +19,13 @@ from sqlalchemy import Connection
 from .db.sql import sql
 from .errors import GridsvcError, NotFoundError
 from .exporters.checklist_pdf import UNRATED, rating_label
+from .geo.h3cells import DEFAULT_RES
 from .maps.zone_sketch import Street
 from .policies import load_policy
 
 # Public codes are 12 hex characters (migration 0003); codes printed by other tools are lower-case
 # base32/URL-safe, so anything in this alphabet is looked up, anything else is malformed (404 at once).
 CODE_RE = re.compile(r"^[0-9a-z_-]{4,64}$")
-GRID_RES = 10
 SKETCH_PAD_DEG = 0.0006  # ~60 m: streets and buildings fetched around the zone for the sketch
 UNRATED_LABEL = "未评级"
 RATINGS = {  # label -> (value, English, meaning in Chinese, meaning in English)
@@ -115,7 +115,7 @@ def public_unit(conn: Connection, code: str) -> PublicUnit:
     zones_raw = _json(row["zones"])
     zone_geoms = [shapely.from_wkb(z["wkb"]) for z in zones_raw]
     policy = load_policy(row["policy"]) if row["policy"] else None
-    cell = h3.latlng_to_cell(row["lat"], row["lng"], GRID_RES)
+    cell = h3.latlng_to_cell(row["lat"], row["lng"], DEFAULT_RES)
     grid = conn.execute(sql("public_unit_grid"), {"h3": cell}).mappings().one_or_none()
     officer = None
     if grid is not None and grid["officer_name"]:
@@ -126,8 +126,7 @@ def public_unit(conn: Connection, code: str) -> PublicUnit:
         "unit": {"name": row["name"], "category": row["category"], "address": row["address"]},
         "rating": rating | {"credit_points": row["credit_points"], "rated_at": _iso(row["rated_at"])},
         "policy": None if policy is None else {"name": policy.name, "label": policy.label},
-        "duties": [] if policy is None else [
-            {"code": d.code, "zh": d.zh, "en": d.en, "description": d.description} for d in policy.duties],
+        "duties": [] if policy is None else policy.duty_list(),
         "zones": [_zone_entry(z, g) for z, g in zip(zones_raw, zone_geoms, strict=True)],
         "grid": {"code": grid["grid_code"] if grid else None, "h3": h3.int_to_str(cell), "officer": officer},
         "report": REPORT,

@@ -191,6 +191,12 @@ def sha256_of(f: BinaryIO) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file on disk."""
+    with open(path, "rb") as f:
+        return sha256_of(f)[0]
+
+
 def stored_path(root: Path, sha256: str) -> Path:
     """Where a file with this checksum lives under root (only 64 lowercase hex characters are accepted)."""
     if not isinstance(sha256, str) or not SHA256_RE.fullmatch(sha256):

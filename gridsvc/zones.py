@@ -65,8 +65,7 @@ def _nullable_int(values) -> list:
 def assemble(result, areas: gpd.GeoDataFrame, planner: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
              policy: Policy, parties: dict[str, int]) -> gpd.GeoDataFrame:
     """One disjoint zone table: frontage > market > compound > street space, all clipped around planner zones."""
-    crs = result.zones.crs
-    metric = crs if crs is not None and crs.is_projected else local_metric_crs(streets)
+    metric = _projected(result.zones.crs) or local_metric_crs(streets)
 
     def metric_valid(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         out = gdf.to_crs(metric)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from gridsvc.geo.basemap_shift import tile_of  # noqa: F401  (the tests' import)
 from gridsvc.settings import REPO_ROOT
 
 SHARED = Path(os.environ.get("GRIDSVC_SHARED_GEODATA", REPO_ROOT.parent / "shared" / "geodata"))
@@ -55,12 +56,6 @@ def bearer(engine, name: str, role: str, grids: tuple[str, ...] = (), party_id: 
         if c.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first() is None:
             create_user(c, name, role, None, list(grids), party_id)
         return {"Authorization": f"Bearer {issue_api_token(c, name)}"}
-
-
-def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
-    """The XYZ tile holding a WGS84 point."""
-    n = 2**z
-    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def tile_pixel(lng: float, lat: float, z: int, x: int, y: int) -> tuple[float, float]:

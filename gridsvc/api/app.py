@@ -47,8 +47,7 @@ def _error_response(err: GridsvcError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"}
     if status in (412, 428) and "etag" in err.details:
         headers = {"ETag": err.details["etag"]}
-    body = {"error": type(err).__name__, "detail": err.message, **({"context": err.details} if err.details else {})}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(limits.error_body(err), status_code=status, headers=headers)
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:

@@ -303,9 +303,9 @@ def _document_error_body(app: FastAPI) -> None:
     app.openapi = openapi
 
 
-def install(app: FastAPI, limits: BodyLimits | None = None) -> BodyLimits:
-    """Add the body limits and the readable 4xx handlers to an app; returns the (adjustable) limits."""
-    limits = limits or BodyLimits.from_env()
+def install(app: FastAPI) -> None:
+    """Add the body limits (app.state.body_limits, adjustable) and the readable 4xx handlers to an app."""
+    limits = BodyLimits.from_env()
     app.state.body_limits = limits
     app.add_middleware(BodyLimitMiddleware, limits=limits)
 
@@ -339,5 +339,3 @@ def install(app: FastAPI, limits: BodyLimits | None = None) -> BodyLimits:
         else:
             raise exc
         return JSONResponse(error_body(err), status_code=http_status(err))
-
-    return limits

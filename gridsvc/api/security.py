@@ -106,7 +106,8 @@ def bind_actor(conn: Connection, principal: Principal, source: str) -> None:
 
 
 Writer = Annotated[Connection, Depends(writer_for(*EDITORS))]
-RatingWriter = Annotated[Connection, Depends(writer_for(*RATERS))]  # units: ratings are inspectors' work too
+RatingWriter = Annotated[Connection, Depends(writer_for(*RATERS))]
+StaffWriter = Annotated[Connection, Depends(writer_for(*STAFF))]  # uploads  # units: ratings are inspectors' work too
 
 
 def sees_personal(principal: Principal | None) -> bool:

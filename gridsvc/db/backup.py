@@ -28,7 +28,7 @@ from ..errors import (
     UnreadableFileError,
 )
 from . import migrate
-from .cluster import PG_LIB_ROOT
+from .cluster import PG_LIB_ROOT, tool_major
 from .engine import make_engine
 
 CLIENT_TOOLS = ("pg_dump", "pg_restore", "psql")
@@ -129,16 +129,6 @@ def target(url: str) -> Target:
     return Target(make_conninfo(**params), u.password, u.database, label)
 
 
-def _tool_major(tool: Path) -> int | None:
-    """Major version printed by `<tool> --version` (e.g. 15), or None."""
-    try:
-        out = subprocess.run([str(tool), "--version"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = re.search(r"\)\s+(\d+)", out)
-    return int(match.group(1)) if match else None
-
-
 def client_bindir(server_major: int) -> Path:
     """Folder with pg_dump, pg_restore and psql of the server's major version, else the oldest newer one."""
     candidates = sorted((p for p in PG_LIB_ROOT.glob("*/bin") if p.parent.name.isdigit()),
@@ -147,7 +137,7 @@ def client_bindir(server_major: int) -> Path:
         candidates.append(Path(found).resolve().parent)
     for folder in candidates:
         if all(os.access(folder / t, os.X_OK) for t in CLIENT_TOOLS):
-            major = _tool_major(folder / "pg_dump")
+            major = tool_major(folder / "pg_dump")
             if major is not None and major >= server_major:
                 return folder
     raise MissingDependencyError(

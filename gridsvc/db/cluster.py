@@ -106,12 +106,20 @@ def find_pg_bindir(major: str | None = None) -> Path:
     )
 
 
+def tool_major(tool: Path) -> int | None:
+    """Major version printed by `<tool> --version` (e.g. 15), or None."""
+    try:
+        out = subprocess.run([str(tool), "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"\)\s+(\d+)", out)
+    return int(match.group(1)) if match else None
+
+
 def pg_major(bindir: Path) -> str:
     """Major version of the binaries in bindir (e.g. '15') from `pg_ctl --version`, else from the folder name."""
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        out = subprocess.run([str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True, timeout=10)
-        if match := re.search(r"\)\s+(\d+)", out.stdout):
-            return match.group(1)
+    if (major := tool_major(bindir / "pg_ctl")) is not None:
+        return str(major)
     return bindir.parent.name if bindir.parent.name.isdigit() else ""
 
 

@@ -22,6 +22,7 @@ from reportlab.platypus import KeepInFrame, Paragraph, Spacer
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import InputError, MissingColumnsError
+from ..maps.zone_sketch import nice_length
 from .checklist_pdf import normalise_duties, officer_parts, policy_family
 from .pdf_fonts import CjkFonts, render_with_cjk
 
@@ -87,14 +88,6 @@ def _draw_qr(c: Canvas, matrix, x: float, y: float, size: float) -> None:
                 col += 1
     c.drawPath(path, stroke=0, fill=1)
     c.restoreState()
-
-
-def _nice_length(max_m: float) -> float:
-    """Largest 1/2/5 x 10^k metres not above max_m."""
-    if max_m <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(max_m))
-    return max(m * power for m in (1, 2, 5) if m * power <= max_m)
 
 
 def _geoms(unit: Mapping) -> dict[str, BaseGeometry]:
@@ -240,7 +233,7 @@ def _north_arrow(c: Canvas, fonts: CjkFonts, x: float, y: float) -> None:
 
 def _scale_bar(c: Canvas, fonts: CjkFonts, x: float, y: float, scale: float, max_w: float) -> None:
     """A two-segment scale bar at (x, y) no wider than max_w points."""
-    metres = _nice_length(max_w / scale)
+    metres = nice_length(max_w / scale)
     width = metres * scale
     c.saveState()
     c.setLineWidth(0.5)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from ..errors import InputError
 from ..policies import load_policy
 from ..settings import get_settings
 from ..spreadsheet import write_csv
+from ..uploads import file_sha256
 from .board_pdf import boards_pdf, unit_url
 from .checklist_pdf import RATINGS, UNRATED, checklist_pdf
 from .layers import write_layer
@@ -53,15 +53,6 @@ class PackReport:
     zones: int
     files: list[dict] = field(default_factory=list)  # name, bytes, sha256, what
     notes: list[str] = field(default_factory=list)
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def walk(units: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, unit_zones: gpd.GeoDataFrame,
@@ -172,7 +163,7 @@ def build_pack(conn: Connection, grid: str, out: Path, *, base_url: str | None =
 
 def _entry(path: Path) -> dict:
     zh, en = FILES[path.name]
-    return {"name": path.name, "bytes": path.stat().st_size, "sha256": sha256(path), "what": f"{zh} / {en}"}
+    return {"name": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path), "what": f"{zh} / {en}"}
 
 
 def _manifest(out: Path, report: PackReport, base_url: str, policy: str, date: dt.date) -> list[dict]:

@@ -61,6 +61,12 @@ def bbox_to_wgs84(minx: float, miny: float, maxx: float, maxy: float,
             min(180.0, float(wx.max()) + m), min(90.0, float(wy.max()) + m))
 
 
+def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile (Web Mercator) holding a WGS84-style lng/lat point."""
+    n = 2**z
+    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
 def tile_center(z: int, x: int, y: int) -> tuple[float, float]:
     """WGS84-style lng/lat of the centre of XYZ tile z/x/y (Web Mercator)."""
     n = 2**z

@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 
 from gridsvc.geo import chinese_crs
-from gridsvc.geo.basemap_shift import IDENTITY, bbox_to_wgs84, shift_positions, tile_affine
+from gridsvc.geo.basemap_shift import IDENTITY, bbox_to_wgs84, shift_positions, tile_affine, tile_of
 
 XINJIEKOU = (118.7836, 32.0427)
 HELSINKI = (24.9384, 60.1699)
-
-
-def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def metres(dlng: float, dlat: float, lat: float) -> float:

@@ -66,12 +66,12 @@ def _disposition(filename: str, kind: str = "attachment") -> dict[str, str]:
     return {"Content-Disposition": f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"}
 
 
-def _zip(folder: Path, names: list[str] | None = None) -> bytes:
-    """The files of a folder (or the named ones) as a zip archive."""
+def _zip(folder: Path) -> bytes:
+    """The files of a folder as a zip archive."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for path in sorted(folder.iterdir()):
-            if path.is_file() and (names is None or path.name in names):
+            if path.is_file():
                 z.write(path, path.name)
     return buf.getvalue()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import h3.api.basic_int as h3
 import shapely
 from fastapi import APIRouter, Query
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
 from ...db.sql import sql
 from ...geo.basemap_shift import bbox_to_wgs84, shift_geometries
+from ...geo.h3cells import cells_outline
 from ..dependencies import BBoxDep, Conn
 from ..geojson import GeoJSONResponse
 from ..security import CurrentUser, redact
@@ -18,11 +18,6 @@ from ..security import CurrentUser, redact
 router = APIRouter(tags=["officers"])
 OfficerCrs = Annotated[Literal["wgs84", "gcj02"], Query(
     description="coordinates of bbox and of the outlines: gcj02 for a 高德 basemap")]
-
-
-def outline(cells: list[int]):
-    """The outline of a set of H3 cells (holes kept) as a shapely (Multi)Polygon."""
-    return shape(h3.cells_to_h3shape(cells, tight=False).__geo_interface__)
 
 
 @router.get("/officers/grids", response_class=GeoJSONResponse,
@@ -36,7 +31,7 @@ def officer_grids(conn: Conn, principal: CurrentUser, bbox: BBoxDep, crs: Office
     box = bbox_to_wgs84(bbox.minx, bbox.miny, bbox.maxx, bbox.maxy, crs) if bbox else (None,) * 4
     rows = conn.execute(sql("officer_grids"), dict(zip(("minx", "miny", "maxx", "maxy"), box, strict=True),
                                                    limit=limit)).mappings().all()
-    geoms = shift_geometries(shapely.set_precision([outline(list(r["cells"])) for r in rows], 1e-7), crs) \
+    geoms = shift_geometries(shapely.set_precision([cells_outline(r["cells"]) for r in rows], 1e-7), crs) \
         if rows else []
     features = [{"type": "Feature", "id": r["officer_id"], "geometry": mapping(g),
                  "properties": {"officer_id": r["officer_id"], "name": r["name"], "phone": r["phone"],

@@ -22,7 +22,7 @@ from ..geojson import GeoJSONResponse, feature_collection
 from ..security import CurrentUser, Writer, redact
 from ..versions import IfMatch as IfMatchHeader
 from ..versions import etag, expected_version
-from .zones import ZoneFeature
+from .zones import OverlapParam, RepairParam, ZoneFeature
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
@@ -301,36 +301,30 @@ def _zone_id(featureId: str) -> int:
     return key
 
 
-OverlapParam = Annotated[Literal["reject", "clip", "take"], Query(
-    description="when the zone overlaps others: reject (409), clip (yours yields) or take (theirs yield)")]
-
-
 @router.post("/collections/{collectionId}/items", status_code=201, summary="Create a feature (Part 4; zones)")
 def create_item(request: Request, conn: Writer, collectionId: CollectionId,
                 feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)],
-                overlap: OverlapParam = "reject", repair: bool = False) -> Response:
+                overlap: OverlapParam = "reject", repair: RepairParam = False) -> Response:
     """A new zone from a GeoJSON feature (properties.party_id); 201 with its Location."""
     spec = layer_spec(collectionId)
     _editable(spec, "POST")
-    zone_id, _ = zone_edits.create_zone(conn, feature.model_dump(exclude_none=True), overlap=overlap, repair=repair,
-                                        by="ogc")
+    zone_id, _ = zone_edits.create_zone(conn, feature.model_dump(exclude_none=True), overlap=overlap, repair=repair)
     conn.commit()
-    version = zone_edits.zone_feature(conn, zone_id)["version"]
     url = str(request.url_for("item", collectionId=spec.name, featureId=str(zone_id)))
-    return Response(status_code=201, headers={"Location": url, "ETag": etag(zone_id, version)})
+    return Response(status_code=201, headers={"Location": url, "ETag": etag(zone_id, 1)})  # a new zone
 
 
 @router.put("/collections/{collectionId}/items/{featureId}", status_code=204,
             summary="Replace a feature (Part 4; zones)")
 def replace_item(conn: Writer, collectionId: CollectionId, featureId: FeatureId,
                  feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)], overlap: OverlapParam = "reject",
-                 repair: bool = False, if_match: IfMatchHeader = None) -> Response:
+                 repair: RepairParam = False, if_match: IfMatchHeader = None) -> Response:
     """A new version of the zone; properties.version or If-Match guard against lost edits."""
     spec = layer_spec(collectionId)
     _editable(spec, "PUT")
     zone_id = _zone_id(featureId)
     zone_edits.replace_zone(conn, zone_id, feature.model_dump(exclude_none=True), overlap=overlap, repair=repair,
-                            expected_version=expected_version(if_match, zone_id), by="ogc")
+                            expected_version=expected_version(if_match, zone_id))
     conn.commit()
     return Response(status_code=204, headers={"ETag": etag(zone_id, zone_edits.zone_feature(conn, zone_id)["version"])})
 
@@ -343,6 +337,6 @@ def delete_item(conn: Writer, collectionId: CollectionId, featureId: FeatureId,
     spec = layer_spec(collectionId)
     _editable(spec, "DELETE")
     zone_id = _zone_id(featureId)
-    zone_edits.delete_zone(conn, zone_id, expected_version=expected_version(if_match, zone_id), by="ogc")
+    zone_edits.delete_zone(conn, zone_id, expected_version=expected_version(if_match, zone_id))
     conn.commit()
     return Response(status_code=204)

@@ -15,6 +15,7 @@ from shapely.geometry import mapping
 
 from ... import validation, zone_edits
 from ...geo.zone_geometry import to_client
+from ...zone_edits import Overlap
 from ..dependencies import Conn
 from ..geojson import GeoJSONResponse
 from ..security import CurrentUser, Writer, redact
@@ -23,7 +24,7 @@ from ..versions import IfMatch, etag, expected_version
 router = APIRouter(tags=["zones"])
 CrsParam = Annotated[Literal["wgs84", "gcj02", "bd09"], Query(description="coordinates of body and response "
                                                                       "(gcj02 for 高德 basemaps)")]
-OverlapParam = Annotated[Literal["reject", "clip", "take"], Query(
+OverlapParam = Annotated[Overlap, Query(
     description="when the zone overlaps others: reject (409), clip (yours yields) or take (theirs yield)")]
 RepairParam = Annotated[bool, Query(description="repair an invalid polygon with make_valid instead of 422")]
 
