@@ -41,7 +41,7 @@ from gridsvc.zones import build_zones
 
 from .run import RESULTS, fresh_engine
 from .tiling import NANJING, nanjing_layers, tile
-from .zones import free_port, sample_points
+from .zones import sample_points, serve_api
 
 HERE = Path(__file__).resolve().parent
 PLANNER, READER = "load-planner", "load-inspector"
@@ -116,22 +116,6 @@ def db_snapshot(engine, zone_ids: list[int]) -> dict:
             "versions": dict(c.execute(text("SELECT zone_id, version FROM zones WHERE valid_to IS NULL AND "
                                             "zone_id = ANY(:z)"), {"z": zone_ids}).all()),
         }
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    """Wait for GET /health to answer 200 (or the server to die)."""
-    deadline = time.monotonic() + seconds
-    with httpx.Client(base_url=url, timeout=5) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SystemExit(f"uvicorn exited with {proc.returncode}")
-            try:
-                if client.get("/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-    raise SystemExit("uvicorn did not become healthy")
 
 
 def warm_up(url: str, plan: dict) -> None:
@@ -310,28 +294,13 @@ def main() -> None:
         zone_ids = sorted({z for pool in plan["pools"] for z in pool} | set(plan["shared"]))
         before = db_snapshot(engine, zone_ids)
         db_url = engine.url.render_as_string(hide_password=False)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
         # every request carries a token, so the anonymous rate limit (GRIDSVC_PUBLIC_*) is left at its default
-        env = dict(os.environ, GRIDSVC_DATABASE_URL=db_url)
-        with open(server_log, "w") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "gridsvc.api.main:app", "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-                env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_healthy(url, server)
+        with open(server_log, "w") as log, \
+                serve_api(db_url, workers=args.workers, log=log, rate_limited=True) as (url, pid):
             warm_up(url, plan)
             print(f"locust: {args.users} users, {args.seconds} s against {url} ({args.workers} workers)", flush=True)
             stats, counts, cpu = run_load(url, plan_path, work, args)
-            server_cpu = tree_cpu_s(psutil.Process(server.pid))
-        finally:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(10)
+            server_cpu = tree_cpu_s(psutil.Process(pid))
         o = stats["overall"]
         outcomes = counts["outcomes"]
         out.update({

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,7 +31,7 @@ from gridsvc.zones import build_zones
 
 from .run import fresh_engine
 from .tiling import nanjing_layers, tile
-from .zones import free_port
+from .zones import serve_api
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
@@ -47,25 +45,6 @@ def stats_ms(samples: list[float]) -> dict:
     a = np.array(samples) * 1000
     return {"median_ms": round(float(np.median(a)), 2), "p95_ms": round(float(np.percentile(a, 95)), 2),
             "max_ms": round(float(a.max()), 2), "n": len(samples)}
-
-
-def start_server(url: str) -> tuple[subprocess.Popen, str]:
-    """uvicorn serving gridsvc on the benchmark database; returns the process and its base URL."""
-    port = free_port()
-    # the anonymous rate limit protects a public server; a benchmark of one client measures the service itself
-    env = dict(os.environ, GRIDSVC_DATABASE_URL=url, GRIDSVC_PUBLIC_RATE_PER_S="100000", GRIDSVC_PUBLIC_BURST="100000")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "gridsvc.api.main:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.terminate()
-    raise SystemExit("uvicorn did not start")
 
 
 def build(n: int):
@@ -149,6 +128,26 @@ def time_to_interactive(base: str, views: dict[str, str], runs: int) -> dict:
     return out
 
 
+def measure(engine, base: str, args, result: dict) -> None:
+    """Time to interactive and tile latency against the server at base."""
+    cfg = httpx.get(f"{base}/workspace/config").json()
+    minx, miny, maxx, maxy = cfg["bounds"]
+    # a detail view over the centre copy's 新街口 (the densest part of each copy)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    with engine.connect() as c:
+        from sqlalchemy import text
+
+        lng, lat = c.execute(text(
+            "SELECT ST_X(geom), ST_Y(geom) FROM units WHERE name = '工人影城' "
+            "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:x, :y), 4326) LIMIT 1"), {"x": cx, "y": cy}).one()
+    views = {"first_view": "", "district_z15": f"#15/{lat:.6f}/{lng:.6f}", "detail_z17": f"#17/{lat:.6f}/{lng:.6f}"}
+    result["time_to_interactive"] = tti = time_to_interactive(base, views, args.runs)
+    result["tile_latency"] = lat_ = tile_latency(base, (minx, miny, maxx, maxy), args.tile_requests)
+    result["targets"] = {
+        "tti_under_2s": all(v["median_ms"] < 2000 for v in tti.values()),
+        "tile_median_under_50ms": all(lat_[f"z{z}"]["all_layers"]["median_ms"] < 50 for z in DISTRICT_ZOOMS)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tiles", type=int, default=70, help="copies of the Nanjing extract")
@@ -161,29 +160,10 @@ def main() -> None:
     result: dict = {"tiles": args.tiles}
     cluster, name, engine, built = build(args.tiles)
     result["data"] = built
-    proc = None
     try:
-        proc, base = start_server(engine.url.render_as_string(hide_password=False))
-        cfg = httpx.get(f"{base}/workspace/config").json()
-        minx, miny, maxx, maxy = cfg["bounds"]
-        # a detail view over the centre copy's 新街口 (the densest part of each copy)
-        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-        with engine.connect() as c:
-            from sqlalchemy import text
-
-            lng, lat = c.execute(text(
-                "SELECT ST_X(geom), ST_Y(geom) FROM units WHERE name = '工人影城' "
-                "ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:x, :y), 4326) LIMIT 1"), {"x": cx, "y": cy}).one()
-        views = {"first_view": "", "district_z15": f"#15/{lat:.6f}/{lng:.6f}", "detail_z17": f"#17/{lat:.6f}/{lng:.6f}"}
-        result["time_to_interactive"] = tti = time_to_interactive(base, views, args.runs)
-        result["tile_latency"] = lat_ = tile_latency(base, (minx, miny, maxx, maxy), args.tile_requests)
-        result["targets"] = {
-            "tti_under_2s": all(v["median_ms"] < 2000 for v in tti.values()),
-            "tile_median_under_50ms": all(lat_[f"z{z}"]["all_layers"]["median_ms"] < 50 for z in DISTRICT_ZOOMS)}
+        with serve_api(engine.url.render_as_string(hide_password=False)) as (base, _):
+            measure(engine, base, args, result)
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
         engine.dispose()
         if args.keep_db:
             print(f"kept database {name}", file=sys.stderr)

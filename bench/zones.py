@@ -14,6 +14,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import numpy as np
@@ -73,21 +75,55 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    """Wait for GET /health to answer 200 (or the server to die)."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(base_url=url, timeout=5) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"uvicorn exited with {proc.returncode}")
+            try:
+                if client.get("/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+    raise SystemExit("uvicorn did not become healthy")
+
+
+@contextmanager
+def serve_api(db_url: str, *, workers: int = 1, log=None, rate_limited: bool = False) -> Iterator[tuple[str, int]]:
+    """uvicorn serving gridsvc on db_url at 127.0.0.1 (a free port) until the block ends: (base URL, server pid).
+
+    The anonymous rate limit protects a public server; a benchmark of one client measures the service itself,
+    so it is lifted unless rate_limited (clients with tokens are not limited anyway).
+    """
+    port = free_port()
+    env = dict(os.environ, GRIDSVC_DATABASE_URL=db_url)
+    if not rate_limited:
+        env |= {"GRIDSVC_PUBLIC_RATE_PER_S": "100000", "GRIDSVC_PUBLIC_BURST": "100000"}
+    argv = [sys.executable, "-m", "uvicorn", "gridsvc.api.main:app", "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning"]
+    if workers > 1:
+        argv += ["--workers", str(workers), "--no-access-log"]
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 def http_lookups(url: str, points: list[tuple[float, float]]) -> dict:
     """Sequential GET /lookup over loopback against a uvicorn server (bounded count)."""
-    # the anonymous rate limit protects a public server; a benchmark of one client measures the service itself
-    env = dict(os.environ, GRIDSVC_DATABASE_URL=url, GRIDSVC_PUBLIC_RATE_PER_S="100000", GRIDSVC_PUBLIC_BURST="100000")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "gridsvc.api.main:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], env=env)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            for _ in range(100):
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+    with serve_api(url) as (base, _):
+        with httpx.Client(base_url=base, timeout=10) as client:
             for x, y in points[:50]:  # warm up
                 client.get("/lookup", params={"lng": x, "lat": y})
             samples, errors = [], 0
@@ -104,9 +140,6 @@ def http_lookups(url: str, points: list[tuple[float, float]]) -> dict:
                 runs.append(time.perf_counter() - t)
                 errors += r.status_code != 200
         return {"single": median_ms(samples), "batch_10k_s": round(statistics.median(runs), 3), "errors": errors}
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def main() -> None:
