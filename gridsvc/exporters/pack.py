@@ -22,7 +22,7 @@ from .checklist_pdf import RATINGS, UNRATED, checklist_pdf
 from .layers import write_layer
 from .offline_map import write_offline_map
 from .scope import Scope, cell_facts, read_scoped, read_units, read_zones, resolve_scope
-from .unit_boards import board_units, default_policy, read_board_sources, unit_names
+from .unit_boards import board_units, default_policy, read_board_sources, read_unit_zones, unit_names
 from .walk_order import MAX_STREET_M, walking_order
 
 Progress = Callable[[str, int, int], None]
@@ -82,7 +82,7 @@ def units_in_walk_order(conn: Connection, grid: str) -> gpd.GeoDataFrame:
     scope = grid_scope(conn, grid)
     units = read_units(conn, scope)
     order = walk(units, read_scoped(conn, "streets", scope, margin_m=MAX_STREET_M),
-                 read_board_sources(conn, units)["zones"], get_settings().public_base_url)
+                 read_unit_zones(conn, units), get_settings().public_base_url)
     return in_order(units, order)
 
 

@@ -31,10 +31,14 @@ def unit_names(units: gpd.GeoDataFrame) -> pd.Series:
     return name.where(name.notna() & (name.astype(str).str.strip() != ""), fallback.str.replace(" ()", "", regex=False))
 
 
+def read_unit_zones(conn: Connection, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The units' current zones, wherever they lie."""
+    return read_layer(conn, layer_spec("zones"), "unit_id = ANY(:ids)", {"ids": [int(i) for i in units["id"]]})
+
+
 def read_board_sources(conn: Connection, units: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
     """The units' current zones (wherever they lie), their buildings and the streets of those zones."""
-    ids = [int(i) for i in units["id"]]
-    zones = read_layer(conn, layer_spec("zones"), "unit_id = ANY(:ids)", {"ids": ids})
+    zones = read_unit_zones(conn, units)
     building_ids = [int(b) for b in units["building_id"].dropna()]
     street_ids = [int(s) for s in zones["street_id"].dropna().unique()]
     return {"zones": zones,
