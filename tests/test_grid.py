@@ -50,12 +50,14 @@ def test_build_grid_on_nanjing(clean_db):
             "SELECT count(*) FROM units u WHERE NOT EXISTS (SELECT 1 FROM grid_cells g WHERE ST_Covers(g.geom, u.geom))"
         )).scalar()
         per_layer = dict(c.execute(text("SELECT layer, count(DISTINCT feature_id) FROM feature_cells GROUP BY 1")).all())
-        n = {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("streets", "units", "markets")}
+        n = {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+             for t in ("streets", "units", "markets", "compounds")}
         levels = dict(c.execute(text("SELECT level, count(*) FROM admin_units GROUP BY 1")).all())
         h3_0, area = c.execute(text("SELECT h3, ST_Area(geom::geography) FROM grid_cells LIMIT 1")).one()
         orphan = c.execute(text("SELECT count(*) FROM grid_cells WHERE community_id IS NULL")).scalar()
     assert uncovered == 0
-    assert per_layer == {k: v for k, v in n.items()} | {"compounds": per_layer["compounds"]}
+    assert n["compounds"] > 0, "Nanjing has compounds: the check below must not pass on an empty layer"
+    assert per_layer == n, "every street, unit, market and compound is indexed by at least one cell"
     assert levels["district"] == 1 and levels["community"] == report.communities
     # res 10 averages 15,000 m² worldwide; here (32°N) cells are ~11,600 m², as H3 itself says
     assert abs(area - h3.cell_area(h3.int_to_str(h3_0), "m^2")) / area < 0.01 and 10_000 < area < 16_000
