@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from sqlalchemy import make_url, text
-from support import APP_TABLES, bearer
+from support import APP_TABLES, bearer, require_chromium
 
 from gridsvc.db import migrate
 from gridsvc.db.engine import make_engine
@@ -52,6 +52,12 @@ def clean_db(engine):
     with engine.begin() as c:
         c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
     return engine
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium (the test fails where it is missing: see support.require_chromium)."""
+    return require_chromium()
 
 
 @pytest.fixture(scope="session")

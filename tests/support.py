@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from sqlalchemy import text
 from gridsvc.geo.basemap_shift import tile_of  # noqa: F401  (the tests' import)
 from gridsvc.settings import REPO_ROOT
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's Chromium, which `make setup` installs
 SHARED = Path(os.environ.get("GRIDSVC_SHARED_GEODATA", REPO_ROOT.parent / "shared" / "geodata"))
 NANJING = SHARED / "nanjing_xinjiekou_2021-06-12.osm.pbf"
 TAIYUAN = SHARED / "taiyuan_partial.gpkg"
@@ -25,6 +29,56 @@ def shared_file(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (tests read the real extracts from ../shared/geodata)")
     return path
+
+
+def require_chromium() -> Path:
+    """Debian's Chromium and Python playwright, or the test fails: a browser check that did not run must not pass."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}, so this test's browser checks cannot run: "
+                    "`make setup` (or `sudo apt-get install chromium`) installs it", pytrace=False)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail("Python playwright is not installed, so this test's browser checks cannot run: "
+                    "`pip install -e '.[test]'`", pytrace=False)
+    return CHROMIUM
+
+
+# for tests that drive Chromium throughout: fail (never skip) where it is missing
+needs_chromium = pytest.mark.usefixtures("chromium")
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """URL of a new empty database (local cluster or GRIDSVC_DATABASE_URL's server), dropped afterwards: for
+    tests whose writes (a schema reset, fuzzing) must not reach the session database."""
+    from sqlalchemy import make_url
+
+    from gridsvc.db.engine import make_engine
+    from gridsvc.settings import get_settings
+
+    settings = get_settings()
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    if settings.database_url:
+        admin = make_engine(settings.database_url, settings).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(settings.database_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        return
+    from gridsvc.db.cluster import LocalCluster
+
+    cluster = LocalCluster(settings.cluster_dir)
+    cluster.up()
+    cluster.ensure_database(name)
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
 
 
 def table_counts(engine) -> dict[str, int]:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from live import serve
 from sqlalchemy import create_engine
-from support import ARTIFACTS
+from support import ARTIFACTS, needs_chromium
 
 from gridsvc.api.app import create_app
 from gridsvc.api.docs import STATIC_DIR, SWAGGER_UI
 from gridsvc.maps.browser import open_page
-
-needs_chromium = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="apt-get install chromium")
 
 
 @pytest.fixture(scope="module")

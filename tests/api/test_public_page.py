@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import h3.api.basic_int as h3
 import pytest
@@ -12,7 +11,7 @@ from fastapi.testclient import TestClient
 from live import serve
 from markupsafe import escape
 from sqlalchemy import text
-from support import ARTIFACTS
+from support import ARTIFACTS, needs_chromium, require_chromium
 
 from gridsvc.api.app import create_app
 from gridsvc.maps.browser import open_page
@@ -20,7 +19,6 @@ from gridsvc.parties import add_officer
 from gridsvc.policies import load_policy
 from gridsvc.zones import build_zones
 
-needs_chromium = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="apt-get install chromium")
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ADDRESS = '"><script>alert(2)</script>'
 XSS_STREET = "<svg onload=alert(3)>路"
@@ -140,11 +138,11 @@ def test_everything_is_escaped(city, client):
         _svg(shop_page)
         body = client.get(f"/u/{code}?format=json").json()
         assert body["unit"]["name"] == XSS and body["grid"]["officer"]["name"] == XSS
-        if Path("/usr/bin/chromium").exists():
-            with serve(city["app"]) as url:
-                for c in (code, shop["public_code"]):
-                    report = open_page(f"{url}/u/{c}", wait_for="svg", width=390, height=844)
-                    assert report.dialogs == [] and report.page_errors == [] and report.console_errors == []
+        require_chromium()  # the pages as a browser runs them: no Chromium is a failure, not a pass
+        with serve(city["app"]) as url:
+            for c in (code, shop["public_code"]):
+                report = open_page(f"{url}/u/{c}", wait_for="svg", width=390, height=844)
+                assert report.dialogs == [] and report.page_errors == [] and report.console_errors == []
     finally:
         with engine.begin() as c:
             c.execute(text("DELETE FROM units WHERE source_file = 'xss-test'"))

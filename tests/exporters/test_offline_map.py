@@ -10,14 +10,13 @@ import numpy as np
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box
-from support import ARTIFACTS
+from support import ARTIFACTS, needs_chromium
 
 from gridsvc.exporters import generalize
 from gridsvc.exporters.map_data import LayerData, encode_layers, script_json
 from gridsvc.exporters.offline_map import CLUSTER_LABEL, UNITS_LABEL, offline_map_html, write_offline_map
 from gridsvc.exporters.scope import read_zones, resolve_scope
 from gridsvc.maps import assets
-from gridsvc.maps.browser import CHROMIUM
 from gridsvc.maps.city_map import ZONE_STYLE, write_city_map
 
 UTM50 = 32650  # Nanjing
@@ -186,7 +185,7 @@ def _click(page, lng: float, lat: float) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium not installed")
+@needs_chromium
 def test_maps_render_offline_in_chromium(nanjing_zones, tmp_path):
     from gridsvc.maps.browser import open_page
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, box
+from support import needs_chromium
 
 from gridsvc.errors import InputError, MissingColumnsError, MissingDependencyError
 from gridsvc.maps import assets
@@ -24,7 +25,6 @@ EVIL = "<img src=x onerror=alert(1)>"
 MARKET = "科巷菜市场"
 X0, Y0 = 118.78, 32.04  # Nanjing, near 科巷
 VISIBLE_FEATURES = 3 + 2 + 2 + 3  # cells + compounds + streets + shops
-needs_chromium = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="apt-get install chromium")
 
 
 def _layers() -> list[MapLayer]:

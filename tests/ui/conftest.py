@@ -4,7 +4,6 @@ real uvicorn, driven by Debian's Chromium with every non-loopback request blocke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,7 +15,6 @@ from gridsvc.api.app import create_app
 from gridsvc.parties import add_officer
 from gridsvc.users import create_user
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu",
                  "--no-first-run", "--disable-sync"]
 LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -109,12 +107,11 @@ def base_url(city):
 
 
 @pytest.fixture(scope="module")  # not session: a running sync Playwright blocks gridsvc.maps.browser.open_page
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    pw = sync_api.sync_playwright().start()
-    b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
     yield b
     b.close()
     pw.stop()
