@@ -68,7 +68,7 @@ def detached(zones: gpd.GeoDataFrame, units: gpd.GeoDataFrame, buildings: gpd.Ge
     b = np.array([bgeom.get(int(i)) for i in front["building_id"]], dtype=object)
     dist = shapely.distance(np.asarray(front.geometry.values), b)
     far = ~np.isnan(dist) & (dist > tol_m)
-    return pd.DataFrame({"zone_id": front["id"].to_numpy()[far], "unit_id": front["unit_id"].to_numpy()[far],
+    return pd.DataFrame({"zone_id": front["id"].to_numpy()[far], "unit_id": front["unit_id"].astype(int).to_numpy()[far],
                          "building_id": front["building_id"].astype(int).to_numpy()[far],
                          "distance_m": np.round(dist[far], 2)})
 
