@@ -333,6 +333,12 @@ def validate(as_json: Annotated[bool, typer.Option("--json", help="print the ful
             console.print(f"{k}: {v}")
         for o in report.get("overlaps", [])[:10]:
             console.print(f"[red]overlap[/] zones {o['zone_a']} / {o['zone_b']}: {o['area_m2']} m²")
+        for d in report.get("detached_zones", [])[:10]:
+            console.print(f"[red]detached[/] zone {d['zone_id']} of unit {d['unit_id']}: {d['distance_m']} m from its "
+                          f"building {d['building_id']}")
+        for g in report.get("frontage_gaps", [])[:10]:
+            console.print(f"[yellow]gap[/] street {g['street_id']} ({g['side']}) between units {g['unit_a']} and "
+                          f"{g['unit_b']}: {g['gap_m']} m, from {g['from_m']} to {g['to_m']} m along it")
         for u in report.get("units_without_zone", [])[:10]:
             console.print(f"[yellow]no zone[/] unit {u['unit_id']} {u['name'] or ''}: {u['reason']}", highlight=False)
 
