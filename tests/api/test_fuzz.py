@@ -2,7 +2,10 @@
 
 Every operation gets schema-valid (positive) and schema-violating (negative) requests, as an admin (so the write
 endpoints are exercised too). Two checks: no 5xx, and every 4xx carries a readable message (`detail` text;
-the public unit page's HTML 404 counts as readable). Deterministic: a fixed seed (GRIDSVC_FUZZ_SEED).
+the public unit page's HTML 404 counts as readable). And the run itself is checked: every operation answered
+requests in both modes (at least GRIDSVC_FUZZ_MIN each, however the time share went; an operation without any
+parameter or body has nothing a negative request could break, and must be such an operation).
+Deterministic: a fixed seed (GRIDSVC_FUZZ_SEED).
 
 `make test` runs the bounded run (GRIDSVC_FUZZ_EXAMPLES=10 per operation and mode, under a minute);
 `make fuzz` the long one (GRIDSVC_FUZZ_EXAMPLES=200, GRIDSVC_FUZZ_SECONDS=600: about 10 minutes). A failure prints each failing
@@ -14,25 +17,21 @@ from __future__ import annotations
 import os
 import time
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
+import hypothesis
 import pytest
-from sqlalchemy import make_url, text
-from support import bearer, load_nanjing
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from sqlalchemy import text
+from support import bearer, load_nanjing, scratch_database
 
+from gridsvc.api.app import create_app
 from gridsvc.db import migrate
 from gridsvc.db.engine import make_engine
-from gridsvc.settings import get_settings
-
-schemathesis = pytest.importorskip("schemathesis")
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.generation import GenerationMode  # noqa: E402
-
-from gridsvc.api.app import create_app  # noqa: E402
 
 LOGIN = ("fuzz-login", "fuzz-login-password-1")
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -40,44 +39,24 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 EXAMPLES = int(os.environ.get("GRIDSVC_FUZZ_EXAMPLES", "10"))
 SECONDS = float(os.environ.get("GRIDSVC_FUZZ_SECONDS", "60"))
 SEED = int(os.environ.get("GRIDSVC_FUZZ_SEED", "20261123"))
+MIN_PER_MODE = int(os.environ.get("GRIDSVC_FUZZ_MIN", "3"))  # answers per operation and mode, whatever the time
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 
 
 @pytest.fixture(scope="module")
 def fuzz_engine() -> Iterator:
     """A database of this module's own (writes cannot disturb the other tests): Nanjing, its grid, 三包 zones."""
-    settings_ = get_settings()
-    name = f"gridsvc_fuzz_{uuid.uuid4().hex[:8]}"
-    if settings_.database_url:
-        admin = make_engine(settings_.database_url, settings_).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(settings_.database_url).set(database=name).render_as_string(hide_password=False)
-
-        def drop() -> None:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    else:
-        from gridsvc.db.cluster import LocalCluster
-
-        cluster = LocalCluster(settings_.cluster_dir)
-        cluster.up()
-        cluster.ensure_database(name)
-        url = cluster.url(name)
-
-        def drop() -> None:
-            cluster.drop_database(name)
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        load_nanjing(engine, zones="三包")
-        with engine.begin() as c:  # a party and a planner-drawn zone, so the edit endpoints find something
-            c.execute(text("INSERT INTO parties (kind, ref, name, phone) VALUES ('street_steward', 'fuzz:1', "
-                           "'模糊测试管家', '13800000000')"))
-        yield engine
-    finally:
-        engine.dispose()
-        drop()
+    with scratch_database("gridsvc_fuzz") as url:
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+            load_nanjing(engine, zones="三包")
+            with engine.begin() as c:  # a party and a planner-drawn zone, so the edit endpoints find something
+                c.execute(text("INSERT INTO parties (kind, ref, name, phone) VALUES ('street_steward', 'fuzz:1', "
+                               "'模糊测试管家', '13800000000')"))
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -196,9 +175,15 @@ def _where(exc: BaseException) -> str:
     return f"at {frames[-1].filename.split('/gridsvc/', 1)[1]}:{frames[-1].lineno} {frames[-1].line}" if frames else ""
 
 
+def _nothing_to_break(operation) -> bool:
+    """True when an operation takes no parameter and no body: no request to it can violate its schema."""
+    return not list(operation.iter_parameters()) and not list(operation.body)
+
+
 def _fuzz_operation(operation, mode: GenerationMode, headers: dict, deadline: float,
                     statuses: Counter) -> list[str]:
-    """Run one operation in one mode; the failures as `curl` reproducers."""
+    """Run one operation in one mode, counting its answers by status class in `statuses`; past the deadline
+    only until it has MIN_PER_MODE answers. The failures as `curl` reproducers."""
     failures: list[str] = []
 
     @seed(SEED)
@@ -206,7 +191,7 @@ def _fuzz_operation(operation, mode: GenerationMode, headers: dict, deadline: fl
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case) -> None:
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline and statuses.total() >= MIN_PER_MODE:
             return
         curl = case.as_curl_command(headers={"Authorization": "Bearer $TOKEN"})
         try:
@@ -226,7 +211,8 @@ def _fuzz_operation(operation, mode: GenerationMode, headers: dict, deadline: fl
     try:
         run()
     except hypothesis.errors.Unsatisfiable:  # negative mode of an operation without parameters: nothing to break
-        pass
+        if not (mode == GenerationMode.NEGATIVE and _nothing_to_break(operation)):
+            failures.append(f"{operation.label} [{mode.value}]: no request could be generated (Unsatisfiable)")
     except Exception as e:  # the first failure of this operation is recorded; go on with the next one
         if not failures:
             failures.append(f"{operation.label} [{mode.value}]: {type(e).__name__}: {str(e)[:500]}")
@@ -251,17 +237,25 @@ def test_no_5xx_and_readable_4xx_over_the_whole_api(fuzz_app, fuzz_engine):
     for i, operation in enumerate(operations):
         share = (start + SECONDS - time.monotonic()) / (len(operations) - i)  # what is left, shared evenly
         t0 = time.monotonic()
-        reached[operation.label] = Counter()
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            failures += _fuzz_operation(operation, mode, headers, t0 + max(share, 0.5), reached[operation.label])
+        for mode in MODES:
+            reached[operation.label, mode] = Counter()
+            part = 0.5 if mode == GenerationMode.POSITIVE else 1.0  # positive until half the share, negative the rest
+            failures += _fuzz_operation(operation, mode, headers, t0 + max(share, 0.5) * part,
+                                        reached[operation.label, mode])
         timings[operation.label] = time.monotonic() - t0
     slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
     print(f"\nfuzzed {len(operations)} operations in {time.monotonic() - start:.1f} s; slowest: "
           + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
     total = sum(reached.values(), Counter())
+    by_operation = {op.label: reached[op.label, MODES[0]] + reached[op.label, MODES[1]] for op in operations}
     print(f"responses: {dict(sorted((f'{k}xx', v) for k, v in total.items()))}; operations never answering 2xx: "
-          + (", ".join(k for k, v in reached.items() if not v[2]) or "none"))
+          + (", ".join(k for k, v in by_operation.items() if not v[2]) or "none"))
     assert not failures, "\n".join(failures)
+    unanswered = [f"{op.label} [{mode.value}]: {reached[op.label, mode].total()} answer(s)" for op in operations
+                  for mode in MODES if reached[op.label, mode].total() < MIN_PER_MODE
+                  and not (mode == GenerationMode.NEGATIVE and _nothing_to_break(op))]
+    assert not unanswered, ("operations the fuzzing did not really reach (fewer answers than GRIDSVC_FUZZ_MIN="
+                            f"{MIN_PER_MODE}):\n" + "\n".join(unanswered))
 
 
 @pytest.mark.parametrize(("method", "url", "kwargs"), [
