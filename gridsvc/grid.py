@@ -34,6 +34,17 @@ class GridReport:
     feature_cells: dict[str, int]
 
 
+def stored_res(conn: Connection) -> int | None:
+    """The H3 resolution of the stored grid (None before `gridsvc build grid`)."""
+    return conn.execute(sql("grid_res")).scalar()
+
+
+def grid_res(conn: Connection) -> int:
+    """The resolution to find a point's grid cell at: the stored grid's, else GRIDSVC_H3_RES (no grid yet)."""
+    res = stored_res(conn)
+    return get_settings().h3_res if res is None else res
+
+
 def _extent(conn: Connection):
     boundary = conn.execute(sql("boundary_extent")).scalar()
     if boundary:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from .db.sql import sql
 from .errors import InputError, NotFoundError
 from .geo.crs import CrsSpec, parse_crs, points_to_wgs84
+from .grid import grid_res
 from .policies import load_policy
 from .timekeeping import instant
 
@@ -49,7 +50,7 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
         raise InputError("subject must be 'event' or 'component'", where="subject")
     x, y = to_wgs84_point(lng, lat, crs)
     when = instant(at)
-    cell = h3.latlng_to_cell(y, x, 10)
+    cell = h3.latlng_to_cell(y, x, grid_res(conn))
     row = conn.execute(sql("lookup"), {"lng": x, "lat": y, "at": when, "h3": cell}).one()
     zone, party, street, cell_row, officer, nearest = row
     if zone is None and cell_row is None:
@@ -101,7 +102,7 @@ def lookup_batch(conn: Connection, points: list[tuple[float, float]], *, crs: st
                          where="points")
     when = instant(at)
     xs, ys = points_to_wgs84(arr[:, 0], arr[:, 1], parse_crs(crs))
-    res = 10
+    res = grid_res(conn)
     cells = [h3.latlng_to_cell(float(y), float(x), res) for x, y in zip(xs, ys, strict=True)]
     rows = conn.execute(sql("lookup_batch"), {"xs": xs.tolist(), "ys": ys.tolist(), "hs": cells,
                                               "at": when}).mappings().all()

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from .db.sql import sql
 from .errors import GridsvcError, NotFoundError
 from .exporters.checklist_pdf import UNRATED, rating_label
-from .geo.h3cells import DEFAULT_RES
+from .grid import grid_res
 from .maps.zone_sketch import Street
 from .policies import load_policy
 from .timekeeping import iso
@@ -111,7 +111,7 @@ def public_unit(conn: Connection, code: str) -> PublicUnit:
     zones_raw = _json(row["zones"])
     zone_geoms = [shapely.from_wkb(z["wkb"]) for z in zones_raw]
     policy = load_policy(row["policy"]) if row["policy"] else None
-    cell = h3.latlng_to_cell(row["lat"], row["lng"], DEFAULT_RES)
+    cell = h3.latlng_to_cell(row["lat"], row["lng"], grid_res(conn))
     grid = conn.execute(sql("public_unit_grid"), {"h3": cell}).mappings().one_or_none()
     officer = None
     if grid is not None and grid["officer_name"]:
