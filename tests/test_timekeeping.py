@@ -205,6 +205,21 @@ def test_cli_audit_takes_and_prints_beijing_days(engine, audit_rows, cli_env):
     assert r.exit_code == 0 and json.loads(r.output)[0]["at"] == "2026-12-03T00:30:00+08:00"
 
 
+# --- the public page -----------------------------------------------------------------------------------------
+
+def test_public_page_dates_a_rating_by_the_beijing_day(handover):
+    with handover.begin() as c:
+        code = c.execute(text(
+            "INSERT INTO units (name, geom, source_file, source_id, rating, rated_at) VALUES ('夜宵店', "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'test-timekeeping', 'u1', 'red', '2026-12-03T00:30:00+08:00') "
+            "RETURNING public_code"), {"x": LNG, "y": LAT}).scalar_one()
+    with TestClient(create_app(handover)) as client:
+        body = client.get(f"/u/{code}", params={"format": "json"}).json()
+        page = client.get(f"/u/{code}").text
+    assert body["rating"]["rated_at"] == "2026-12-03T00:30:00+08:00"
+    assert "Rated on 2026-12-03" in page  # 16:30 UTC on Dec 2
+
+
 # --- PDFs ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])  # UTC+14 and UTC-12: never the same day
