@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, text
 
 from .errors import InputError
+from .timekeeping import instant
 
 
 def use_actor(conn: Connection, actor: str, role: str | None, source: str) -> None:
@@ -34,12 +35,19 @@ def bulk(conn: Connection, action: str, table: str, record_id: str | int | None,
 
 
 def query(conn: Connection, *, table: str | None = None, record: str | None = None, actor: str | None = None,
-          since: datetime | None = None, until: datetime | None = None, limit: int = 100) -> list[dict]:
-    """Audit rows, newest first, filtered by record (table and id), actor and time."""
+          since: str | date | datetime | None = None, until: str | date | datetime | None = None,
+          limit: int = 100) -> list[dict]:
+    """Audit rows, newest first, filtered by record (table and id), actor and time.
+
+    since and until are dates or times as users give them (gridsvc/timekeeping.py): since a date is from the
+    start of that day in GRIDSVC_TZ, until a date includes that day; until a time is before that time.
+    """
     if record is not None and table is None:
         raise InputError("a record id needs its table (e.g. table=zones)", where="record")
     if not 1 <= limit <= 10_000:
         raise InputError("limit must be 1 to 10,000", where="limit")
+    since = None if since is None else instant(since, edge="start", where="since")
+    until = None if until is None else instant(until, edge="after", where="until")
     rows = conn.execute(text(
         "SELECT id, at, actor, role, source, action, table_name, record_id, before, after FROM audit_log "
         "WHERE (CAST(:t AS text) IS NULL OR table_name = :t) AND (CAST(:r AS text) IS NULL OR record_id = :r) "

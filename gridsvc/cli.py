@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -275,22 +274,18 @@ def build_zones(policy: Annotated[str, typer.Option(help="三包, 五包, or a c
 def lookup(
     lng: float, lat: float,
     crs: Annotated[str, typer.Option(help="wgs84, gcj02 (高德/腾讯, phones) or bd09 (百度)")] = "wgs84",
-    at: Annotated[str | None, typer.Option(help="date YYYY-MM-DD or ISO time; default now")] = None,
+    at: Annotated[str | None, typer.Option(help="date YYYY-MM-DD (the end of that day, GRIDSVC_TZ) or ISO time "
+                                                "(without an offset: GRIDSVC_TZ wall time); default now")] = None,
     radius: Annotated[float | None, typer.Option(help="also list zones within this many metres")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Who is responsible for this spot?"""
     with _errors():
         import json
-        from datetime import datetime
 
         from . import lookup as core
-        when = None
-        if at:
-            try:
-                when = datetime.fromisoformat(at)
-            except ValueError:
-                raise InputError(f"--at must be a date like 2026-05-01 or an ISO time, not {at!r}") from None
+        from .timekeeping import for_people, instant
+        when = instant(at, where="--at")
         with _engine().connect() as conn:
             r = core.lookup(conn, lng, lat, crs=crs, at=when)
             if radius:
@@ -301,6 +296,7 @@ def lookup(
         z, p = r["zone"], r["primary"]
         console.print(f"[bold]{(z or {}).get('kind_label', '网格 grid cell')}[/] · grid {r['cell']['grid_code']} "
                       f"(h3 {r['cell']['h3']})", highlight=False)
+        console.print(f"at {for_people(when)} ({get_settings().tz})", highlight=False)
         if p:
             console.print(f"primary: {p['name']} ({p['kind']}) {p.get('phone') or ''}", highlight=False)
             for d in p.get("duties", []):
@@ -494,10 +490,11 @@ def user_add(
 def user_list() -> None:
     """Every user with role, grids, active tokens and state."""
     with _errors():
+        from .timekeeping import for_people
         from .users import list_users
         with _engine().connect() as conn:
             for u in list_users(conn):
-                state = f"disabled {u['disabled_at']:%Y-%m-%d}" if u["disabled_at"] else "active"
+                state = f"disabled {for_people(u['disabled_at'], '%Y-%m-%d')}" if u["disabled_at"] else "active"
                 console.print(f"{u['name']}\t{u['role']}\t{','.join(u['grids']) or '-'}\t"
                               f"tokens={u['active_tokens']}\t{state}", highlight=False)
 
@@ -533,6 +530,7 @@ def uploads_prune(
     with _errors():
         from rich.filesize import decimal
 
+        from .timekeeping import for_people
         from .upload_retention import prune_uploads, retention_limits
         s = get_settings()
         limits = retention_limits(s, kind, older_than)
@@ -541,7 +539,7 @@ def uploads_prune(
             for g in [*report.rows, *report.orphans]:
                 what = g.kind or ("orphan" if g.sha256 else "temporary")
                 state = "" if g.present else " (file already missing)"
-                console.print(f"{g.when:%Y-%m-%d %H:%M}  {what:<9} {g.path.name[:16]:<16} "
+                console.print(f"{for_people(g.when, '%Y-%m-%d %H:%M')}  {what:<9} {g.path.name[:16]:<16} "
                               f"{decimal(g.size_bytes):>9}  {g.filename or ''}{state}", highlight=False, markup=False)
         table = Table(title=f"{'dry run, nothing removed' if dry_run else 'removed'}: uploads in {s.upload_dir}")
         for col in ("what", "count", "bytes"):
@@ -566,21 +564,25 @@ def audit_cmd(
     table: Annotated[str | None, typer.Option(help="zones, parties, units, users, …")] = None,
     record: Annotated[str | None, typer.Option(help="record id (with --table)")] = None,
     actor: Annotated[str | None, typer.Option(help="user name, or cli:<login>")] = None,
-    since: Annotated[datetime | None, typer.Option(help="from this time")] = None,
-    until: Annotated[datetime | None, typer.Option(help="before this time")] = None,
+    since: Annotated[str | None, typer.Option(help="from this date (its start, GRIDSVC_TZ) or ISO time")] = None,
+    until: Annotated[str | None, typer.Option(help="until this date (included, GRIDSVC_TZ), or before this ISO time")
+                     ] = None,
     limit: int = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The audit log, newest first: who changed which record when, before and after."""
     with _errors():
         from .audit import query
+        from .timekeeping import for_people, instant, iso
+        start = None if since is None else instant(since, edge="start", where="--since")
+        end = None if until is None else instant(until, edge="after", where="--until")
         with _engine().connect() as conn:
-            rows = query(conn, table=table, record=record, actor=actor, since=since, until=until, limit=limit)
+            rows = query(conn, table=table, record=record, actor=actor, since=start, until=end, limit=limit)
         if as_json:
-            print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+            print(json.dumps([r | {"at": iso(r["at"])} for r in rows], ensure_ascii=False, default=str, indent=1))
             return
         for r in rows:
-            console.print(f"{r['at']:%Y-%m-%d %H:%M:%S} {r['actor']} ({r['source']}) {r['action']} "
+            console.print(f"{for_people(r['at'])} {r['actor']} ({r['source']}) {r['action']} "
                           f"{r['table_name']}:{r['record_id']}", highlight=False)
 
 

@@ -34,6 +34,17 @@ class GridReport:
     feature_cells: dict[str, int]
 
 
+def stored_res(conn: Connection) -> int | None:
+    """The H3 resolution of the stored grid (None before `gridsvc build grid`)."""
+    return conn.execute(sql("grid_res")).scalar()
+
+
+def grid_res(conn: Connection) -> int:
+    """The resolution to find a point's grid cell at: the stored grid's, else GRIDSVC_H3_RES (no grid yet)."""
+    res = stored_res(conn)
+    return get_settings().h3_res if res is None else res
+
+
 def _extent(conn: Connection):
     boundary = conn.execute(sql("boundary_extent")).scalar()
     if boundary:
@@ -132,21 +143,32 @@ def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -
     return ids_by_h3
 
 
+def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = None) -> int:
+    """Store the cells covering a layer's rows (all of them, or those with these ids); returns the pairs stored."""
+    where = "" if ids is None else "WHERE id = ANY(:ids)"
+    rows = conn.execute(text(f"SELECT id, ST_AsBinary(geom) FROM {layer_spec(name).table} {where} ORDER BY id"),
+                        {"ids": ids}).all()
+    if not rows:
+        return 0
+    feature_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    geoms = gpd.GeoSeries(shapely.from_wkb([r[1] for r in rows]), crs=4326)
+    pos, cells = h3cells.cover_features(geoms, res)
+    pairs = np.unique(np.column_stack([feature_ids[pos], cells]), axis=0)
+    _copy(conn, "feature_cells", ["layer", "feature_id", "h3"], ((name, int(f), int(c)) for f, c in pairs))
+    return len(pairs)
+
+
 def _index_features(conn: Connection, res: int) -> dict[str, int]:
     """Recompute feature_cells for every indexed layer."""
     conn.execute(text("DELETE FROM feature_cells"))
-    counts = {}
-    for name in INDEXED_LAYERS:
-        spec = layer_spec(name)
-        rows = conn.execute(text(f"SELECT id, ST_AsBinary(geom) FROM {spec.table} ORDER BY id")).all()
-        if not rows:
-            counts[name] = 0
-            continue
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        geoms = gpd.GeoSeries(shapely.from_wkb([r[1] for r in rows]), crs=4326)
-        pos, cells = h3cells.cover_features(geoms, res)
-        pairs = np.unique(np.column_stack([ids[pos], cells]), axis=0)
-        _copy(conn, "feature_cells", ["layer", "feature_id", "h3"],
-              ((name, int(f), int(c)) for f, c in pairs))
-        counts[name] = len(pairs)
-    return counts
+    return {name: _cover_rows(conn, name, res) for name in INDEXED_LAYERS}
+
+
+def index_rows(conn: Connection, name: str, written: list[int], removed: list[int] = ()) -> int:
+    """Keep the grid index current after an ingest: cover the rows written at the stored grid's resolution and
+    forget the removed ones (nothing to do before the first `gridsvc build grid`, which indexes everything)."""
+    res = stored_res(conn) if name in INDEXED_LAYERS else None
+    if res is None or not (written or removed):
+        return 0
+    conn.execute(sql("feature_cells_forget"), {"layer": name, "ids": [*written, *removed]})
+    return _cover_rows(conn, name, res, list(written)) if written else 0

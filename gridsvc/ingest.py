@@ -20,6 +20,7 @@ from .errors import InputError, UnknownCRSError, UnreadableFileError
 from .geo.checks import check_in_china, check_raw_coordinates, repair_geometries
 from .geo.crs import CrsSpec, parse_crs, to_wgs84
 from .geo.streets import WIDTH_FROM_INPUT, carriageway_widths, street_polygons
+from .grid import index_rows
 from .readers import vector
 from .readers.ledger import read_ledger
 from .readers.osm import read_osm
@@ -192,8 +193,9 @@ def store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_fil
         audit.start_bulk(conn)  # one audit row for the import, not one per shop
         for i, name in enumerate(order):
             tick(f"storing {name}", i, len(order))
-            counts[name] = store.upsert_layer(conn, layer_spec(name), layers[name], source_file).as_dict()
-            counts[name]["rows"] = len(layers[name])
+            upsert = store.upsert_layer(conn, layer_spec(name), layers[name], source_file)
+            index_rows(conn, name, upsert.written_ids, upsert.removed_ids)  # grid-scoped reads see them at once
+            counts[name] = upsert.as_dict() | {"rows": len(layers[name])}
         conn.execute(sql("link_units_to_buildings"), {"sf": source_file, "max_m": 10.0})
         conn.execute(
             text("INSERT INTO imports (source_file, path, sha256, crs, counts, notes) "

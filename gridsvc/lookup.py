@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 import h3.api.basic_int as h3
 import numpy as np
@@ -12,7 +12,9 @@ from sqlalchemy import Connection
 from .db.sql import sql
 from .errors import InputError, NotFoundError
 from .geo.crs import CrsSpec, parse_crs, points_to_wgs84
+from .grid import grid_res
 from .policies import load_policy
+from .timekeeping import instant
 
 EVENT_RULE = "事件先属地后属主 (events: territory first, then owner)"
 COMPONENT_RULE = "部件先属主后属地 (components: owner first, then territory)"
@@ -20,13 +22,7 @@ KIND_LABELS = {"frontage": "门前责任区 frontage zone", "market": "市场责
                "street_space": "街巷公共空间 street space", "grid": "网格 grid cell"}
 
 
-def as_instant(at: date | datetime | None) -> datetime:
-    """A date means the end of that day (Asia/Shanghai is not assumed: dates are UTC days)."""
-    if at is None:
-        return datetime.now(UTC)
-    if isinstance(at, datetime):
-        return at if at.tzinfo else at.replace(tzinfo=UTC)
-    return datetime.combine(at, time(23, 59, 59), tzinfo=UTC)
+When = str | date | datetime | None  # a user's date or time: gridsvc/timekeeping.py says what it means
 
 
 def to_wgs84_point(lng: float, lat: float, crs: str | CrsSpec = "wgs84") -> tuple[float, float]:
@@ -47,13 +43,15 @@ def _duties(policy_name: str | None) -> list[dict]:
 
 
 def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wgs84",
-           at: date | datetime | None = None, subject: str = "event") -> dict:
-    """Primary and secondary responsible party at a point; NotFoundError outside the managed area."""
+           at: When = None, subject: str = "event") -> dict:
+    """Primary and secondary responsible party at a point (at = a date: the end of that day in GRIDSVC_TZ);
+    NotFoundError outside the managed area."""
     if subject not in ("event", "component"):
         raise InputError("subject must be 'event' or 'component'", where="subject")
     x, y = to_wgs84_point(lng, lat, crs)
-    cell = h3.latlng_to_cell(y, x, 10)
-    row = conn.execute(sql("lookup"), {"lng": x, "lat": y, "at": as_instant(at), "h3": cell}).one()
+    when = instant(at)
+    cell = h3.latlng_to_cell(y, x, grid_res(conn))
+    row = conn.execute(sql("lookup"), {"lng": x, "lat": y, "at": when, "h3": cell}).one()
     zone, party, street, cell_row, officer, nearest = row
     if zone is None and cell_row is None:
         raise NotFoundError(f"point ({x:.6f}, {y:.6f}) is outside the managed area: no zone or grid cell here")
@@ -72,7 +70,7 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
            "属主: no component owner is recorded here, so the territory (zone holder) answers")
     return {
         "point": {"lng": x, "lat": y, "crs_in": str(parse_crs(crs).label)},
-        "at": as_instant(at).isoformat(),
+        "at": when.isoformat(),
         "zone": None if zone is None else {
             "id": zone["id"], "key": zone["zone_key"], "version": zone["version"], "kind": zone["kind"],
             "kind_label": KIND_LABELS[zone["kind"]], "origin": zone["origin"], "policy": zone["policy"],
@@ -91,7 +89,7 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
 
 
 def lookup_batch(conn: Connection, points: list[tuple[float, float]], *, crs: str | CrsSpec = "wgs84",
-                 at: date | datetime | None = None) -> list[dict]:
+                 at: When = None) -> list[dict]:
     """Primary zone, party, grid code and officer for up to 10,000 points in one query."""
     if not 0 < len(points) <= 10_000:
         raise InputError(f"a batch takes 1 to 10,000 points, got {len(points)}", where="points")
@@ -102,10 +100,12 @@ def lookup_batch(conn: Connection, points: list[tuple[float, float]], *, crs: st
     if len(bad):
         raise InputError(f"{len(bad)} point(s) out of range, first at index {int(bad[0])}: {arr[bad[0]].tolist()}",
                          where="points")
+    when = instant(at)
     xs, ys = points_to_wgs84(arr[:, 0], arr[:, 1], parse_crs(crs))
-    cells = [h3.latlng_to_cell(float(y), float(x), 10) for x, y in zip(xs, ys, strict=True)]
+    res = grid_res(conn)
+    cells = [h3.latlng_to_cell(float(y), float(x), res) for x, y in zip(xs, ys, strict=True)]
     rows = conn.execute(sql("lookup_batch"), {"xs": xs.tolist(), "ys": ys.tolist(), "hs": cells,
-                                              "at": as_instant(at)}).mappings().all()
+                                              "at": when}).mappings().all()
     out = []
     for r in rows:
         inside = r["zone_id"] is not None or r["grid_code"] is not None
@@ -119,10 +119,10 @@ def lookup_batch(conn: Connection, points: list[tuple[float, float]], *, crs: st
 
 
 def lookup_radius(conn: Connection, lng: float, lat: float, radius_m: float, *, crs: str | CrsSpec = "wgs84",
-                  at: date | datetime | None = None) -> list[dict]:
+                  at: When = None) -> list[dict]:
     """All zones within radius_m of a point, each with its distance."""
     if not (0 < radius_m <= 1000):
         raise InputError("radius must be between 0 and 1000 metres", where="radius")
     x, y = to_wgs84_point(lng, lat, crs)
-    rows = conn.execute(sql("lookup_radius"), {"lng": x, "lat": y, "radius": radius_m, "at": as_instant(at)})
+    rows = conn.execute(sql("lookup_radius"), {"lng": x, "lat": y, "radius": radius_m, "at": instant(at)})
     return [dict(r._mapping) | {"distance_m": float(r.distance_m)} for r in rows]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import h3.api.basic_int as h3
 import shapely
@@ -19,9 +18,10 @@ from sqlalchemy import Connection
 from .db.sql import sql
 from .errors import GridsvcError, NotFoundError
 from .exporters.checklist_pdf import UNRATED, rating_label
-from .geo.h3cells import DEFAULT_RES
+from .grid import grid_res
 from .maps.zone_sketch import Street
 from .policies import load_policy
+from .timekeeping import iso
 
 # Public codes are 12 hex characters (migration 0003); codes printed by other tools are lower-case
 # base32/URL-safe, so anything in this alphabet is looked up, anything else is malformed (404 at once).
@@ -90,10 +90,6 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else (value or [])
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 def _zone_entry(z: dict, geom: BaseGeometry) -> dict:
     rule_zh, rule_en = DEPTH_RULES.get(z["depth_rule"], (z["depth_rule"], z["depth_rule"]))
     return {"zone_id": z["zone_id"], "version": z["version"], "street_id": z["street_id"],
@@ -115,7 +111,7 @@ def public_unit(conn: Connection, code: str) -> PublicUnit:
     zones_raw = _json(row["zones"])
     zone_geoms = [shapely.from_wkb(z["wkb"]) for z in zones_raw]
     policy = load_policy(row["policy"]) if row["policy"] else None
-    cell = h3.latlng_to_cell(row["lat"], row["lng"], DEFAULT_RES)
+    cell = h3.latlng_to_cell(row["lat"], row["lng"], grid_res(conn))
     grid = conn.execute(sql("public_unit_grid"), {"h3": cell}).mappings().one_or_none()
     officer = None
     if grid is not None and grid["officer_name"]:
@@ -124,7 +120,7 @@ def public_unit(conn: Connection, code: str) -> PublicUnit:
     data = {
         "code": row["public_code"],
         "unit": {"name": row["name"], "category": row["category"], "address": row["address"]},
-        "rating": rating | {"credit_points": row["credit_points"], "rated_at": _iso(row["rated_at"])},
+        "rating": rating | {"credit_points": row["credit_points"], "rated_at": iso(row["rated_at"])},
         "policy": None if policy is None else {"name": policy.name, "label": policy.label},
         "duties": [] if policy is None else policy.duty_list(),
         "zones": [_zone_entry(z, g) for z, g in zip(zones_raw, zone_geoms, strict=True)],

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +42,22 @@ class Settings(BaseSettings):
     upload_keep_days_ledger: int = Field(
         default=90, ge=1, description="Days `uploads prune` keeps ledgers (owners' names and phones)."
     )
+    tz: str = Field(
+        default="Asia/Shanghai", max_length=64,
+        description="Time zone of the people using gridsvc (IANA name): a date given or printed is a day here.",
+    )
     db_pool_size: int = 5
     db_pool_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a free connection (then 503).")
     db_connect_timeout: int = 5
+
+    @field_validator("tz")
+    @classmethod
+    def _known_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"GRIDSVC_TZ must be an IANA time zone like Asia/Shanghai, not {value!r}") from None
+        return value
 
     def upload_keep_days(self, kind: str) -> int:
         """Retention of uploads of a kind (photo | ledger), in days (see gridsvc/upload_retention.py)."""

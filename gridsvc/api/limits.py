@@ -12,6 +12,9 @@
   such numbers). Only bodies where the bytes occur are parsed a second time.
 - **No NUL characters**: PostgreSQL text cannot hold U+0000, so URLs, JSON and form bodies carrying one are a
   422 before any handler runs (the DataError psycopg would raise is caught as well).
+- **JSON the parser cannot hold**: a body nested deeper than Python's JSON parser goes (it stops near 1,000
+  levels of arrays and objects) or holding an integer longer than Python converts (4,300 digits) is a 422 that
+  names the problem, not FastAPI's 400 "error parsing the body" (json_limit_error).
 - **Readable validation errors**: FastAPI's request validation errors (a list of dicts in `detail`) come back
   as `{"error": "InputError", "detail": "<one line naming each field>", "context": {"errors": [...]}}`, and
   Starlette's own HTTP errors (unknown route, 405, unparsable body) as `{"error": ..., "detail": text}`,
@@ -22,6 +25,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -134,6 +138,18 @@ def nul_in_body(body: bytes, media: str) -> bool:
 
 
 NUL_MESSAGE = "text must not contain NUL (U+0000) characters"
+
+
+def json_limit_error(exc: BaseException) -> InputError | None:
+    """The 422 for a JSON body that parsed into an error past one of Python's limits (None for any other cause)."""
+    cause = exc.__cause__
+    if isinstance(cause, RecursionError):
+        return InputError("the JSON body nests arrays or objects too deeply to read (Python's JSON parser stops "
+                          "near 1,000 levels; a GeoJSON geometry needs at most 6)", where="body")
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return InputError(f"the JSON body holds an integer of more than {sys.get_int_max_str_digits():,} digits, "
+                          "which is too long to read: send numbers of ordinary size", where="body")
+    return None
 
 
 class BodyLimitMiddleware:
@@ -319,6 +335,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = getattr(exc, "headers", None)
+        too_much = json_limit_error(exc) if exc.status_code == 400 else None
+        if too_much is not None:
+            return JSONResponse(error_body(too_much), status_code=http_status(too_much))
         if not is_body_allowed_for_status_code(exc.status_code):
             return Response(status_code=exc.status_code, headers=headers)
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else "request refused"

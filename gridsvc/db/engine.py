@@ -21,7 +21,10 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         pool_timeout=s.db_pool_timeout,  # a saturated pool answers 503 (api/dependencies.py) instead of hanging
         # psycopg prepares repeated statements; PostgreSQL's generic plans for them lose the constant point of a
         # PostGIS lookup (0.94 ms vs 0.70 ms median at 70x, measured side by side), so plans stay custom.
-        connect_args={"connect_timeout": s.db_connect_timeout, "options": "-c plan_cache_mode=force_custom_plan"},
+        # The session time zone is GRIDSVC_TZ: instants read back (and timestamps PostgreSQL writes as text, as in
+        # row_to_json) carry its offset, and a date taken from one in SQL is a day there.
+        connect_args={"connect_timeout": s.db_connect_timeout,
+                      "options": f"-c plan_cache_mode=force_custom_plan -c timezone={s.tz}"},
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +21,8 @@ class UpsertCounts:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    written_ids: list[int] = field(default_factory=list, repr=False)  # rows inserted or updated
+    removed_ids: list[int] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, int]:
         """Plain dict for reports and JSON."""
@@ -85,16 +87,18 @@ def upsert_layer(conn: Connection, spec: LayerSpec, gdf: gpd.GeoDataFrame, sourc
         ON CONFLICT (source_file, source_id) DO UPDATE
           SET {', '.join(f'{c} = EXCLUDED.{c}' for c in data_cols)}, updated_at = now()
           WHERE {changed}
-        RETURNING (xmax = 0) AS inserted
-    """), {"sf": source_file}).scalars().all()
+        RETURNING id, (xmax = 0) AS inserted
+    """), {"sf": source_file}).all()
     removed = conn.execute(text(f"""
         DELETE FROM {spec.table} t WHERE t.source_file = :sf
           AND NOT EXISTS (SELECT 1 FROM _incoming i WHERE i.source_id = t.source_id)
-    """), {"sf": source_file}).rowcount
+        RETURNING t.id
+    """), {"sf": source_file}).scalars().all()
     conn.execute(text("DROP TABLE _incoming"))
-    inserted = sum(1 for r in rows if r)
+    inserted = sum(1 for r in rows if r.inserted)
     updated = len(rows) - inserted
-    return UpsertCounts(inserted, updated, len(gdf) - len(rows), removed)
+    return UpsertCounts(inserted, updated, len(gdf) - len(rows), len(removed),
+                        written_ids=[r.id for r in rows], removed_ids=list(removed))
 
 
 def read_layer(conn: Connection, spec: LayerSpec, where: str = "", params: dict | None = None) -> gpd.GeoDataFrame:

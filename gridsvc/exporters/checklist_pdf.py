@@ -20,6 +20,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..errors import InputError, MissingColumnsError
+from ..timekeeping import today
 from .pdf_fonts import CjkFonts, render_with_cjk
 
 UNRATED = "未评"
@@ -238,7 +239,7 @@ def checklist_pdf(rows, *, grid_code: str, community: str, officer, policy_dutie
     duties, name_from_policy = normalise_duties(policy_duties)
     items = _rows(rows)
     officer_name, officer_phone = officer_parts(officer)
-    when = date.isoformat() if isinstance(date, dt.date) else str(date or dt.date.today().isoformat())
+    when = date.isoformat() if isinstance(date, dt.date) else str(date or today().isoformat())
     family = policy_family(policy_duties)
     policy = policy_name or name_from_policy or family or "、".join(d["zh"] for d in duties)
     if family and policy != family:

@@ -16,6 +16,7 @@ from ..errors import InputError
 from ..policies import load_policy
 from ..settings import get_settings
 from ..spreadsheet import write_csv
+from ..timekeeping import instant, today
 from ..uploads import file_sha256
 from .board_pdf import boards_pdf, unit_url
 from .checklist_pdf import RATINGS, UNRATED, checklist_pdf
@@ -114,7 +115,7 @@ def build_pack(conn: Connection, grid: str, out: Path, *, base_url: str | None =
     """Write the walk-through pack of the grid with code `grid` into the folder out; returns what it wrote."""
     tick = progress or (lambda *_: None)
     base_url = base_url or get_settings().public_base_url
-    date = date or dt.date.today()
+    date = date or today()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tick(STEPS[0], 0, len(STEPS))
@@ -171,7 +172,7 @@ def _manifest(out: Path, report: PackReport, base_url: str, policy: str, date: d
     files = [_entry(out / name) for name in FILES if name != "manifest.json" and (out / name).exists()]
     scope = report.scope
     manifest = {"grid": scope.key, "community": scope.community, "label": scope.label, "policy": policy,
-                "date": date.isoformat(), "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "date": date.isoformat(), "generated_at": instant(None).isoformat(timespec="seconds"),
                 "base_url": base_url, "units": report.units, "zones": report.zones, "notes": report.notes,
                 "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

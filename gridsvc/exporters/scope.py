@@ -19,6 +19,7 @@ from ..db.store import read_layer
 from ..errors import InputError, NotFoundError
 from ..geo import h3cells
 from ..geo.crs import local_metric_crs
+from ..grid import stored_res
 from .generalize import OVERVIEW_ZOOM, zoom_to_fit
 
 SCOPE_OPTIONS = ("grid", "community", "street", "bbox")
@@ -272,7 +273,7 @@ def read_zones(conn: Connection, scope: Scope, *, window: bool = False) -> gpd.G
     """Current zones inside the scope with party, grid code and the officer of the grid they lie in."""
     where, params = _filter(scope, "zones", window=window, alias="z.")
     zones = _frame(conn, ZONES_SQL, where, params)
-    res = conn.execute(text("SELECT min(res) FROM grid_cells")).scalar()
+    res = stored_res(conn)
     if zones.empty or res is None:
         return zones.assign(**{c: pd.Series([None] * len(zones), index=zones.index, dtype=object)
                                for c in CELL_FACTS})

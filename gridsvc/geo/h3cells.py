@@ -11,8 +11,8 @@ import shapely.geometry
 
 from ..errors import InputError
 
-# H3 res 10 cells average ~15,000 m², the H3 counterpart of the 万米单元网格 (10,000 m² unit grid).
-DEFAULT_RES = 10
+# H3 res 10 cells average ~15,000 m², the H3 counterpart of the 万米单元网格 (10,000 m² unit grid): the default of
+# GRIDSVC_H3_RES. A built grid records its resolution (grid_cells.res); readers take it from there (grid.grid_res).
 
 
 def _shape(geom) -> h3.H3Shape:

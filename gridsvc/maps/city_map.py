@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from ..db.layers import layer_spec
 from ..db.sql import sql
 from ..db.store import read_layer
+from ..grid import grid_res
 from ..policies import load_policy
 from .layer_map import MapLayer, render_layers_map
 
@@ -74,13 +75,14 @@ def zone_layers(conn: Connection) -> list[MapLayer]:
     if not rows:
         return []
     officers = {r.h3: f"{r.name} {r.phone or ''}".strip() for r in conn.execute(sql("officers_by_cell"))}
+    res = grid_res(conn)
     duties: dict[str, str] = {}
     records = []
     for r in rows:
         kind = r["party_kind"] or "grid_officer"
         if r["policy"] not in duties:
             duties[r["policy"]] = "；".join(f"{d.zh} {d.en}" for d in load_policy(r["policy"]).duties)
-        officer = officers.get(h3.latlng_to_cell(r["py"], r["px"], 10), "未指定 not assigned")
+        officer = officers.get(h3.latlng_to_cell(r["py"], r["px"], res), "未指定 not assigned")
         records.append({
             "party_kind": kind,
             "责任方 party": r["party_name"] or officer, "类型 kind": ZONE_STYLE[kind][0],

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from ... import audit
+from ...timekeeping import DATE_HELP, MAX_TEXT
 from ...users import Principal
 from ..dependencies import Conn
 from ..security import require_roles
@@ -20,7 +20,10 @@ def audit_log(conn: Conn, _: Annotated[Principal, Depends(require_roles("admin",
               table: Annotated[str | None, Query(max_length=40, description="zones, parties, units, users, …")] = None,
               record: Annotated[str | None, Query(max_length=80, description="record id (with table)")] = None,
               actor: Annotated[str | None, Query(max_length=80, description="user name or cli:<login>")] = None,
-              since: datetime | None = None, until: datetime | None = None,
+              since: Annotated[str | None, Query(max_length=MAX_TEXT,
+                                                 description=f"from this time: {DATE_HELP} (from its start)")] = None,
+              until: Annotated[str | None, Query(max_length=MAX_TEXT,
+                                                 description=f"before this time: {DATE_HELP} (that day included)")] = None,
               limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> dict:
     """Audit rows, newest first."""
     rows = audit.query(conn, table=table, record=record, actor=actor, since=since, until=until, limit=limit)

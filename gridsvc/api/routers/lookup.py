@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ... import lookup as core
+from ...timekeeping import DATE_HELP, MAX_TEXT
 from ..dependencies import Conn
 from ..security import CurrentUser, redact
 
@@ -23,7 +23,8 @@ def lookup_point(
     lng: Annotated[float, Query(description="longitude in the chosen crs")],
     lat: Annotated[float, Query(description="latitude in the chosen crs")],
     crs: CrsParam = "wgs84",
-    at: Annotated[datetime | date | None, Query(description="date or time; default now")] = None,
+    at: Annotated[str | None, Query(max_length=MAX_TEXT,
+                                    description=f"{DATE_HELP}; a date means the end of that day; default now")] = None,
     radius: Annotated[float | None, Query(gt=0, le=1000, description="also list zones within this many metres")] = None,
     subject: Literal["event", "component"] = "event",
 ) -> dict:
@@ -39,7 +40,8 @@ class BatchRequest(BaseModel):
 
     points: list[tuple[float, float]] = Field(min_length=1, max_length=10_000)
     crs: CrsParam = "wgs84"
-    at: datetime | date | None = None
+    at: str | None = Field(default=None, max_length=MAX_TEXT,
+                           description=f"{DATE_HELP}; a date means the end of that day; default now")
 
 
 @router.post("/lookup", summary="Batch lookup of up to 10,000 points")
