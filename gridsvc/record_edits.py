@@ -3,6 +3,8 @@
 A trigger bumps `version` on every real change (migration 0006), so the check-and-write is one statement:
 `UPDATE … WHERE id = :id AND version = :expected`. No row updated means the record is gone (404) or someone
 changed it meanwhile (412 with the current version); an update without a version is refused (428).
+Permission comes first: a grid officer's scope (check_unit_scope) is checked before the fields, the version and
+the values.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
                   expected: Expected) -> dict:
     """Apply changes to one party or unit if it is still at the expected version; returns the new record."""
     what = _NAMES[table]
+    if table == "units":
+        check_unit_scope(conn, record_id)
     unknown = sorted(set(changes) - set(EDITABLE[table]))
     if unknown:
         raise InputError(f"{', '.join(unknown)} cannot be changed here; editable: {', '.join(EDITABLE[table])}",
@@ -59,7 +63,6 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
     if table == "parties":
         _check_party_editable(conn, record_id)
     if table == "units":
-        _check_unit_grids(conn, record_id)
         if changes.get("rating") is not None and changes["rating"] not in RATINGS:
             raise InputError(f"rating must be one of {', '.join(RATINGS)} (红/黄/黑牌), got {changes['rating']!r}",
                              where="rating")
@@ -87,8 +90,9 @@ def _check_party_editable(conn: Connection, party_id: int) -> None:
                          f"{ref.removeprefix('unit:')}), its party follows", where="party")
 
 
-def _check_unit_grids(conn: Connection, unit_id: int) -> None:
-    principal = conn.info.get("principal")
+def check_unit_scope(conn: Connection, unit_id: int, *, principal=None) -> None:
+    """Permission before content: a grid officer may only change units inside their grids (None: the writer's)."""
+    principal = principal if principal is not None else conn.info.get("principal")
     if principal is None or principal.role != "grid_officer":
         return
     outside = conn.execute(sql("unit_outside_grids"), {"id": unit_id, "codes": list(principal.grids)}).scalar()

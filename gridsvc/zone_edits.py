@@ -4,6 +4,21 @@ Every edit runs in the caller's transaction under one advisory lock, so concurre
 overlaps. Overlaps with other current zones are refused (ZoneOverlapError names them and the shared area),
 or resolved on request: overlap="clip" (the edited zone yields) or overlap="take" (the others yield, each
 as a new version of itself). A zone must lie inside the managed area (the grid cells).
+
+Permission before content. Every write checks first who may make it (check_scope: a grid officer writes only
+inside their grids), on the geometry that matters: the stored zone(s) for replace, delete, split, merge and revert
+(and the version revert brings back), the incoming shape in WGS84 for create and replace. Only then come the
+precondition (If-Match: 428/412), the body's validity (422), the party's existence (404) and the overlap rules
+(409). The API runs the same check as a dependency (gridsvc/api/scope.py), before FastAPI validates the body.
+The scope covers what the writer asked for, not what yields to it: the residual street space cut by an edit may
+reach into other grids, and the part taken lies inside the edited shape.
+
+Precision and tolerance agree. GeoJSON answers give coordinates to 7 decimals (OUTPUT_DEG ≈ 1 cm), so a client
+can only send back a stored vertex rounded by up to half of that. Before any check, each incoming vertex within
+SNAP_DEG (= OUTPUT_DEG) of a stored vertex of the edited zone takes that stored vertex, and any other within it
+of a neighbour's vertex or edge is put on it (zone_geometry.snap_to_stored). An unchanged zone therefore comes
+back exactly as stored (and makes no new version), a moved vertex is the only change, and the overlap check
+(MIN_OVERLAP_M2) sees only what the client really changed. Snapping happens here, once, for create and replace.
 """
 
 from __future__ import annotations
@@ -29,7 +44,17 @@ from .errors import (
     ZoneOverlapError,
 )
 from .geo.geojson_checks import check_feature
-from .geo.zone_geometry import MAX_VERTICES, POLYGONAL, from_client, parse_geometry, polygonal
+from .geo.zone_geometry import (
+    MAX_VERTICES,
+    POLYGONAL,
+    SNAP_DEG,
+    answered_as,
+    from_client,
+    parse_geometry,
+    polygonal,
+    snap_to_stored,
+)
+from .policies import list_policies
 
 Overlap = Literal["reject", "clip", "take"]
 OVERLAP_MODES = ("reject", "clip", "take")
@@ -40,8 +65,9 @@ EDIT_LOCK = 0x67726964  # pg_advisory_xact_lock key of zone edits ('grid')
 ZONE_KIND_OF_PARTY = {"unit": "frontage", "market_operator": "market", "property_manager": "compound",
                       "building_head": "compound", "street_steward": "street_space", "grid_officer": "street_space"}
 ZONE_KINDS = ("frontage", "market", "compound", "street_space")
+PARTY_KINDS_OF_ZONE = {k: tuple(p for p, z in ZONE_KIND_OF_PARTY.items() if z == k) for k in ZONE_KINDS}
 ANY_VERSION = "*"  # If-Match: * : the caller knowingly edits whatever version is current
-Expected = int | str | None  # the version the caller edited; None (no precondition) is refused
+Expected = int | str | None  # the version edited; "*"; a weak If-Match ('W/"…"', never matches); None is refused
 
 
 def _lock(conn: Connection) -> datetime:
@@ -83,6 +109,10 @@ def require_version(record_id: int, version: int, expected: Expected, *, what: s
         raise PreconditionRequiredError(
             f"{what} {record_id} is at version {version}: send If-Match: {etag(record_id, version)} (or {field}) "
             "so that an edit made meanwhile by someone else is not overwritten", **found)
+    if isinstance(expected, str) and expected.startswith("W/"):
+        raise StaleVersionError(f"If-Match {expected} is a weak ETag, which never matches: If-Match compares "
+                                f"strongly (RFC 9110 13.1.1); {what} {record_id} is at version {version}, send "
+                                f"If-Match: {etag(record_id, version)}", **found)
     if expected != ANY_VERSION and (isinstance(expected, bool) or not isinstance(expected, int)
                                     or expected != version):
         raise StaleVersionError(f"{what} {record_id} is at version {version}, not {expected}: "
@@ -130,19 +160,50 @@ def _overlap_message(subject: str, found: list[dict]) -> str:
             "to cut the others")
 
 
-def check_grids(conn: Connection, geom: BaseGeometry, what: str) -> None:
-    """A grid officer (conn.info["principal"]) may only change zones inside the grids assigned to them."""
-    principal = conn.info.get("principal")
-    if principal is None or principal.role != "grid_officer":
+def check_scope(conn: Connection, what: str, geom: BaseGeometry | None, *, principal=None) -> None:
+    """Permission before content: a grid officer may only write zones inside the grids assigned to them.
+
+    Every zone write calls this before any other check, with each geometry that matters (see the module doc);
+    principal defaults to the connection's writer (conn.info["principal"]). None (no shape known) passes.
+    """
+    principal = principal if principal is not None else conn.info.get("principal")
+    if geom is None or principal is None or principal.role != "grid_officer":
         return
+    if not geom.is_valid:  # an invalid shape is refused later (422); its scope is the area it covers
+        geom = shapely.make_valid(geom)
     outside = conn.execute(sql("zone_outside_grids"), {"wkb": geom.wkb, "codes": list(principal.grids)}).scalar_one()
     if outside > OUTSIDE_TOLERANCE_M2:
         raise ForbiddenError(f"{what} reaches {outside:.1f} m² outside your grids ({', '.join(principal.grids)}); "
                              "ask a planner", where="geometry")
 
 
-def _close(conn: Connection, ts: datetime, zone_id: int, geom: BaseGeometry) -> None:
-    check_grids(conn, geom, f"zone {zone_id}")
+def stored_shape(conn: Connection, zone_id: int) -> BaseGeometry | None:
+    """A zone's current geometry, else that of its last version (a deleted zone); None when there is no such zone."""
+    wkb = conn.execute(text("SELECT ST_AsBinary(geom) FROM zones WHERE zone_id = :z ORDER BY valid_to IS NULL DESC, "
+                            "version DESC LIMIT 1"), {"z": zone_id}).scalar()
+    return shapely.from_wkb(wkb) if wkb is not None else None
+
+
+def scope_shape(feature, crs="wgs84", *, field: str = "geometry") -> BaseGeometry | None:
+    """The shape a body asks for, in WGS84, for check_scope; None when it cannot be read (validation says why)."""
+    try:
+        geojson = feature.get(field) if isinstance(feature, Mapping) else None
+        if geojson is None:
+            return None
+        return from_client(parse_geometry(geojson), crs)
+    except (InputError, ValueError, TypeError, AttributeError, KeyError):
+        return None
+
+
+def check_zone_scope(conn: Connection, zone_ids, shape: BaseGeometry | None = None, *, principal=None) -> None:
+    """check_scope on stored zones (those that exist) and on a requested shape: what every zone write does first."""
+    for zone_id in zone_ids:
+        if isinstance(zone_id, int) and not isinstance(zone_id, bool) and 0 < zone_id < 2**31:
+            check_scope(conn, f"zone {zone_id}", stored_shape(conn, zone_id), principal=principal)
+    check_scope(conn, "the zone you sent" if zone_ids else "the new zone", shape, principal=principal)
+
+
+def _close(conn: Connection, ts: datetime, zone_id: int) -> None:
     conn.execute(sql("zone_close"), {"zone_id": zone_id, "ts": ts})
 
 
@@ -150,7 +211,6 @@ def _insert(conn: Connection, ts: datetime, geom: BaseGeometry, *, zone_id: int 
             kind: str, origin: str, policy: str, party_id: int | None, by: str, props: dict,
             refs: Mapping | None = None, build_id: int | None = None) -> int:
     refs = refs or {}
-    check_grids(conn, geom, "the new zone" if zone_id is None else f"zone {zone_id}")
     principal = conn.info.get("principal")
     row = conn.execute(sql("zone_insert"), {
         "wkb": geom.wkb, "zone_id": zone_id, "zone_key": zone_key, "version": version, "kind": kind,
@@ -163,13 +223,13 @@ def _insert(conn: Connection, ts: datetime, geom: BaseGeometry, *, zone_id: int 
 
 def _new_version(conn: Connection, ts: datetime, cur: Mapping, geom: BaseGeometry, *, by: str,
                  party_id: int | None = None, kind: str | None = None, note: str | None = None,
-                 origin: str = "planner") -> int:
-    _close(conn, ts, cur["zone_id"], shapely.from_wkb(cur["wkb"]))
+                 origin: str = "planner", policy: str | None = None) -> int:
+    _close(conn, ts, cur["zone_id"])
     props = {k: v for k, v in dict(cur["props"] or {}).items() if k != "area_m2"}
     if note is not None:
         props["note"] = note
     return _insert(conn, ts, geom, zone_id=cur["zone_id"], zone_key=cur["zone_key"], version=cur["version"] + 1,
-                   kind=kind or cur["kind"], origin=origin, policy=cur["policy"],
+                   kind=kind or cur["kind"], origin=origin, policy=policy or cur["policy"],
                    party_id=cur["party_id"] if party_id is None else party_id, by=by, props=props, refs=cur,
                    build_id=cur["build_id"])
 
@@ -181,7 +241,7 @@ def _take(conn: Connection, ts: datetime, geom: BaseGeometry, found: list[dict],
         cur = _current(conn, o["zone_id"])
         rest = polygonal_or_empty(shapely.difference(shapely.from_wkb(cur["wkb"]), geom))
         if rest.is_empty:
-            _close(conn, ts, o["zone_id"], shapely.from_wkb(cur["wkb"]))
+            _close(conn, ts, o["zone_id"])
         else:
             _new_version(conn, ts, cur, rest, by=by, origin=cur["origin"])
         taken.append({**o, "deleted": rest.is_empty})
@@ -237,7 +297,8 @@ def polygonal_or_empty(geom: BaseGeometry) -> BaseGeometry:
     return shapely.MultiPolygon(polys) if polys else shapely.MultiPolygon()
 
 
-def _feature_geometry(feature: Mapping, *, crs, repair: bool, required: bool) -> BaseGeometry | None:
+def _feature_shape(feature: Mapping, *, crs, required: bool) -> BaseGeometry | None:
+    """The body's geometry in WGS84, checked as GeoJSON (structure, numbers), not yet for validity."""
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
         raise InputError("the body must be a GeoJSON Feature", where="body")
     check_feature(feature, kinds=POLYGONAL, geometry_required=required, max_positions=MAX_VERTICES)
@@ -245,10 +306,16 @@ def _feature_geometry(feature: Mapping, *, crs, repair: bool, required: bool) ->
         if required:
             raise InputError("a Polygon or MultiPolygon geometry is required", where="geometry")
         return None
-    return polygonal(from_client(parse_geometry(feature["geometry"]), crs), repair=repair)
+    return from_client(parse_geometry(feature["geometry"]), crs)
 
 
-def _properties(feature: Mapping) -> Mapping:
+def _feature_geometry(feature: Mapping, *, crs, repair: bool, required: bool) -> BaseGeometry | None:
+    shape = _feature_shape(feature, crs=crs, required=required)
+    return None if shape is None else polygonal(shape, repair=repair)
+
+
+def _properties(feature: Mapping, current_policy: str | None = None) -> Mapping:
+    """The properties of a zone body, each checked against what exists (policies, kinds)."""
     props = feature.get("properties") or {}
     if not isinstance(props, Mapping):
         raise InputError("properties must be an object", where="properties")
@@ -258,7 +325,28 @@ def _properties(feature: Mapping) -> Mapping:
     kind = props.get("kind")
     if kind is not None and kind not in ZONE_KINDS:
         raise InputError(f"kind must be one of {', '.join(ZONE_KINDS)}, got {kind!r}", where="properties.kind")
+    policy = props.get("policy")
+    if policy is not None and policy != current_policy and policy not in list_policies():
+        raise InputError(f"policy must name an existing policy: one of {', '.join(list_policies())}; got {policy!r}",
+                         where="properties.policy")
     return props
+
+
+def _kind_for(party: Mapping, kind: str | None, *, field: str = "properties.kind") -> str:
+    """The zone kind a party holds; a kind sent with it must be that one."""
+    fits = ZONE_KIND_OF_PARTY[party["kind"]]
+    if kind is not None and kind != fits:
+        raise InputError(f"kind {kind!r} does not fit party {party['id']} ({party['name']}), a {party['kind']}: "
+                         f"its zones are of kind {fits!r}; a {kind} zone is held by a "
+                         f"{' or '.join(PARTY_KINDS_OF_ZONE[kind])}", where=field)
+    return fits
+
+
+def _snap(conn: Connection, geom: BaseGeometry, own: BaseGeometry | None, exclude: list[int]) -> BaseGeometry:
+    """geom with the rounding of our GeoJSON answers undone (see the module doc)."""
+    rows = conn.execute(sql("zone_neighbours"), {"wkb": geom.wkb, "tol": SNAP_DEG,
+                                                 "exclude": exclude or [0]}).scalars().all()
+    return snap_to_stored(geom, own, [shapely.from_wkb(w) for w in rows])
 
 
 def _area_ok(conn: Connection, geom: BaseGeometry, subject: str) -> None:
@@ -270,20 +358,23 @@ def _area_ok(conn: Connection, geom: BaseGeometry, subject: str) -> None:
 def create_zone(conn: Connection, feature: Mapping, *, overlap: Overlap = "reject", crs="wgs84",
                 repair: bool = False, by: str = "api") -> tuple[int, dict]:
     """A new planner-drawn zone held by properties.party_id; returns (zone_id, edit report)."""
+    check_zone_scope(conn, [], scope_shape(feature, crs))
     geom = _feature_geometry(feature, crs=crs, repair=repair, required=True)
     props = _properties(feature)
     if props.get("party_id") is None:
         raise InputError("properties.party_id is required: who is responsible for the new zone?",
                          where="properties.party_id")
     party = _party(conn, props["party_id"])
+    kind = _kind_for(party, props.get("kind"))
     ts = _lock(conn)
+    geom = _snap(conn, geom, None, [])
     _check_inside(conn, geom, None)
     geom, report = _resolve_overlaps(conn, ts, geom, [], overlap, "the new zone", by)
     _area_ok(conn, geom, "the new zone")
     ref = str(party["ref"])
     unit_id = int(ref.split(":", 1)[1]) if party["kind"] == "unit" and ref.startswith("unit:") else None
     zone_id = _insert(conn, ts, geom, zone_id=None, zone_key=f"planner:{uuid.uuid4().hex[:12]}", version=1,
-                      kind=props.get("kind") or ZONE_KIND_OF_PARTY[party["kind"]], origin="planner",
+                      kind=kind, origin="planner",
                       policy=props.get("policy") or _default_policy(conn), party_id=party["id"], by=by,
                       props={"note": props["note"]} if props.get("note") else {},
                       refs={"unit_id": unit_id})
@@ -292,16 +383,33 @@ def create_zone(conn: Connection, feature: Mapping, *, overlap: Overlap = "rejec
 
 def replace_zone(conn: Connection, zone_id: int, feature: Mapping, *, overlap: Overlap = "reject", crs="wgs84",
                  repair: bool = False, expected_version: Expected = None, by: str = "api") -> tuple[int, dict]:
-    """A new version of a zone with another geometry and/or party (the zone becomes planner-made)."""
-    geom = _feature_geometry(feature, crs=crs, repair=repair, required=False)
-    props = _properties(feature)
-    party_id = props.get("party_id")
-    if party_id is not None:
-        _party(conn, party_id)
+    """A new version of a zone with another geometry and/or party (the zone becomes planner-made).
+
+    A party of another kind brings its kind of zone (unless kind is sent, which must fit it). A body that changes
+    nothing (the zone as GET gave it) makes no new version: the report says {"unchanged": true}.
+    """
+    shape = scope_shape(feature, crs)
     ts = _lock(conn)
     cur = _current(conn, zone_id)
-    check_version(cur, expected_version if expected_version is not None else props.get("version"))
     before = shapely.from_wkb(cur["wkb"])
+    check_scope(conn, f"zone {zone_id}", before)
+    check_scope(conn, f"the shape sent for zone {zone_id}", shape)
+    props = feature.get("properties") if isinstance(feature, Mapping) else None
+    version = props.get("version") if isinstance(props, Mapping) else None
+    check_version(cur, expected_version if expected_version is not None else version)
+    geom = _feature_shape(feature, crs=crs, required=False)
+    if geom is not None:  # the rounding of our answers undone: the stored zone comes back as it is
+        geom = before if answered_as(geom, before) else _snap(conn, polygonal(geom, repair=repair), before, [zone_id])
+    props = _properties(feature, cur["policy"])
+    party_id, kind = props.get("party_id"), props.get("kind")
+    if party_id is not None and party_id != cur["party_id"]:
+        kind = _kind_for(_party(conn, party_id), kind)
+    elif kind is not None and kind != cur["kind"] and cur["party_id"] is not None:
+        _kind_for(_party(conn, cur["party_id"]), kind)
+    elif party_id is not None:
+        _party(conn, party_id)
+    if _unchanged(cur, geom, party_id, kind, props):
+        return zone_id, {"unchanged": True}
     report: dict = {}
     if geom is None:
         geom = before
@@ -309,8 +417,21 @@ def replace_zone(conn: Connection, zone_id: int, feature: Mapping, *, overlap: O
         _check_inside(conn, geom, before)
         geom, report = _resolve_overlaps(conn, ts, geom, [zone_id], overlap, f"zone {zone_id}", by)
         _area_ok(conn, geom, f"zone {zone_id}")
-    _new_version(conn, ts, cur, geom, by=by, party_id=party_id, kind=props.get("kind"), note=props.get("note"))
+    _new_version(conn, ts, cur, geom, by=by, party_id=party_id, kind=kind, note=props.get("note"),
+                 policy=props.get("policy"))
     return zone_id, report
+
+
+def _unchanged(cur: Mapping, geom: BaseGeometry | None, party_id, kind, props: Mapping) -> bool:
+    """Whether an edit would store what is stored already."""
+    same = ((party_id is None or party_id == cur["party_id"]) and (kind is None or kind == cur["kind"])
+            and props.get("note") in (None, (cur["props"] or {}).get("note"))
+            and props.get("policy") in (None, cur["policy"]))
+    return same and (geom is None or _same_shape(geom, shapely.from_wkb(cur["wkb"])))
+
+
+def _same_shape(a: BaseGeometry, b: BaseGeometry) -> bool:
+    return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), 0) or shapely.equals(a, b))
 
 
 def hand_over(conn: Connection, zone_ids: list[int], party_id: int, *, by: str) -> None:
@@ -327,18 +448,21 @@ def delete_zone(conn: Connection, zone_id: int, *, expected_version: Expected = 
     """Close a zone's current version; its history stays queryable."""
     ts = _lock(conn)
     cur = _current(conn, zone_id)
+    check_scope(conn, f"zone {zone_id}", shapely.from_wkb(cur["wkb"]))
     check_version(cur, expected_version)
-    _close(conn, ts, zone_id, shapely.from_wkb(cur["wkb"]))
+    _close(conn, ts, zone_id)
 
 
 def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overlap = "reject",
                 expected_version: Expected = None, by: str = "api") -> tuple[int, dict]:
     """A new version equal to an earlier one (geometry, party, kind); deleted zones can be brought back."""
     ts = _lock(conn)
+    check_zone_scope(conn, [zone_id])
     old = conn.execute(sql("zone_feature"), {"zone_id": zone_id, "version": version}).mappings().first()
     if old is None:
         raise NotFoundError(f"zone {zone_id} has no version {version}", zone_id=zone_id)
     old_geom = shapely.from_wkb(old["wkb"])
+    check_scope(conn, f"version {version} of zone {zone_id}", old_geom)
     geom = polygonal_or_empty(old_geom)
     cur = conn.execute(sql("zone_current"), {"zone_id": zone_id}).mappings().one_or_none()
     last = None
@@ -365,13 +489,14 @@ def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overla
 def split_zone(conn: Connection, zone_id: int, line_feature: Mapping, *, crs="wgs84",
                expected_version: Expected = None, by: str = "api") -> list[int]:
     """Cut a zone along a line: the largest piece keeps the zone, the others become new zones of the same party."""
+    ts = _lock(conn)
+    cur = _current(conn, zone_id)
+    geom = shapely.from_wkb(cur["wkb"])
+    check_scope(conn, f"zone {zone_id}", geom)
+    check_version(cur, expected_version)
     if not isinstance(line_feature, Mapping) or line_feature.get("type") != "Feature":
         raise InputError("the body must be a GeoJSON Feature with a LineString geometry", where="body")
     line = from_client(parse_geometry(line_feature.get("geometry"), kinds=("LineString",)), crs)
-    ts = _lock(conn)
-    cur = _current(conn, zone_id)
-    check_version(cur, expected_version)
-    geom = shapely.from_wkb(cur["wkb"])
     pieces = split_polygon(geom, line)
     if len(pieces) < 2:
         raise InputError(f"the line does not cut zone {zone_id} in two: draw it across the zone, end to end",
@@ -398,29 +523,34 @@ def split_polygon(geom: BaseGeometry, line: BaseGeometry) -> list[BaseGeometry]:
 
 def merge_zones(conn: Connection, ids: list[int], *, expected_versions: list[Expected] | None = None,
                 party_id: int | None = None, by: str = "api") -> int:
-    """Join touching zones into the first one (a new version); the others are closed."""
-    if not isinstance(ids, list) or len(ids) < 2 or len(set(ids)) != len(ids):
+    """Join touching zones into the first one (a new version); the others are closed.
+
+    Under another party, the merged zone takes that party's kind of zone.
+    """
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise InputError("ids must list zone ids (integers)", where="ids")
+    ts = _lock(conn)
+    check_zone_scope(conn, list(dict.fromkeys(ids)))
+    if len(ids) < 2 or len(set(ids)) != len(ids):
         raise InputError("ids must list at least two different zone ids", where="ids")
     expected_versions = expected_versions or [None] * len(ids)
     if len(expected_versions) != len(ids):
         raise InputError(f"versions must give one version per id ({len(ids)}), got {len(expected_versions)}",
                          where="versions")
-    if party_id is not None:
-        _party(conn, party_id)
-    ts = _lock(conn)
     rows = [_current(conn, i) for i in ids]
     for row, expected in zip(rows, expected_versions, strict=True):
         check_version(row, expected)
+    kind = _kind_for(_party(conn, party_id), None) if party_id is not None else None
     geoms = [shapely.from_wkb(r["wkb"]) for r in rows]
     union = shapely.union_all([shapely.buffer(g, 0) for g in geoms])
     if union.geom_type != "Polygon":
         raise InputError(f"zones {', '.join(map(str, ids))} do not form one connected area: only touching zones "
                          "can be merged", where="ids")
     union = shapely.MultiPolygon([union])
-    _new_version(conn, ts, rows[0], union, by=by, party_id=party_id,
+    _new_version(conn, ts, rows[0], union, by=by, party_id=party_id, kind=kind,
                  note=f"merged with zone(s) {', '.join(map(str, ids[1:]))}")
-    for r, g in zip(rows[1:], geoms[1:], strict=True):
-        _close(conn, ts, r["zone_id"], g)
+    for r in rows[1:]:
+        _close(conn, ts, r["zone_id"])
     return ids[0]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from ..db.layers import LayerSpec
 from ..geo.basemap_shift import DisplayCrs, bbox_to_wgs84, shift_geometries
+from ..geo.zone_geometry import OUTPUT_DECIMALS
 from .dependencies import BBox, Page
 
 
@@ -55,7 +56,7 @@ def feature_collection(conn: Connection, spec: LayerSpec, bbox: BBox | None, pag
     key = "" if spec.key in spec.columns else f"{spec.key}, "
     src = ", source_file, source_id" if spec.sourced else ""
     rows = conn.execute(text(
-        f"SELECT {key}{', '.join(spec.columns)}{src}, ST_AsGeoJSON(geom, 7) AS _geom FROM {spec.table} {cond} "
+        f"SELECT {key}{', '.join(spec.columns)}{src}, ST_AsGeoJSON(geom, {OUTPUT_DECIMALS}) AS _geom FROM {spec.table} {cond} "
         f"ORDER BY {spec.key} LIMIT :limit OFFSET :offset"), {**args, "limit": page.limit, "offset": page.offset},
     ).mappings().all()
     geometries = ([json.loads(r["_geom"]) for r in rows] if crs == "wgs84"

@@ -1,8 +1,8 @@
 """Endpoint factory: GET and PATCH of one versioned record (parties, units) with ETag / If-Match."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from .. import record_edits
@@ -11,16 +11,23 @@ from .security import CurrentUser, redact
 from .versions import IfMatch, etag, expected_version
 
 
+def _unscoped() -> None:
+    """The scope of a record that any of its writers may change (parties: admins and planners)."""
+
+
 def add_record_routes(router: APIRouter, table: str, what: str, change: type[BaseModel], writer: Any, *,
-                      summary: str, required: tuple[str, ...] = ()) -> None:
-    """GET /{table}/{id} (ETag) and PATCH /{table}/{id} (If-Match or version: 428 without, 412 if stale)."""
+                      summary: str, required: tuple[str, ...] = (), scope: Any = None) -> None:
+    """GET /{table}/{id} (ETag) and PATCH /{table}/{id} (If-Match or version: 428 without, 412 if stale).
+
+    scope: the write's scope dependency (gridsvc/api/scope.py), checked before the body is validated.
+    """
 
     def get_one(conn: Conn, principal: CurrentUser, record_id: int, response: Response) -> dict:
         row = record_edits.get_record(conn, table, record_id)
         response.headers["ETag"] = etag(record_id, row["version"])
         return redact(row, principal)
 
-    def patch_one(conn, record_id: int, body, response: Response, if_match: IfMatch = None) -> dict:
+    def patch_one(conn, scoped: None, record_id: int, body, response: Response, if_match: IfMatch = None) -> dict:
         fields = body.model_dump(exclude_unset=True)
         version = fields.pop("version", None)
         for name in required:  # null cannot clear these
@@ -33,7 +40,7 @@ def add_record_routes(router: APIRouter, table: str, what: str, change: type[Bas
         response.headers["ETag"] = etag(record_id, row["version"])
         return row
 
-    patch_one.__annotations__.update(conn=writer, body=change)
+    patch_one.__annotations__.update(conn=writer, body=change, scoped=scope or Annotated[None, Depends(_unscoped)])
     get_one.__doc__ = f"The {what} with its version."
     patch_one.__doc__ = ("Needs If-Match (or version): 428 without, 412 with the current version if it changed "
                          "meanwhile.")

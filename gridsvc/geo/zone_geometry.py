@@ -57,6 +57,9 @@ def parse_geometry(geojson, *, kinds: tuple[str, ...] = POLYGONAL, where: str = 
 
 
 GRID_DEG = 1e-8  # ≈ 1 mm: the precision of stored zone vertices drawn or repaired by clients
+OUTPUT_DECIMALS = 7  # GeoJSON answers (/zones, layers, OGC) give coordinates to 7 decimals
+OUTPUT_DEG = 10.0**-OUTPUT_DECIMALS  # ≈ 1 cm
+SNAP_DEG = OUTPUT_DEG  # an incoming vertex this close to a stored one is taken to mean it (see snap_to_stored)
 
 
 def polygonal(geom: BaseGeometry, *, repair: bool = False, where: str = "geometry") -> shapely.MultiPolygon:
@@ -76,6 +79,98 @@ def polygonal(geom: BaseGeometry, *, repair: bool = False, where: str = "geometr
     if not parts:
         raise InvalidGeometryError("no polygon area left after repair", where=where)
     return shapely.MultiPolygon(parts)
+
+
+def snap_to_stored(geom: BaseGeometry, own: BaseGeometry | None, neighbours: list[BaseGeometry],
+                   tol: float = SNAP_DEG) -> BaseGeometry:
+    """geom with the rounding of our answers undone: the stored zone itself when geom is within tol of it (an
+    unchanged round trip); else each vertex within tol of a stored vertex of its own zone
+    moved onto the nearest one (and own vertices within tol of its edges put back, which the rounding of
+    shapely.set_precision drops when nearly collinear), each other vertex within tol of a neighbour's vertex,
+    else of a neighbour's edge, moved onto it.
+
+    A client can send back only what it was given: coordinates rounded to OUTPUT_DEG. So an unchanged zone comes
+    back exactly as stored and a moved vertex is the only change. The result is used only when it is still a
+    valid polygon; otherwise geom is returned as it came.
+    """
+    if own is not None and answered_as(geom, own, tol):
+        return own
+    snapped = geom
+    if own is not None and not own.is_empty:
+        snapped = _onto_vertices(snapped, own, tol)
+        snapped = shapely.snap(snapped, own, tol)  # own vertices on (or within tol of) its edges
+    if neighbours:
+        near = shapely.union_all(neighbours)
+        snapped = _onto_vertices(snapped, near, tol, keep=own)
+        snapped = _onto_edges(snapped, neighbours, tol, keep=own)
+    if snapped is geom or shapely.equals_exact(snapped, geom, 0):
+        return geom
+    return snapped if snapped.is_valid and not snapped.is_empty else geom
+
+
+def answered_as(geom: BaseGeometry, stored: BaseGeometry, tol: float = SNAP_DEG) -> bool:
+    """Whether geom is the stored zone as our answers gave it: every vertex of each within tol of the other's edges
+    (valid or not: rounding can make a thin part touch itself)."""
+    return not stored.is_empty and shapely.hausdorff_distance(geom.boundary, stored.boundary) <= tol
+
+
+def _free(xy: np.ndarray, keep: BaseGeometry | None) -> np.ndarray:
+    """Which vertices are not already vertices of keep (those stay where they are)."""
+    if keep is None or keep.is_empty:
+        return np.ones(len(xy), dtype=bool)
+    own = {tuple(c) for c in shapely.get_coordinates(keep)}
+    return np.array([tuple(c) not in own for c in xy], dtype=bool)
+
+
+def _onto_vertices(geom: BaseGeometry, ref: BaseGeometry, tol: float, keep: BaseGeometry | None = None):
+    xy = shapely.get_coordinates(geom)
+    ref_xy = np.unique(shapely.get_coordinates(ref), axis=0)
+    idx = np.flatnonzero(_free(xy, keep))
+    if not len(idx) or not len(ref_xy):
+        return geom
+    hit, near = shapely.STRtree(shapely.points(ref_xy)).query_nearest(shapely.points(xy[idx]), max_distance=tol,
+                                                                     all_matches=False)
+    if not len(hit):
+        return geom
+    out = xy.copy()
+    out[idx[hit]] = ref_xy[near]
+    return shapely.transform(geom, lambda _: out)
+
+
+def _onto_edges(geom: BaseGeometry, neighbours: list[BaseGeometry], tol: float, keep: BaseGeometry | None = None):
+    xy = shapely.get_coordinates(geom)
+    edges = _segments(neighbours)
+    idx = np.flatnonzero(_free(xy, keep))
+    if not len(idx) or not len(edges):
+        return geom
+    points = shapely.points(xy[idx])
+    hit, near = shapely.STRtree(edges).query_nearest(points, max_distance=tol, all_matches=False)
+    if not len(hit):
+        return geom
+    seg = edges[near]
+    on = shapely.line_interpolate_point(seg, shapely.line_locate_point(seg, points[hit]))
+    out = xy.copy()
+    out[idx[hit]] = shapely.get_coordinates(on)
+    return shapely.transform(geom, lambda _: out)
+
+
+def rounded(geom: BaseGeometry) -> BaseGeometry:
+    """geom with coordinates rounded to OUTPUT_DECIMALS, vertex for vertex (as ST_AsGeoJSON(geom, 7) does for the
+    layers): unlike shapely.set_precision it drops no vertex and no thin part, so snap_to_stored can undo it."""
+    return shapely.transform(geom, lambda xy: np.round(xy, OUTPUT_DECIMALS))
+
+
+def _segments(geoms: list[BaseGeometry]) -> np.ndarray:
+    """Every edge of the polygons' rings as a two-point LineString."""
+    rings = shapely.get_parts(shapely.boundary(shapely.get_parts(np.asarray(geoms, dtype=object))))
+    lines = []
+    for ring in shapely.get_parts(rings):
+        c = shapely.get_coordinates(ring)
+        if len(c) >= 2:
+            lines.append(np.stack([c[:-1], c[1:]], axis=1))
+    if not lines:
+        return np.array([], dtype=object)
+    return shapely.linestrings(np.concatenate(lines))
 
 
 def _convert(geom: BaseGeometry, fn) -> BaseGeometry:

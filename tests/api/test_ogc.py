@@ -294,6 +294,9 @@ def test_part4_create_replace_delete_zones_under_the_same_validation(client, zon
     r = client.put(f"/ogc/collections/zones/items/{fid}", content=json.dumps(stale), headers=geo)
     assert r.status_code == 412, r.text
     r = client.put(f"/ogc/collections/zones/items/{fid}", content=json.dumps(feature), headers=geo)
+    assert r.status_code == 204 and r.headers["ETag"] == f'"{fid}-1"', "sent back unchanged: no new version"
+    noted = dict(feature, properties=dict(feature["properties"], note="QGIS 复核"))
+    r = client.put(f"/ogc/collections/zones/items/{fid}", content=json.dumps(noted), headers=geo)
     assert r.status_code == 204 and r.headers["ETag"] == f'"{fid}-2"'
     # the same overlap rule as /zones: a shop's zone is protected
     with client.app.state.engine.connect() as c:

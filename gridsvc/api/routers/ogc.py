@@ -19,6 +19,7 @@ from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
+from ..scope import NewZoneScope, OGCItemScope
 from ..security import CurrentUser, Writer, redact
 from ..versions import IfMatch as IfMatchHeader
 from ..versions import etag, expected_version
@@ -302,7 +303,7 @@ def _zone_id(featureId: str) -> int:
 
 
 @router.post("/collections/{collectionId}/items", status_code=201, summary="Create a feature (Part 4; zones)")
-def create_item(request: Request, conn: Writer, collectionId: CollectionId,
+def create_item(request: Request, conn: Writer, scoped: NewZoneScope, collectionId: CollectionId,
                 feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)],
                 overlap: OverlapParam = "reject", repair: RepairParam = False) -> Response:
     """A new zone from a GeoJSON feature (properties.party_id); 201 with its Location."""
@@ -316,7 +317,7 @@ def create_item(request: Request, conn: Writer, collectionId: CollectionId,
 
 @router.put("/collections/{collectionId}/items/{featureId}", status_code=204,
             summary="Replace a feature (Part 4; zones)")
-def replace_item(conn: Writer, collectionId: CollectionId, featureId: FeatureId,
+def replace_item(conn: Writer, scoped: OGCItemScope, collectionId: CollectionId, featureId: FeatureId,
                  feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)], overlap: OverlapParam = "reject",
                  repair: RepairParam = False, if_match: IfMatchHeader = None) -> Response:
     """A new version of the zone; properties.version or If-Match guard against lost edits."""
@@ -331,7 +332,7 @@ def replace_item(conn: Writer, collectionId: CollectionId, featureId: FeatureId,
 
 @router.delete("/collections/{collectionId}/items/{featureId}", status_code=204,
                summary="Delete a feature (Part 4; zones)")
-def delete_item(conn: Writer, collectionId: CollectionId, featureId: FeatureId,
+def delete_item(conn: Writer, scoped: OGCItemScope, collectionId: CollectionId, featureId: FeatureId,
                 if_match: IfMatchHeader = None) -> Response:
     """Close the zone's current version (its history stays)."""
     spec = layer_spec(collectionId)

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from ..record_routes import add_record_routes
+from ..scope import UnitScope
 from ..security import RatingWriter
 
 router = APIRouter(tags=["units"])
@@ -31,4 +32,4 @@ class UnitChange(BaseModel):
 
 # Grid officers may change units inside their grids only; fields from a ledger are set again by its next import.
 add_record_routes(router, "units", "unit", UnitChange, RatingWriter,
-                  summary="Correct a unit or rate it (红黄黑牌, credit points)")
+                  summary="Correct a unit or rate it (红黄黑牌, credit points)", scope=UnitScope)

@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
 from ... import validation, zone_edits
-from ...geo.zone_geometry import to_client
+from ...geo.zone_geometry import rounded, to_client
 from ...zone_edits import Overlap
 from ..dependencies import Conn
 from ..geojson import GeoJSONResponse
+from ..scope import MergeScope, NewZoneScope, ZoneScope
 from ..security import CurrentUser, Writer, redact
 from ..versions import IfMatch, etag, expected_version
 
@@ -71,7 +72,7 @@ def zone_geojson(row: Mapping, crs: str = "wgs84") -> dict:
     """A zone version row as a GeoJSON Feature (geometry in the client's CRS)."""
     geom = to_client(shapely.from_wkb(row["wkb"]), crs)
     props = {k: v for k, v in row.items() if k != "wkb"}
-    return {"type": "Feature", "id": row["zone_id"], "geometry": mapping(shapely.set_precision(geom, 1e-7)),
+    return {"type": "Feature", "id": row["zone_id"], "geometry": mapping(rounded(geom)),
             "properties": props}
 
 
@@ -92,7 +93,7 @@ def validate_zones(conn: Conn, limit: Annotated[int, Query(ge=1, le=100_000)] = 
 
 
 @router.post("/zones", status_code=201, response_class=GeoJSONResponse, summary="Draw a new zone for a party")
-def create_zone(conn: Writer, response: Response, feature: Annotated[ZoneFeature, Body()],
+def create_zone(conn: Writer, scoped: NewZoneScope, response: Response, feature: Annotated[ZoneFeature, Body()],
                 overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", repair: RepairParam = False) -> dict:
     """A planner-drawn zone; 409 names overlapped zones and areas, 422 outside the managed area."""
     zone_id, report = zone_edits.create_zone(conn, feature.model_dump(exclude_none=True), overlap=overlap, crs=crs,
@@ -101,7 +102,7 @@ def create_zone(conn: Writer, response: Response, feature: Annotated[ZoneFeature
 
 
 @router.post("/zones/merge", response_class=GeoJSONResponse, summary="Merge touching zones into the first")
-def merge_zones(conn: Writer, response: Response, body: MergeRequest, crs: CrsParam = "wgs84") -> dict:
+def merge_zones(conn: Writer, scoped: MergeScope, response: Response, body: MergeRequest, crs: CrsParam = "wgs84") -> dict:
     """The first zone gets the union (a new version); the others are closed."""
     zone_id = zone_edits.merge_zones(conn, body.ids, expected_versions=body.versions, party_id=body.party_id)
     return _answer(conn, zone_id, {"merged": body.ids[1:]}, crs, response)
@@ -117,7 +118,7 @@ def get_zone(conn: Conn, principal: CurrentUser, zone_id: int, response: Respons
 
 
 @router.put("/zones/{zone_id:int}", response_class=GeoJSONResponse, summary="Replace a zone's geometry or party")
-def replace_zone(conn: Writer, zone_id: int, response: Response, feature: Annotated[ZoneFeature, Body()],
+def replace_zone(conn: Writer, scoped: ZoneScope, zone_id: int, response: Response, feature: Annotated[ZoneFeature, Body()],
                  overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", repair: RepairParam = False,
                  if_match: IfMatch = None) -> dict:
     """A new version of the zone (planner-made from now on); the old one stays in the history."""
@@ -128,7 +129,7 @@ def replace_zone(conn: Writer, zone_id: int, response: Response, feature: Annota
 
 
 @router.delete("/zones/{zone_id:int}", status_code=204, summary="Delete a zone (its history stays)")
-def delete_zone(conn: Writer, zone_id: int, if_match: IfMatch = None) -> Response:
+def delete_zone(conn: Writer, scoped: ZoneScope, zone_id: int, if_match: IfMatch = None) -> Response:
     """Close the current version; revert brings it back."""
     zone_edits.delete_zone(conn, zone_id, expected_version=expected_version(if_match, zone_id))
     conn.commit()
@@ -146,7 +147,7 @@ def zone_history(conn: Conn, principal: CurrentUser, zone_id: int, crs: CrsParam
 
 
 @router.post("/zones/{zone_id:int}/revert", response_class=GeoJSONResponse, summary="Revert to an earlier version")
-def revert_zone(conn: Writer, zone_id: int, response: Response,
+def revert_zone(conn: Writer, scoped: ZoneScope, zone_id: int, response: Response,
                 version: Annotated[int, Query(ge=1, description="the version to bring back")],
                 overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", if_match: IfMatch = None) -> dict:
     """A new version equal to the given one (also undeletes)."""
@@ -156,7 +157,7 @@ def revert_zone(conn: Writer, zone_id: int, response: Response,
 
 
 @router.post("/zones/{zone_id:int}/split", summary="Split a zone along a line")
-def split_zone(conn: Writer, zone_id: int, line: Annotated[LineFeature, Body()], crs: CrsParam = "wgs84",
+def split_zone(conn: Writer, scoped: ZoneScope, zone_id: int, line: Annotated[LineFeature, Body()], crs: CrsParam = "wgs84",
                if_match: IfMatch = None) -> dict:
     """The largest piece keeps the zone id; the others become new zones of the same party."""
     ids = zone_edits.split_zone(conn, zone_id, line.model_dump(exclude_none=True), crs=crs,
