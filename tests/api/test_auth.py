@@ -182,3 +182,49 @@ def test_anonymous_clients_are_rate_limited(city, monkeypatch):
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "retry" in r.json()["detail"]
         authed = c.get("/lookup", params={"lng": 118.7836, "lat": 32.0427}, headers=city[3]["planner"])
         assert authed.status_code == 200
+
+
+def _login(client, name: str) -> dict:
+    r = client.post("/auth/token", data={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.mark.parametrize("shared_secret", [None, "one GRIDSVC_JWT_SECRET for every database of the folder"])
+def test_a_token_is_good_only_in_the_database_that_issued_it(client, city, second_engine, monkeypatch,
+                                                             shared_secret):
+    from gridsvc.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "jwt_secret", shared_secret)
+    engine = city[0]
+    for eng, role in ((engine, "planner"), (second_engine, "admin")):  # one name, two databases, two roles
+        with eng.begin() as c:
+            if c.execute(text("SELECT 1 FROM users WHERE name = 'twin'")).first() is None:
+                create_user(c, "twin", role, PASSWORD)
+    with second_engine.begin() as c:
+        other_api_token = issue_api_token(c, "twin")
+    planner = _login(client, "twin")
+    with TestClient(create_app(second_engine)) as other:
+        r = other.get("/auth/me", headers=planner)
+        assert r.status_code == 401, r.text  # signed with another key, or (one shared secret) for another audience
+        assert r.json()["detail"] == ("the token was issued by another gridsvc database: log in here (POST /auth/token)"
+                                      if shared_secret else "the token is not valid")
+        assert other.get("/audit", params={"limit": 1}, headers=planner).status_code == 401
+        assert client.get("/auth/me", headers={"Authorization": f"Bearer {other_api_token}"}).status_code == 401
+        admin = _login(other, "twin")
+        assert other.get("/audit", params={"limit": 1}, headers=admin).status_code == 200
+        assert client.get("/audit", params={"limit": 1}, headers=admin).status_code == 401
+    assert client.get("/auth/me", headers=planner).json()["role"] == "planner"
+
+
+def test_a_token_names_its_user_by_id_not_by_name(client, city):
+    engine = city[0]
+    with engine.begin() as c:
+        create_user(c, "renamed-later", "inspector", PASSWORD)
+    h = _login(client, "renamed-later")
+    with engine.begin() as c:  # the account goes; a new one of the same name is an admin
+        c.execute(text("DELETE FROM users WHERE name = 'renamed-later'"))
+        create_user(c, "renamed-later", "admin", PASSWORD)
+    r = client.get("/auth/me", headers=h)
+    assert r.status_code == 401 and "disabled or gone" in r.json()["detail"]
+    assert client.get("/audit", params={"limit": 1}, headers=h).status_code == 401

@@ -22,7 +22,7 @@ def login(conn: Conn, username: Annotated[str, Form(min_length=1, max_length=64)
     """{access_token, token_type, expires_in} for a user name and password (the OAuth2 password form)."""
     principal = users.authenticate(conn, username, password)
     minutes = get_settings().jwt_minutes
-    return {"access_token": users.issue_jwt(principal, minutes), "token_type": "bearer", "expires_in": minutes * 60}
+    return {"access_token": users.issue_jwt(conn, principal, minutes), "token_type": "bearer", "expires_in": minutes * 60}
 
 
 @router.get("/me", summary="Who the credentials belong to")
