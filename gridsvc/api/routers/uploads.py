@@ -1,5 +1,5 @@
 """POST /uploads (photos of 随手拍 reports, ledgers) and GET /uploads/{sha256}: files typed by content, stored by
-SHA-256 under <data_dir>/uploads (the checks are in gridsvc/uploads.py)."""
+SHA-256 under <data_dir>/uploads/<database id> (the checks are in gridsvc/uploads.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from ... import uploads as core
+from ...db.instance import upload_root
 from ...errors import NotFoundError
 from ...settings import get_settings
 from ...upload_retention import lock_files
@@ -24,10 +25,11 @@ Sha256 = Annotated[str, Path(description="the file's SHA-256 (64 lowercase hex c
 COLUMNS = "sha256, kind, content_type, size_bytes, filename, uploaded_by, created_at"
 
 
-def upload_dir(request: Request) -> FsPath:
-    """Where uploads are stored: app.state.upload_dir if set (tests), else <data_dir>/uploads."""
+def upload_dir(request: Request, conn: Connection) -> FsPath:
+    """Where this database's uploads are stored: app.state.upload_dir if set (tests), else
+    <data_dir>/uploads/<database id>, apart from every other database sharing the data folder."""
     configured = getattr(request.app.state, "upload_dir", None)
-    return FsPath(configured).resolve() if configured else get_settings().upload_dir
+    return FsPath(configured).resolve() if configured else upload_root(get_settings().upload_dir, conn)
 
 
 def _answer(row) -> dict:
@@ -49,7 +51,7 @@ def upload(request: Request, response: Response, conn: StaffWriter,
     sha256, size = core.sha256_of(f)
     found = core.check_upload(f, size, kind)
     lock_files(conn, [sha256])  # until commit: `gridsvc uploads prune` cannot unlink the file under the new row
-    core.store(upload_dir(request), f, sha256)
+    core.store(upload_dir(request, conn), f, sha256)
     row = conn.execute(text(
         "INSERT INTO uploads (sha256, kind, content_type, size_bytes, filename, uploaded_by) "
         f"VALUES (:sha, :kind, :ct, :size, :name, :by) ON CONFLICT (sha256) DO NOTHING RETURNING {COLUMNS}"),
@@ -71,7 +73,7 @@ def download(request: Request, sha256: Sha256,
     row = conn.execute(text(f"SELECT {COLUMNS} FROM uploads WHERE sha256 = :sha"), {"sha": sha256}).mappings().first()
     if row is None:
         raise NotFoundError(f"no upload with SHA-256 {sha256}")
-    path = core.stored_path(upload_dir(request), sha256)
+    path = core.stored_path(upload_dir(request, conn), sha256)
     if not path.is_file():
         raise NotFoundError(f"the file of upload {sha256} is missing from the store")
     name = f"{sha256}.{core.EXTENSIONS.get(row['content_type'], 'bin')}"
