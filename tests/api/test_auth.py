@@ -228,3 +228,75 @@ def test_a_token_names_its_user_by_id_not_by_name(client, city):
     r = client.get("/auth/me", headers=h)
     assert r.status_code == 401 and "disabled or gone" in r.json()["detail"]
     assert client.get("/audit", params={"limit": 1}, headers=h).status_code == 401
+
+
+def _guess(c, name: str, password: str = "wrong password!"):
+    return c.post("/auth/token", data={"username": name, "password": password})
+
+
+def test_failed_logins_are_throttled_per_account_with_growing_delays(city, database_url, monkeypatch):
+    """Two apps on two engines stand for two worker processes: the count is shared through PostgreSQL."""
+    import time
+
+    from gridsvc import login_throttle, users
+    from gridsvc.db.engine import make_engine
+
+    engine = city[0]
+    with engine.begin() as c:
+        create_user(c, "throttled", "planner", PASSWORD)
+    verified = []
+    real = users._hasher
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, *args):
+            verified.append(1)
+            return real.verify(*args)
+
+    monkeypatch.setattr(users, "_hasher", Counting())
+    other_engine = make_engine(database_url)
+    try:
+        with TestClient(create_app(engine), client=("198.51.100.7", 1000)) as one, \
+                TestClient(create_app(other_engine), client=("198.51.100.8", 1000)) as two:
+            free = login_throttle.FREE["account"]
+            codes = [_guess(one if i % 2 else two, "throttled").status_code for i in range(free)]
+            assert codes == [401] * free, codes
+            assert len(verified) == free
+            refused = [_guess(one if i % 2 else two, "throttled") for i in range(30)]
+            assert {r.status_code for r in refused} == {429}, [r.text for r in refused[:3]]
+            assert len(verified) == free, "a refused guess costs no password check"
+            r = refused[0]
+            assert int(r.headers["retry-after"]) >= 1 and "too many failed logins for this account" in r.json()["detail"]
+            right = _guess(one, "throttled", PASSWORD)
+            assert right.status_code == 429, "the right password waits too while the account is blocked"
+            time.sleep(int(right.headers["retry-after"]) + 0.1)
+            assert _guess(two, "throttled").status_code == 401  # one more failure: blocked twice as long
+            again = _guess(one, "throttled", PASSWORD)
+            assert again.status_code == 429 and int(again.headers["retry-after"]) >= 2
+            time.sleep(int(again.headers["retry-after"]) + 0.1)
+            assert _guess(one, "throttled", PASSWORD).status_code == 200
+            assert _guess(two, "throttled").status_code == 401, "a right password starts the count afresh"
+    finally:
+        other_engine.dispose()
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT actor, action, after FROM audit_log WHERE table_name = 'login_throttle' "
+                              "AND record_id = 'account:throttled' ORDER BY id")).all()
+    actions = [r.action for r in rows]
+    assert actions.count("login_blocked") == 2 and all(r.actor == "anonymous" for r in rows)
+    refusals = [r.after["refused"] for r in rows if r.action == "login_refused"]
+    assert refusals[:6] == [1, 2, 4, 8, 16, 1], refusals  # 30 refused, then the right password: a new block
+    assert rows[0].after["user"] == "throttled" and rows[0].after["address"] in ("198.51.100.7", "198.51.100.8")
+
+
+def test_failed_logins_are_throttled_per_address(city, monkeypatch):
+    from gridsvc import login_throttle
+
+    monkeypatch.setitem(login_throttle.FREE, "address", 4)
+    with TestClient(create_app(city[0]), client=("198.51.100.99", 1000)) as c:
+        assert [_guess(c, f"nobody-{i}").status_code for i in range(4)] == [401] * 4
+        r = _guess(c, "auth-planner", PASSWORD)  # another account, the right password, the same address
+        assert r.status_code == 429 and "this address" in r.json()["detail"] and r.headers["retry-after"]
+    with TestClient(create_app(city[0]), client=("198.51.100.100", 1000)) as elsewhere:
+        assert _guess(elsewhere, "auth-planner", PASSWORD).status_code == 200
