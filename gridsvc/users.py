@@ -14,9 +14,10 @@ from sqlalchemy import Connection, text
 
 from .db.instance import identity
 from .errors import AuthError, ConflictError, InputError, NotFoundError
+from .roles import role_table
 from .settings import get_settings
 
-ROLES = ("admin", "planner", "grid_officer", "inspector", "party", "public")
+ROLES = role_table().roles  # gridsvc/data/roles.toml
 TOKEN_PREFIX = "gst_"
 JWT_ALGORITHM = "HS256"
 MIN_PASSWORD = 10

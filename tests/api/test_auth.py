@@ -80,6 +80,7 @@ def test_revoked_tokens_and_disabled_users_stop_at_once(client, city):
 
 
 WRITERS = {"admin", "planner", "grid_officer"}
+PARTY_CREATORS = {"admin", "planner"}
 STAFF = {"admin", "planner", "grid_officer", "inspector"}
 
 
@@ -102,7 +103,7 @@ def test_every_role_against_every_kind_of_endpoint(client, city, role):
     else:
         assert client.delete("/zones/1", headers={**h, "If-Match": "*"}).status_code == expect_write
     party = client.post("/parties", json={"kind": "street_steward", "name": f"{role} 管家"}, headers=h)
-    assert party.status_code == expect_write
+    assert party.status_code == (201 if role in PARTY_CREATORS else (401 if role is None else 403)), party.text
     ogc = client.post("/ogc/collections/zones/items", json=body, headers=h)
     assert ogc.status_code == (expect_write if role not in WRITERS else 201), ogc.text
     if ogc.status_code == 201:
@@ -300,3 +301,56 @@ def test_failed_logins_are_throttled_per_address(city, monkeypatch):
         assert r.status_code == 429 and "this address" in r.json()["detail"] and r.headers["retry-after"]
     with TestClient(create_app(city[0]), client=("198.51.100.100", 1000)) as elsewhere:
         assert _guess(elsewhere, "auth-planner", PASSWORD).status_code == 200
+
+
+def test_inspectors_rate_units_and_change_nothing_else(client, city):
+    engine, _, _, heads = city
+    with engine.connect() as c:
+        unit, version, name = c.execute(text("SELECT id, version, name FROM units ORDER BY id LIMIT 1")).one()
+    h = {**heads["inspector"], "If-Match": f'"{unit}-{version}"'}
+    for change in ({"name": "改名"}, {"address": "某路1号"}, {"contact": "李四"}, {"phone": "13900000000"},
+                   {"rating": "red", "name": "改名"}):
+        r = client.patch(f"/units/{unit}", json=change, headers=h)
+        assert r.status_code == 403, r.text
+        refused = sorted(set(change) - {"rating"})
+        assert r.json()["detail"] == (f"role 'inspector' may not change {', '.join(refused)} of a unit; it may "
+                                      "change rating, credit_points")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version, name FROM units WHERE id = :u"), {"u": unit}).one() == (version, name)
+    r = client.patch(f"/units/{unit}", json={"rating": "yellow", "credit_points": -2}, headers=h)
+    assert r.status_code == 200 and r.json()["rating"] == "yellow" and r.json()["name"] == name, r.text
+    fix = client.patch(f"/units/{unit}", json={"address": "中山路1号"},
+                       headers={**heads["grid_officer"], "If-Match": "*"})
+    assert fix.status_code in (200, 403), fix.text  # a grid officer may change addresses (inside their grids)
+    assert fix.status_code == 200 or "outside your grids" in fix.json()["detail"]
+
+
+def test_grid_officers_do_not_create_parties(client, city):
+    heads = city[3]
+    r = client.post("/parties", json={"kind": "street_steward", "name": "网格员的管家"}, headers=heads["grid_officer"])
+    assert r.status_code == 403 and "needs admin or planner" in r.json()["detail"], r.text
+    assert client.post("/parties", json={"kind": "street_steward", "name": "规划的管家"},
+                       headers=heads["planner"]).status_code == 201
+
+
+def test_a_party_user_sees_its_own_contact_and_only_its_own(client, city):
+    engine = city[0]
+    with engine.connect() as c:
+        mine, unit, phone, contact = c.execute(text(
+            "SELECT p.id, u.id, u.phone, u.contact FROM units u JOIN parties p ON p.kind = 'unit' "
+            "AND p.ref = 'unit:' || u.id WHERE u.phone IS NOT NULL ORDER BY u.id LIMIT 1")).one()
+        other = c.execute(text("SELECT id FROM units WHERE phone IS NOT NULL AND id <> :u ORDER BY id LIMIT 1"),
+                          {"u": unit}).scalar_one()
+    h = bearer(engine, "own-shop", "party", party_id=mine)
+    assert client.get(f"/parties/{mine}", headers=h).json()["phone"] == phone
+    own = client.get(f"/units/{unit}", headers=h).json()
+    assert (own["phone"], own["contact"]) == (phone, contact)
+    item = client.get(f"/ogc/collections/units/items/{unit}", headers=h).json()
+    assert item["properties"]["phone"] == phone
+    page = client.get("/ogc/collections/units/items", params={"limit": 10_000}, headers=h).json()["features"]
+    layer = client.get("/units", params={"limit": 10_000}, headers=h).json()["features"]
+    for features in (page, layer):
+        shown = {f["id"]: f["properties"]["phone"] for f in features if f["properties"].get("phone")}
+        assert shown[unit] == phone and all("****" in p for u, p in shown.items() if u != unit)
+    assert "****" in client.get(f"/units/{other}", headers=h).json()["phone"]
+    assert "****" in client.get(f"/units/{unit}").json()["phone"], "anonymous callers see it masked"

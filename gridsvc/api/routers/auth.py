@@ -8,9 +8,10 @@ from fastapi import APIRouter, Form, Request
 
 from ... import login_throttle, users
 from ...errors import AuthError
+from ...roles import role_table
 from ...settings import get_settings
 from ..dependencies import Conn
-from ..security import CurrentUser
+from ..security import CurrentUser, role_of
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -38,8 +39,11 @@ def login(request: Request, conn: Conn, username: Annotated[str, Form(min_length
 
 @router.get("/me", summary="Who the credentials belong to")
 def me(principal: CurrentUser) -> dict:
-    """Name, role, grids and party of the caller (anonymous: role public)."""
+    """Name, role, grids and party of the caller (anonymous: role public), and the actions of the role table
+    (gridsvc/data/roles.toml) its role may perform."""
+    table = role_table()
+    may = sorted(a for a in table.actions if role_of(principal) in table.allowed(a))
     if principal is None:
-        return {"name": None, "role": "public", "grids": [], "party_id": None}
+        return {"name": None, "role": "public", "grids": [], "party_id": None, "may": may}
     return {"name": principal.name, "role": principal.role, "grids": list(principal.grids),
-            "party_id": principal.party_id, "via": principal.via}
+            "party_id": principal.party_id, "via": principal.via, "may": may}

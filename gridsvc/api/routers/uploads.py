@@ -17,11 +17,12 @@ from ...settings import get_settings
 from ...upload_retention import lock_files
 from ...users import Principal
 from ..dependencies import Conn
-from ..security import STAFF, StaffWriter, require_roles
+from ..security import require, writer_for
 
 router = APIRouter(tags=["uploads"])
 Sha256 = Annotated[str, Path(description="the file's SHA-256 (64 lowercase hex characters)", min_length=64,
                              max_length=64, pattern="^[0-9a-f]{64}$")]
+UploadWriter = Annotated[Connection, Depends(writer_for("uploads.write"))]
 COLUMNS = "sha256, kind, content_type, size_bytes, filename, uploaded_by, created_at"
 
 
@@ -42,7 +43,7 @@ def _answer(row) -> dict:
 @router.post("/uploads", status_code=201, summary="Upload a photo (JPEG/PNG/WebP/HEIC) or a ledger (XLSX/CSV)",
              responses={200: {"description": "the same file was uploaded before: its record"},
                         413: {"description": "too large"}, 415: {"description": "not an accepted type"}})
-def upload(request: Request, response: Response, conn: StaffWriter,
+def upload(request: Request, response: Response, conn: UploadWriter,
            file: Annotated[UploadFile, File(description="the file; its type is read from its content, not its name")],
            kind: Annotated[Literal["photo", "ledger"] | None, Form(description="refuse anything else (optional)")]
            = None) -> dict:
@@ -68,7 +69,7 @@ def upload(request: Request, response: Response, conn: StaffWriter,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "image/heic": {},
                                          core.XLSX: {}, "text/csv": {}}, "description": "the file"}})
 def download(request: Request, sha256: Sha256,
-             principal: Annotated[Principal, Depends(require_roles(*STAFF))], conn: Conn) -> FileResponse:
+             principal: Annotated[Principal, Depends(require("uploads.read"))], conn: Conn) -> FileResponse:
     """The file as uploaded, with the content type found at upload (never sniffed by the browser)."""
     row = conn.execute(text(f"SELECT {COLUMNS} FROM uploads WHERE sha256 = :sha"), {"sha": sha256}).mappings().first()
     if row is None:
