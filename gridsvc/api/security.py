@@ -31,22 +31,38 @@ class _Buckets:
         self._lock = threading.Lock()
         self._state: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str, rate: float, burst: int) -> float:
-        """0 if a request may pass, else the seconds until it may."""
+    def take(self, key: str, rate: float, burst: float, cost: float = 1.0) -> float:
+        """0 if a request of this cost (in requests) may pass, else the seconds until it may."""
         now = time.monotonic()
+        cost = min(cost, float(burst))  # a cost above the burst could never pass
         with self._lock:
             tokens, last = self._state.get(key, (float(burst), now))
             tokens = min(float(burst), tokens + (now - last) * rate)
-            if tokens < 1.0:
+            if tokens < cost:
                 self._state[key] = (tokens, now)
-                return (1.0 - tokens) / rate
-            self._state[key] = (tokens - 1.0, now)
+                return (cost - tokens) / rate
+            self._state[key] = (tokens - cost, now)
             if len(self._state) > 100_000:  # forget idle clients
                 self._state = {k: v for k, v in self._state.items() if now - v[1] < 60}
             return 0.0
 
 
 _buckets = _Buckets()
+POINTS_PER_REQUEST = 50  # an anonymous batch of N points weighs 1 + N / 50 requests (a lookup is one point's work)
+ANONYMOUS = "*"  # the bucket all anonymous clients share, so that many addresses together cannot starve staff
+
+
+def charge_anonymous(request: Request, cost: float) -> None:
+    """Take `cost` requests' worth from the anonymous client's bucket and from the one all anonymous clients
+    share (RateLimitedError, 429 + Retry-After, when either is empty)."""
+    s = get_settings()
+    wait = _buckets.take(request.client.host if request.client else "?", s.public_rate_per_s, s.public_burst, cost)
+    overall = "" if wait else " overall"
+    if not wait:
+        wait = _buckets.take(ANONYMOUS, s.public_total_rate_per_s, 3 * s.public_total_rate_per_s, cost)
+    if wait:
+        raise RateLimitedError(f"too many requests without credentials{overall}; retry in {wait:.1f} s or log in",
+                               retry_after=max(1, round(wait + 0.49)))
 
 
 def source_of(request: Request) -> str:
@@ -61,11 +77,7 @@ def current_principal(request: Request, conn: Conn,
     """The authenticated user, or None for an anonymous (rate-limited) client."""
     if creds is not None:
         return principal_for_bearer(conn, creds.credentials)
-    s = get_settings()
-    wait = _buckets.take(request.client.host if request.client else "?", s.public_rate_per_s, s.public_burst)
-    if wait:
-        raise RateLimitedError(f"too many requests without credentials; retry in {wait:.1f} s or log in",
-                               retry_after=max(1, round(wait)))
+    charge_anonymous(request, 1.0)
     return None
 
 

@@ -100,13 +100,14 @@ def scan(nanjing):
                           party if role == "party" else None) for role in ROLES}
     heads[None] = {}
     settings = get_settings()
-    old = settings.public_burst, settings.public_rate_per_s
+    old = settings.public_burst, settings.public_rate_per_s, settings.public_total_rate_per_s
     settings.public_burst, settings.public_rate_per_s = 100_000, 100_000.0  # the scan is not a flood
+    settings.public_total_rate_per_s = 100_000.0
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield client, ops, heads
     finally:
-        settings.public_burst, settings.public_rate_per_s = old
+        settings.public_burst, settings.public_rate_per_s, settings.public_total_rate_per_s = old
 
 
 def test_the_tables_actions_are_all_used_by_the_scan():
