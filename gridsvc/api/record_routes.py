@@ -23,7 +23,7 @@ def add_record_routes(router: APIRouter, table: str, what: str, change: type[Bas
     def patch_one(conn, record_id: int, body, response: Response, if_match: IfMatch = None) -> dict:
         fields = body.model_dump(exclude_unset=True)
         version = fields.pop("version", None)
-        check_fields(conn.info["principal"], table, fields)  # the role table, field by field: before any content
+        check_fields(conn.info["principal"], table, fields, what)  # the role table, field by field: before any content
         for name in required:  # null cannot clear these
             if name in fields and fields[name] is None:
                 del fields[name]

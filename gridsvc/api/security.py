@@ -139,14 +139,13 @@ def bind_actor(conn: Connection, principal: Principal, source: str) -> None:
 Writer = Annotated[Connection, Depends(writer_for("zones.edit"))]
 
 
-def check_fields(principal: Principal, table: str, fields) -> None:
-    """ForbiddenError naming the fields of table this principal's role may not change (the role table)."""
+def check_fields(principal: Principal, table: str, fields, what: str) -> None:
+    """ForbiddenError naming the fields of a record (a `what` of table) this principal's role may not change."""
     allowed = role_table().editable(table, principal.role)
     refused = [f for f in fields if f not in allowed]
     if refused:
-        raise ForbiddenError(f"role {principal.role!r} may not change {', '.join(refused)} of a "
-                             f"{table.removesuffix('s').replace('partie', 'party')}; it may change "
-                             f"{', '.join(allowed) or 'nothing'}", where="body")
+        raise ForbiddenError(f"role {principal.role!r} may not change {', '.join(refused)} of a {what}; it may "
+                             f"change {', '.join(allowed) or 'nothing'}", where="body")
 
 
 def sees_personal(principal: Principal | None) -> bool:
