@@ -34,6 +34,16 @@ def bulk(conn: Connection, action: str, table: str, record_id: str | int | None,
          "s": json.dumps(summary, ensure_ascii=False, default=str)})
 
 
+def event(conn: Connection, *, actor: str, source: str, action: str, table: str, record_id: str | None,
+          after: dict) -> None:
+    """An audit row for something no table trigger sees (a refused or throttled login)."""
+    conn.execute(text(
+        "INSERT INTO audit_log (actor, source, action, table_name, record_id, after) "
+        "VALUES (:actor, :source, :a, :t, :r, CAST(:after AS jsonb))"),
+        {"actor": actor, "source": source, "a": action, "t": table, "r": record_id,
+         "after": json.dumps(after, ensure_ascii=False, default=str)})
+
+
 def query(conn: Connection, *, table: str | None = None, record: str | None = None, actor: str | None = None,
           since: str | date | datetime | None = None, until: str | date | datetime | None = None,
           limit: int = 100) -> list[dict]:

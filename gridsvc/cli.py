@@ -531,17 +531,21 @@ def uploads_prune(
         from rich.filesize import decimal
 
         from .timekeeping import for_people
+        from .db.instance import upload_root
         from .upload_retention import prune_uploads, retention_limits
         s = get_settings()
         limits = retention_limits(s, kind, older_than)
-        report = prune_uploads(_engine(), s.upload_dir, limits, dry_run=dry_run)
+        engine = _engine()
+        with engine.connect() as conn:
+            root = upload_root(s.upload_dir, conn)  # this database's files only, never another's on the same folder
+        report = prune_uploads(engine, root, limits, dry_run=dry_run)
         if dry_run:
             for g in [*report.rows, *report.orphans]:
                 what = g.kind or ("orphan" if g.sha256 else "temporary")
                 state = "" if g.present else " (file already missing)"
                 console.print(f"{for_people(g.when, '%Y-%m-%d %H:%M')}  {what:<9} {g.path.name[:16]:<16} "
                               f"{decimal(g.size_bytes):>9}  {g.filename or ''}{state}", highlight=False, markup=False)
-        table = Table(title=f"{'dry run, nothing removed' if dry_run else 'removed'}: uploads in {s.upload_dir}")
+        table = Table(title=f"{'dry run, nothing removed' if dry_run else 'removed'}: uploads in {root}")
         for col in ("what", "count", "bytes"):
             table.add_column(col, justify="left" if col == "what" else "right")
         for k, days in limits.items():

@@ -32,10 +32,13 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public address of the service; unit QR codes link to <url>/u/<code>."
     )
-    jwt_secret: str | None = Field(default=None, description="JWT signing key; unset = generated into data_dir/jwt.key.")
+    jwt_secret: str | None = Field(default=None, description="JWT signing key; unset = the key each database makes (table instance).")
     jwt_minutes: int = Field(default=30, ge=1, le=1440, description="Lifetime of login tokens (JWT).")
     public_rate_per_s: float = Field(default=20.0, gt=0, description="Anonymous requests per second per client.")
     public_burst: int = Field(default=60, ge=1, description="Anonymous request burst per client.")
+    public_total_rate_per_s: float = Field(
+        default=100.0, gt=0, description="Anonymous work per second, all clients together (burst: 3 s of it).")
+    public_max_points: int = Field(default=1000, ge=1, le=10_000, description="Largest anonymous POST /lookup batch.")
     upload_keep_days_photo: int = Field(
         default=365, ge=1, description="Days `uploads prune` keeps 随手拍 photos (case evidence, yearly review)."
     )
@@ -65,7 +68,7 @@ class Settings(BaseSettings):
 
     @property
     def upload_dir(self) -> Path:
-        """Where uploaded files are stored: <data_dir>/uploads."""
+        """Where uploaded files are stored: <data_dir>/uploads, one folder per database (gridsvc/db/instance.py)."""
         return (self.data_dir / "uploads").resolve()
 
     @property

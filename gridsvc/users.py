@@ -6,18 +6,18 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, text
 
+from .db.instance import identity
 from .errors import AuthError, ConflictError, InputError, NotFoundError
+from .roles import role_table
 from .settings import get_settings
 
-ROLES = ("admin", "planner", "grid_officer", "inspector", "party", "public")
+ROLES = role_table().roles  # gridsvc/data/roles.toml
 TOKEN_PREFIX = "gst_"
 JWT_ALGORITHM = "HS256"
 MIN_PASSWORD = 10
@@ -26,13 +26,15 @@ _hasher = PasswordHasher()
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: a user's name, role, grid codes (grid officers) and party (responsible parties)."""
+    """Who is asking: a user's name, role, grid codes (grid officers) and party (responsible parties), and the
+    user's id in this database (None for principals that are no stored user)."""
 
     name: str
     role: str
     grids: tuple[str, ...] = field(default_factory=tuple)
     party_id: int | None = None
     via: str = "jwt"  # jwt | token | cli
+    user_id: int | None = None
 
 
 def _check_role(role: str) -> None:
@@ -111,10 +113,11 @@ def _digest(token: str) -> str:
 
 def _principal(conn: Connection, where: str, params: dict, via: str) -> Principal | None:
     row = conn.execute(text(
-        "SELECT u.name, u.role, u.party_id, coalesce(array_agg(g.grid_code) FILTER (WHERE g.grid_code IS NOT NULL), "
+        "SELECT u.id, u.name, u.role, u.party_id, coalesce(array_agg(g.grid_code) FILTER (WHERE g.grid_code IS NOT NULL), "
         f"'{{}}') AS grids FROM users u LEFT JOIN user_grids g ON g.user_id = u.id WHERE u.disabled_at IS NULL AND "
         f"{where} GROUP BY u.id"), params).mappings().first()
-    return None if row is None else Principal(row["name"], row["role"], tuple(row["grids"]), row["party_id"], via)
+    return None if row is None else Principal(row["name"], row["role"], tuple(row["grids"]), row["party_id"], via,
+                                              row["id"])
 
 
 def authenticate(conn: Connection, name: str, password: str) -> Principal:
@@ -131,30 +134,28 @@ def authenticate(conn: Connection, name: str, password: str) -> Principal:
     return _principal(conn, "u.name = :n", {"n": name}, "jwt")
 
 
-@lru_cache
-def _secret() -> str:
-    """The JWT signing key: GRIDSVC_JWT_SECRET, else one generated once into the data folder (mode 0600)."""
-    s = get_settings()
-    if s.jwt_secret:
-        return s.jwt_secret
-    path = Path(s.data_dir) / "jwt.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def _signing_key(conn: Connection) -> str:
+    """GRIDSVC_JWT_SECRET if set, else the key this database made at initialisation (table instance)."""
+    return get_settings().jwt_secret or identity(conn).jwt_key
 
 
-def issue_jwt(principal: Principal, minutes: int | None = None) -> str:
-    """A signed JWT for the principal, valid for settings.jwt_minutes."""
+def issue_jwt(conn: Connection, principal: Principal, minutes: int | None = None) -> str:
+    """A signed JWT for the principal, valid for settings.jwt_minutes in this database only: its subject is the
+    user's id and its audience the database's id (so neither a namesake in another database nor another database
+    signed with the same GRIDSVC_JWT_SECRET accepts it)."""
+    if principal.user_id is None:
+        raise AuthError("only stored users get login tokens")
     now = datetime.now(UTC)
     ttl = timedelta(minutes=minutes or get_settings().jwt_minutes)
-    return jwt.encode({"sub": principal.name, "role": principal.role, "iat": now, "exp": now + ttl},
-                      _secret(), algorithm=JWT_ALGORITHM)
+    return jwt.encode({"sub": str(principal.user_id), "name": principal.name, "aud": identity(conn).id,
+                       "iat": now, "exp": now + ttl}, _signing_key(conn), algorithm=JWT_ALGORITHM)
 
 
 def principal_for_bearer(conn: Connection, token: str) -> Principal:
-    """The user behind a Bearer token (API token or JWT), still active; AuthError otherwise."""
+    """The user behind a Bearer token (API token or JWT), still active; AuthError otherwise.
+
+    API tokens are found by their SHA-256 in this database's own api_tokens; JWTs must be signed with this
+    database's key (or GRIDSVC_JWT_SECRET), name this database as audience and a user id that is still active."""
     if token.startswith(TOKEN_PREFIX):
         p = _principal(conn, "u.id = (SELECT user_id FROM api_tokens WHERE token_hash = :h AND revoked_at IS NULL)",
                        {"h": _digest(token)}, "token")
@@ -162,12 +163,17 @@ def principal_for_bearer(conn: Connection, token: str) -> Principal:
             raise AuthError("the API token is unknown or revoked")
         return p
     try:
-        claims = jwt.decode(token, _secret(), algorithms=[JWT_ALGORITHM], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(token, _signing_key(conn), algorithms=[JWT_ALGORITHM], audience=identity(conn).id,
+                            options={"require": ["exp", "sub", "aud"]})
     except jwt.ExpiredSignatureError:
         raise AuthError("the token has expired: log in again (POST /auth/token)") from None
+    except jwt.InvalidAudienceError:
+        raise AuthError("the token was issued by another gridsvc database: log in here (POST /auth/token)") from None
     except jwt.PyJWTError:
         raise AuthError("the token is not valid") from None
-    p = _principal(conn, "u.name = :n", {"n": claims["sub"]}, "jwt")
+    if not (isinstance(claims["sub"], str) and claims["sub"].isdigit() and len(claims["sub"]) <= 10):
+        raise AuthError("the token is not valid")
+    p = _principal(conn, "u.id = :id", {"id": int(claims["sub"])}, "jwt")
     if p is None:
         raise AuthError("the user of this token is disabled or gone")
     return p

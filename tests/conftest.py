@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import make_url, text
@@ -13,34 +15,61 @@ from gridsvc.db.engine import make_engine
 from gridsvc.settings import get_settings
 
 
-@pytest.fixture(scope="session")
-def database_url() -> str:
-    """URL of a fresh database for this test session (on the local cluster or GRIDSVC_DATABASE_URL's server)."""
+@contextlib.contextmanager
+def throwaway_database(prefix: str = "gridsvc_test") -> Iterator[str]:
+    """URL of a fresh database on the local cluster or GRIDSVC_DATABASE_URL's server, dropped afterwards."""
     settings = get_settings()
-    name = f"gridsvc_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     if settings.database_url:
         admin = make_engine(settings.database_url, settings).execution_options(isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(settings.database_url).set(database=name).render_as_string(hide_password=False)
-        yield url
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            yield make_url(settings.database_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
         return
     from gridsvc.db.cluster import LocalCluster
 
     cluster = LocalCluster(settings.cluster_dir)
     cluster.up()
     cluster.ensure_database(name)
-    yield cluster.url(name)
-    cluster.drop_database(name)
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """URL of a fresh database for this test session (on the local cluster or GRIDSVC_DATABASE_URL's server)."""
+    with throwaway_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def engine(database_url):
     """Engine on the session's database, migrated to head."""
     eng = make_engine(database_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def second_database_url(database_url) -> str:
+    """A second database next to the session's (same server, same data folder), for tests of what must stay
+    apart between databases (tokens, uploads)."""
+    with throwaway_database("gridsvc_test_second") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def second_engine(second_database_url):
+    """Engine on the second database, migrated to head."""
+    eng = make_engine(second_database_url)
     migrate.upgrade(eng)
     yield eng
     eng.dispose()

@@ -193,14 +193,22 @@ def test_limits_come_from_settings_or_the_command_line():
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli_store(store, database_url, monkeypatch):
-    """The CLI pointed at the test database, with <data_dir>/uploads as the store."""
-    monkeypatch.setenv("GRIDSVC_DATABASE_URL", database_url)
-    monkeypatch.setenv("GRIDSVC_DATA_DIR", str(store.parent))
+def use_database(monkeypatch, url: str, data_dir) -> None:
+    """Point the CLI and the app's settings at a database and a data folder."""
+    monkeypatch.setenv("GRIDSVC_DATABASE_URL", url)
+    monkeypatch.setenv("GRIDSVC_DATA_DIR", str(data_dir))
     settings_mod.get_settings.cache_clear()
     engine_mod.get_engine.cache_clear()
-    yield store
+
+
+@pytest.fixture
+def cli_store(engine, store, database_url, monkeypatch):
+    """The CLI pointed at the test database, with <data_dir>/uploads/<database id> as the store."""
+    from gridsvc.db.instance import upload_root
+
+    use_database(monkeypatch, database_url, store.parent)
+    with engine.connect() as c:
+        yield upload_root(store, c)
     settings_mod.get_settings.cache_clear()
     engine_mod.get_engine.cache_clear()
 
@@ -225,3 +233,42 @@ def test_cli_prune_dry_run_then_for_real_audited_as_the_cli(engine, cli_store):
     assert r.exit_code == 2 and "kind must be one of photo, ledger" in r.output
     r = runner.invoke(app, ["uploads", "prune", "--older-than", "0"])
     assert r.exit_code == 2 and "at least 1" in r.output
+
+
+def test_two_databases_on_one_data_folder_keep_their_uploads_apart(engine, second_engine, store, database_url,
+                                                                   second_database_url, monkeypatch):
+    """Each database's prune sees only its own files: the other's are neither orphans nor served."""
+    from fastapi.testclient import TestClient
+    from support import bearer
+
+    from gridsvc.api.app import create_app
+
+    use_database(monkeypatch, database_url, store.parent)
+    ledger = "编号,名称\n1,老店\n".encode()
+    sha = hashlib.sha256(ledger).hexdigest()
+    try:
+        with TestClient(create_app(engine), headers=bearer(engine, "apart-inspector", "inspector")) as first:
+            r = first.post("/uploads", files={"file": ("台账.csv", ledger, "text/csv")})
+            assert r.status_code in (200, 201), r.text
+            stored = list(store.rglob(sha))
+            assert len(stored) == 1
+            week_ago = time.time() - 7 * DAY  # long past the orphan grace of a day
+            os.utime(stored[0], (week_ago, week_ago))
+            with TestClient(create_app(second_engine),
+                            headers=bearer(second_engine, "apart-inspector", "inspector")) as second:
+                assert second.get(f"/uploads/{sha}").status_code == 404, "the second database has no such upload"
+                use_database(monkeypatch, second_database_url, store.parent)
+                r = runner.invoke(app, ["uploads", "prune", "--dry-run"])
+                assert r.exit_code == 0, r.output
+                assert sha[:16] not in r.output, "the first database's ledger listed as the second's orphan"
+                r = runner.invoke(app, ["uploads", "prune"])
+                assert r.exit_code == 0, r.output
+                assert stored[0].is_file(), "the second database's prune deleted the first database's file"
+                assert second.post("/uploads", files={"file": ("台账.csv", ledger, "text/csv")}).status_code == 201
+                assert len(list(store.rglob(sha))) == 2, "each database stores its own copy"
+            assert first.get(f"/uploads/{sha}").content == ledger
+    finally:
+        settings_mod.get_settings.cache_clear()
+        engine_mod.get_engine.cache_clear()
+        with second_engine.begin() as c:
+            c.execute(text("TRUNCATE uploads RESTART IDENTITY"))

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from .. import record_edits
 from .dependencies import Conn
-from .security import CurrentUser, redact
+from .security import CurrentUser, check_fields, own_records, redact
 from .versions import IfMatch, etag, expected_version
 
 
@@ -25,11 +25,12 @@ def add_record_routes(router: APIRouter, table: str, what: str, change: type[Bas
     def get_one(conn: Conn, principal: CurrentUser, record_id: int, response: Response) -> dict:
         row = record_edits.get_record(conn, table, record_id)
         response.headers["ETag"] = etag(record_id, row["version"])
-        return redact(row, principal)
+        return redact(row, principal, records=own_records(conn, principal, table))
 
     def patch_one(conn, scoped: None, record_id: int, body, response: Response, if_match: IfMatch = None) -> dict:
         fields = body.model_dump(exclude_unset=True)
         version = fields.pop("version", None)
+        check_fields(conn.info["principal"], table, fields, what)  # the role table, field by field: before any content
         for name in required:  # null cannot clear these
             if name in fields and fields[name] is None:
                 del fields[name]

@@ -13,16 +13,14 @@ from sqlalchemy import Connection
 
 from ..audit import use_actor
 from ..db.layers import PERSONAL_COLUMNS as PERSONAL
+from ..db.sql import sql
 from ..errors import AuthError, ForbiddenError, RateLimitedError
 from ..public_units import mask_phone
+from ..roles import PUBLIC, role_table
 from ..settings import get_settings
 from ..users import Principal, principal_for_bearer
 from .dependencies import Conn
 
-EDITORS = ("admin", "planner", "grid_officer")
-STAFF = ("admin", "planner", "grid_officer", "inspector")  # see contact names and phones
-RATERS = (*EDITORS, "inspector")  # edit units (红黄黑牌, credit points, contacts)
-PARTY_EDITORS = ("admin", "planner")
 _bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
 
 
@@ -33,22 +31,38 @@ class _Buckets:
         self._lock = threading.Lock()
         self._state: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str, rate: float, burst: int) -> float:
-        """0 if a request may pass, else the seconds until it may."""
+    def take(self, key: str, rate: float, burst: float, cost: float = 1.0) -> float:
+        """0 if a request of this cost (in requests) may pass, else the seconds until it may."""
         now = time.monotonic()
+        cost = min(cost, float(burst))  # a cost above the burst could never pass
         with self._lock:
             tokens, last = self._state.get(key, (float(burst), now))
             tokens = min(float(burst), tokens + (now - last) * rate)
-            if tokens < 1.0:
+            if tokens < cost:
                 self._state[key] = (tokens, now)
-                return (1.0 - tokens) / rate
-            self._state[key] = (tokens - 1.0, now)
+                return (cost - tokens) / rate
+            self._state[key] = (tokens - cost, now)
             if len(self._state) > 100_000:  # forget idle clients
                 self._state = {k: v for k, v in self._state.items() if now - v[1] < 60}
             return 0.0
 
 
 _buckets = _Buckets()
+POINTS_PER_REQUEST = 50  # an anonymous batch of N points weighs 1 + N / 50 requests (a lookup is one point's work)
+ANONYMOUS = "*"  # the bucket all anonymous clients share, so that many addresses together cannot starve staff
+
+
+def charge_anonymous(request: Request, cost: float) -> None:
+    """Take `cost` requests' worth from the anonymous client's bucket and from the one all anonymous clients
+    share (RateLimitedError, 429 + Retry-After, when either is empty)."""
+    s = get_settings()
+    wait = _buckets.take(request.client.host if request.client else "?", s.public_rate_per_s, s.public_burst, cost)
+    overall = "" if wait else " overall"
+    if not wait:
+        wait = _buckets.take(ANONYMOUS, s.public_total_rate_per_s, 3 * s.public_total_rate_per_s, cost)
+    if wait:
+        raise RateLimitedError(f"too many requests without credentials{overall}; retry in {wait:.1f} s or log in",
+                               retry_after=max(1, round(wait + 0.49)))
 
 
 def source_of(request: Request) -> str:
@@ -63,15 +77,25 @@ def current_principal(request: Request, conn: Conn,
     """The authenticated user, or None for an anonymous (rate-limited) client."""
     if creds is not None:
         return principal_for_bearer(conn, creds.credentials)
-    s = get_settings()
-    wait = _buckets.take(request.client.host if request.client else "?", s.public_rate_per_s, s.public_burst)
-    if wait:
-        raise RateLimitedError(f"too many requests without credentials; retry in {wait:.1f} s or log in",
-                               retry_after=max(1, round(wait)))
+    charge_anonymous(request, 1.0)
     return None
 
 
 CurrentUser = Annotated[Principal | None, Depends(current_principal)]
+
+
+def role_of(principal: Principal | None) -> str:
+    """The principal's role; anonymous callers are the role public."""
+    return PUBLIC if principal is None else principal.role
+
+
+def may(principal: Principal | None, action: str) -> bool:
+    """Whether the role table (gridsvc/data/roles.toml) lets this principal perform an action."""
+    return role_of(principal) in role_table().allowed(action)
+
+
+def _in_table_order(roles) -> list[str]:
+    return [r for r in role_table().roles if r in roles]
 
 
 def require_roles(*roles: str):
@@ -87,10 +111,17 @@ def require_roles(*roles: str):
     return dependency
 
 
-def writer_for(*roles: str):
-    """A dependency giving the request's connection to one of roles, with the actor recorded for the audit."""
+def require(action: str):
+    """A dependency giving the principal if the role table lets it perform action."""
+    return require_roles(*_in_table_order(role_table().allowed(action)))
 
-    needs = require_roles(*roles)
+
+def writer_for(action: str | None = None, *, fields_of: str | None = None):
+    """A dependency giving the request's connection to the roles that may perform action (or change some field
+    of table fields_of), with the actor recorded for the audit."""
+
+    roles = role_table().allowed(action) if action else role_table().editors(fields_of)
+    needs = require_roles(*_in_table_order(roles))
 
     def writer(request: Request, conn: Conn, principal: Principal = Depends(needs)) -> Connection:  # noqa: B008
         bind_actor(conn, principal, source_of(request))
@@ -105,14 +136,33 @@ def bind_actor(conn: Connection, principal: Principal, source: str) -> None:
     conn.info["principal"] = principal
 
 
-Writer = Annotated[Connection, Depends(writer_for(*EDITORS))]
-RatingWriter = Annotated[Connection, Depends(writer_for(*RATERS))]
-StaffWriter = Annotated[Connection, Depends(writer_for(*STAFF))]  # uploads  # units: ratings are inspectors' work too
+Writer = Annotated[Connection, Depends(writer_for("zones.edit"))]
+
+
+def check_fields(principal: Principal, table: str, fields, what: str) -> None:
+    """ForbiddenError naming the fields of a record (a `what` of table) this principal's role may not change."""
+    allowed = role_table().editable(table, principal.role)
+    refused = [f for f in fields if f not in allowed]
+    if refused:
+        raise ForbiddenError(f"role {principal.role!r} may not change {', '.join(refused)} of a {what}; it may "
+                             f"change {', '.join(allowed) or 'nothing'}", where="body")
 
 
 def sees_personal(principal: Principal | None) -> bool:
-    """Whether contact names and phones are shown to this principal (staff roles)."""
-    return principal is not None and principal.role in STAFF
+    """Whether contact names and phones are shown to this principal (the role table's personal.read)."""
+    return may(principal, "personal.read")
+
+
+def own_records(conn: Connection, principal: Principal | None, table: str) -> frozenset[int]:
+    """Ids of the parties or units that are the principal's own (a party user's party, its unit): their contact
+    and phone are shown to it unmasked (the role table's personal.read_own)."""
+    if principal is None or principal.party_id is None or not may(principal, "personal.read_own"):
+        return frozenset()
+    if table == "parties":
+        return frozenset({principal.party_id})
+    if table == "units":
+        return frozenset(conn.execute(sql("party_unit"), {"party": principal.party_id}).scalars())
+    return frozenset()
 
 
 def mask_name(value: Any) -> Any:
@@ -120,10 +170,19 @@ def mask_name(value: Any) -> Any:
     return value[0] + "*" * min(len(value) - 1, 2) if isinstance(value, str) and value else value
 
 
-def redact(obj: Any, principal: Principal | None, own: Iterable[int] = ()) -> Any:
-    """A JSON value with personal fields masked for principals that may not see them (their own party's kept)."""
+def redact(obj: Any, principal: Principal | None, own: Iterable[int] = (), records: Iterable[int] = ()) -> Any:
+    """A JSON value with personal fields masked for principals that may not see them. Kept: those of their own
+    party (a dict whose party_id is theirs), and whole records (a row or GeoJSON Feature by its id) listed in
+    records (own_records)."""
     if sees_personal(principal):
         return obj
+    records = frozenset(records)
+    if records and isinstance(obj, dict):
+        if obj.get("type") == "FeatureCollection":
+            return {k: [redact(f, principal, own, records) for f in v] if k == "features" else v
+                    for k, v in obj.items()}
+        if obj.get("id") in records:
+            return obj
     mine = set(own) | ({principal.party_id} if principal and principal.party_id else set())
     if isinstance(obj, list):
         return [redact(v, principal, mine) for v in obj]

@@ -80,6 +80,7 @@ def test_revoked_tokens_and_disabled_users_stop_at_once(client, city):
 
 
 WRITERS = {"admin", "planner", "grid_officer"}
+PARTY_CREATORS = {"admin", "planner"}
 STAFF = {"admin", "planner", "grid_officer", "inspector"}
 
 
@@ -102,7 +103,7 @@ def test_every_role_against_every_kind_of_endpoint(client, city, role):
     else:
         assert client.delete("/zones/1", headers={**h, "If-Match": "*"}).status_code == expect_write
     party = client.post("/parties", json={"kind": "street_steward", "name": f"{role} 管家"}, headers=h)
-    assert party.status_code == expect_write
+    assert party.status_code == (201 if role in PARTY_CREATORS else (401 if role is None else 403)), party.text
     ogc = client.post("/ogc/collections/zones/items", json=body, headers=h)
     assert ogc.status_code == (expect_write if role not in WRITERS else 201), ogc.text
     if ogc.status_code == 201:
@@ -182,3 +183,174 @@ def test_anonymous_clients_are_rate_limited(city, monkeypatch):
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "retry" in r.json()["detail"]
         authed = c.get("/lookup", params={"lng": 118.7836, "lat": 32.0427}, headers=city[3]["planner"])
         assert authed.status_code == 200
+
+
+def _login(client, name: str) -> dict:
+    r = client.post("/auth/token", data={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.mark.parametrize("shared_secret", [None, "one GRIDSVC_JWT_SECRET for every database of the folder"])
+def test_a_token_is_good_only_in_the_database_that_issued_it(client, city, second_engine, monkeypatch,
+                                                             shared_secret):
+    from gridsvc.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "jwt_secret", shared_secret)
+    engine = city[0]
+    for eng, role in ((engine, "planner"), (second_engine, "admin")):  # one name, two databases, two roles
+        with eng.begin() as c:
+            if c.execute(text("SELECT 1 FROM users WHERE name = 'twin'")).first() is None:
+                create_user(c, "twin", role, PASSWORD)
+    with second_engine.begin() as c:
+        other_api_token = issue_api_token(c, "twin")
+    planner = _login(client, "twin")
+    with TestClient(create_app(second_engine)) as other:
+        r = other.get("/auth/me", headers=planner)
+        assert r.status_code == 401, r.text  # signed with another key, or (one shared secret) for another audience
+        assert r.json()["detail"] == ("the token was issued by another gridsvc database: log in here (POST /auth/token)"
+                                      if shared_secret else "the token is not valid")
+        assert other.get("/audit", params={"limit": 1}, headers=planner).status_code == 401
+        assert client.get("/auth/me", headers={"Authorization": f"Bearer {other_api_token}"}).status_code == 401
+        admin = _login(other, "twin")
+        assert other.get("/audit", params={"limit": 1}, headers=admin).status_code == 200
+        assert client.get("/audit", params={"limit": 1}, headers=admin).status_code == 401
+    assert client.get("/auth/me", headers=planner).json()["role"] == "planner"
+
+
+def test_a_token_names_its_user_by_id_not_by_name(client, city):
+    engine = city[0]
+    with engine.begin() as c:
+        create_user(c, "renamed-later", "inspector", PASSWORD)
+    h = _login(client, "renamed-later")
+    with engine.begin() as c:  # the account goes; a new one of the same name is an admin
+        c.execute(text("DELETE FROM users WHERE name = 'renamed-later'"))
+        create_user(c, "renamed-later", "admin", PASSWORD)
+    r = client.get("/auth/me", headers=h)
+    assert r.status_code == 401 and "disabled or gone" in r.json()["detail"]
+    assert client.get("/audit", params={"limit": 1}, headers=h).status_code == 401
+
+
+def _guess(c, name: str, password: str = "wrong password!"):
+    return c.post("/auth/token", data={"username": name, "password": password})
+
+
+def test_failed_logins_are_throttled_per_account_with_growing_delays(city, database_url, monkeypatch):
+    """Two apps on two engines stand for two worker processes: the count is shared through PostgreSQL."""
+    import time
+
+    from gridsvc import login_throttle, users
+    from gridsvc.db.engine import make_engine
+
+    engine = city[0]
+    with engine.begin() as c:
+        create_user(c, "throttled", "planner", PASSWORD)
+    verified = []
+    real = users._hasher
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, *args):
+            verified.append(1)
+            return real.verify(*args)
+
+    monkeypatch.setattr(users, "_hasher", Counting())
+    other_engine = make_engine(database_url)
+    try:
+        with TestClient(create_app(engine), client=("198.51.100.7", 1000)) as one, \
+                TestClient(create_app(other_engine), client=("198.51.100.8", 1000)) as two:
+            free = login_throttle.FREE["account"]
+            codes = [_guess(one if i % 2 else two, "throttled").status_code for i in range(free)]
+            assert codes == [401] * free, codes
+            assert len(verified) == free
+            refused = [_guess(one if i % 2 else two, "throttled") for i in range(30)]
+            assert {r.status_code for r in refused} == {429}, [r.text for r in refused[:3]]
+            assert len(verified) == free, "a refused guess costs no password check"
+            r = refused[0]
+            assert int(r.headers["retry-after"]) >= 1 and "too many failed logins for this account" in r.json()["detail"]
+            right = _guess(one, "throttled", PASSWORD)
+            assert right.status_code == 429, "the right password waits too while the account is blocked"
+            time.sleep(int(right.headers["retry-after"]) + 0.1)
+            assert _guess(two, "throttled").status_code == 401  # one more failure: blocked twice as long
+            again = _guess(one, "throttled", PASSWORD)
+            assert again.status_code == 429 and int(again.headers["retry-after"]) >= 2
+            time.sleep(int(again.headers["retry-after"]) + 0.1)
+            assert _guess(one, "throttled", PASSWORD).status_code == 200
+            assert _guess(two, "throttled").status_code == 401, "a right password starts the count afresh"
+    finally:
+        other_engine.dispose()
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT actor, action, after FROM audit_log WHERE table_name = 'login_throttle' "
+                              "AND record_id = 'account:throttled' ORDER BY id")).all()
+    actions = [r.action for r in rows]
+    assert actions.count("login_blocked") == 2 and all(r.actor == "anonymous" for r in rows)
+    refusals = [r.after["refused"] for r in rows if r.action == "login_refused"]
+    assert refusals[:6] == [1, 2, 4, 8, 16, 1], refusals  # 30 refused, then the right password: a new block
+    assert rows[0].after["user"] == "throttled" and rows[0].after["address"] in ("198.51.100.7", "198.51.100.8")
+
+
+def test_failed_logins_are_throttled_per_address(city, monkeypatch):
+    from gridsvc import login_throttle
+
+    monkeypatch.setitem(login_throttle.FREE, "address", 4)
+    with TestClient(create_app(city[0]), client=("198.51.100.99", 1000)) as c:
+        assert [_guess(c, f"nobody-{i}").status_code for i in range(4)] == [401] * 4
+        r = _guess(c, "auth-planner", PASSWORD)  # another account, the right password, the same address
+        assert r.status_code == 429 and "this address" in r.json()["detail"] and r.headers["retry-after"]
+    with TestClient(create_app(city[0]), client=("198.51.100.100", 1000)) as elsewhere:
+        assert _guess(elsewhere, "auth-planner", PASSWORD).status_code == 200
+
+
+def test_inspectors_rate_units_and_change_nothing_else(client, city):
+    engine, _, _, heads = city
+    with engine.connect() as c:
+        unit, version, name = c.execute(text("SELECT id, version, name FROM units ORDER BY id LIMIT 1")).one()
+    h = {**heads["inspector"], "If-Match": f'"{unit}-{version}"'}
+    for change in ({"name": "改名"}, {"address": "某路1号"}, {"contact": "李四"}, {"phone": "13900000000"},
+                   {"rating": "red", "name": "改名"}):
+        r = client.patch(f"/units/{unit}", json=change, headers=h)
+        assert r.status_code == 403, r.text
+        refused = sorted(set(change) - {"rating"})
+        assert r.json()["detail"] == (f"role 'inspector' may not change {', '.join(refused)} of a unit; it may "
+                                      "change rating, credit_points")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version, name FROM units WHERE id = :u"), {"u": unit}).one() == (version, name)
+    r = client.patch(f"/units/{unit}", json={"rating": "yellow", "credit_points": -2}, headers=h)
+    assert r.status_code == 200 and r.json()["rating"] == "yellow" and r.json()["name"] == name, r.text
+    fix = client.patch(f"/units/{unit}", json={"address": "中山路1号"},
+                       headers={**heads["grid_officer"], "If-Match": "*"})
+    assert fix.status_code in (200, 403), fix.text  # a grid officer may change addresses (inside their grids)
+    assert fix.status_code == 200 or "outside your grids" in fix.json()["detail"]
+
+
+def test_grid_officers_do_not_create_parties(client, city):
+    heads = city[3]
+    r = client.post("/parties", json={"kind": "street_steward", "name": "网格员的管家"}, headers=heads["grid_officer"])
+    assert r.status_code == 403 and "needs admin or planner" in r.json()["detail"], r.text
+    assert client.post("/parties", json={"kind": "street_steward", "name": "规划的管家"},
+                       headers=heads["planner"]).status_code == 201
+
+
+def test_a_party_user_sees_its_own_contact_and_only_its_own(client, city):
+    engine = city[0]
+    with engine.connect() as c:
+        mine, unit, phone, contact = c.execute(text(
+            "SELECT p.id, u.id, u.phone, u.contact FROM units u JOIN parties p ON p.kind = 'unit' "
+            "AND p.ref = 'unit:' || u.id WHERE u.phone IS NOT NULL ORDER BY u.id LIMIT 1")).one()
+        other = c.execute(text("SELECT id FROM units WHERE phone IS NOT NULL AND id <> :u ORDER BY id LIMIT 1"),
+                          {"u": unit}).scalar_one()
+    h = bearer(engine, "own-shop", "party", party_id=mine)
+    assert client.get(f"/parties/{mine}", headers=h).json()["phone"] == phone
+    own = client.get(f"/units/{unit}", headers=h).json()
+    assert (own["phone"], own["contact"]) == (phone, contact)
+    item = client.get(f"/ogc/collections/units/items/{unit}", headers=h).json()
+    assert item["properties"]["phone"] == phone
+    page = client.get("/ogc/collections/units/items", params={"limit": 10_000}, headers=h).json()["features"]
+    layer = client.get("/units", params={"limit": 10_000}, headers=h).json()["features"]
+    for features in (page, layer):
+        shown = {f["id"]: f["properties"]["phone"] for f in features if f["properties"].get("phone")}
+        assert shown[unit] == phone and all("****" in p for u, p in shown.items() if u != unit)
+    assert "****" in client.get(f"/units/{other}", headers=h).json()["phone"]
+    assert "****" in client.get(f"/units/{unit}").json()["phone"], "anonymous callers see it masked"

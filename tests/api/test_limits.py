@@ -162,3 +162,55 @@ def test_every_string_field_and_parameter_has_a_max_length(app):
                               for w in _strings_without_limit(media.get("schema", {}), "", components, set())]
     unbounded = sorted(set(unbounded) - LEAD_OWNED - EXEMPT)
     assert unbounded == [], "\n".join(unbounded)
+
+
+def _batch(n: int) -> dict:
+    return {"points": [[118.78 + i * 1e-6, 32.04] for i in range(n)]}
+
+
+@pytest.fixture
+def anonymous(app, monkeypatch):
+    """Fresh rate-limit buckets; the anonymous client at one address, and a factory for others."""
+    from gridsvc.api import security
+
+    monkeypatch.setattr(security, "_buckets", security._Buckets())
+
+    def at(address: str) -> TestClient:
+        return TestClient(app, client=(address, 4000))
+
+    return at
+
+
+def test_anonymous_batches_are_capped(app, client, anonymous):
+    from gridsvc.settings import get_settings
+
+    most = get_settings().public_max_points
+    r = anonymous("192.0.2.1").post("/lookup", json=_batch(most + 1))
+    assert r.status_code == 422, r.text
+    assert f"at most {most:,} points, this one has {most + 1:,}" in _readable(r)
+    assert client.post("/lookup", json=_batch(10_000)).status_code == 200, "staff send up to 10,000"
+
+
+def test_the_anonymous_limit_weighs_batches_by_their_points(client, anonymous, monkeypatch):
+    from gridsvc.settings import get_settings
+
+    s = get_settings()
+    monkeypatch.setattr(s, "public_rate_per_s", 1.0)
+    monkeypatch.setattr(s, "public_burst", 60)
+    public = anonymous("192.0.2.2")
+    codes = [public.post("/lookup", json=_batch(1000)).status_code for _ in range(3)]
+    assert codes == [200, 200, 429], codes  # 2 × 21 requests' worth of 60; counted as requests, 60 would pass
+    r = public.post("/lookup", json=_batch(1000))
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 3 and "log in" in _readable(r)
+    assert public.post("/lookup", json=_batch(10)).status_code == 200, "a small batch still fits"
+    assert client.post("/lookup", json=_batch(10_000)).status_code == 200, "staff are not limited"
+
+
+def test_all_anonymous_clients_together_cannot_starve_staff(client, anonymous, monkeypatch):
+    from gridsvc.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "public_total_rate_per_s", 10.0)  # 30 requests' worth at once
+    assert anonymous("192.0.2.3").post("/lookup", json=_batch(1000)).status_code == 200
+    r = anonymous("192.0.2.4").post("/lookup", json=_batch(1000))  # another address: its own bucket is full
+    assert r.status_code == 429 and "overall" in _readable(r), r.text
+    assert client.post("/lookup", json=_batch(10_000)).status_code == 200

@@ -10,13 +10,13 @@ from ... import audit
 from ...timekeeping import DATE_HELP, MAX_TEXT
 from ...users import Principal
 from ..dependencies import Conn
-from ..security import require_roles
+from ..security import require
 
 router = APIRouter(tags=["audit"])
 
 
 @router.get("/audit", summary="Who changed which record when, before and after (admins and inspectors)")
-def audit_log(conn: Conn, _: Annotated[Principal, Depends(require_roles("admin", "inspector"))],
+def audit_log(conn: Conn, _: Annotated[Principal, Depends(require("audit.read"))],
               table: Annotated[str | None, Query(max_length=40, description="zones, parties, units, users, …")] = None,
               record: Annotated[str | None, Query(max_length=80, description="record id (with table)")] = None,
               actor: Annotated[str | None, Query(max_length=80, description="user name or cli:<login>")] = None,

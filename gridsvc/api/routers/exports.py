@@ -25,10 +25,10 @@ from ...exporters.scope import Scope, layer_for_export, resolve_scope, units_by_
 from ...exporters.unit_boards import write_boards
 from ...settings import get_settings
 from ..dependencies import Conn
-from ..security import STAFF, require_roles
+from ..security import require
 
 # Field packs carry contact names and phones: staff only.
-router = APIRouter(prefix="/exports", tags=["exports"], dependencies=[Depends(require_roles(*STAFF))])
+router = APIRouter(prefix="/exports", tags=["exports"], dependencies=[Depends(require("exports.read"))])
 MEDIA = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3", "shp": "application/zip",
          "kml": "application/vnd.google-earth.kml+xml"}
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from ...db.layers import LAYERS
 from ..dependencies import BBoxDep, Conn, PageDep
 from ..geojson import GeoJSONResponse, feature_collection
-from ..security import CurrentUser, redact
+from ..security import CurrentUser, own_records, redact
 
 router = APIRouter(tags=["layers"])
 LayerCrs = Annotated[Literal["wgs84", "gcj02"], Query(
@@ -22,7 +22,8 @@ def _register(name: str, path: str) -> None:
     def endpoint(request: Request, conn: Conn, principal: CurrentUser, bbox: BBoxDep, page: PageDep,
                  crs: LayerCrs = "wgs84") -> dict:
         url = str(request.url.remove_query_params(["limit", "offset"]))
-        return redact(feature_collection(conn, spec, bbox, page, url, crs=crs), principal)
+        return redact(feature_collection(conn, spec, bbox, page, url, crs=crs), principal,
+                      records=own_records(conn, principal, spec.table))
 
     endpoint.__doc__ = f"{spec.label}: GeoJSON FeatureCollection, filtered by bbox, paged by limit/offset."
     router.add_api_route(path, endpoint, methods=["GET"], name=f"layer_{name}", summary=spec.label,

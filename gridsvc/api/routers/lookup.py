@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from ... import lookup as core
 from ...timekeeping import DATE_HELP, MAX_TEXT
+from ...errors import InputError
+from ...settings import get_settings
 from ..dependencies import Conn
-from ..security import CurrentUser, redact
+from ..security import POINTS_PER_REQUEST, CurrentUser, charge_anonymous, redact
 
 router = APIRouter(tags=["lookup"])
 CrsParam = Literal["wgs84", "gcj02", "bd09"]
@@ -44,8 +46,18 @@ class BatchRequest(BaseModel):
                            description=f"{DATE_HELP}; a date means the end of that day; default now")
 
 
-@router.post("/lookup", summary="Batch lookup of up to 10,000 points")
-def lookup_batch(conn: Conn, principal: CurrentUser, body: BatchRequest) -> dict:
-    """One result per point, in order; points outside the managed area have inside=false."""
+@router.post("/lookup", summary="Batch lookup of up to 10,000 points (anonymous: GRIDSVC_PUBLIC_MAX_POINTS)",
+             responses={429: {"description": "anonymous: the batch's weight exceeds the rate limit; Retry-After"}})
+def lookup_batch(request: Request, conn: Conn, principal: CurrentUser, body: BatchRequest) -> dict:
+    """One result per point, in order; points outside the managed area have inside=false.
+
+    Anonymous batches are capped (1,000 points by default) and weigh on the rate limit by their points, so the
+    public cannot starve staff of the database."""
+    if principal is None:
+        most = get_settings().public_max_points
+        if len(body.points) > most:
+            raise InputError(f"without credentials a batch takes at most {most:,} points, this one has "
+                             f"{len(body.points):,}: split it, or log in (up to 10,000)", where="body points")
+        charge_anonymous(request, len(body.points) / POINTS_PER_REQUEST)  # the request itself was charged 1
     results = core.lookup_batch(conn, body.points, crs=body.crs, at=body.at)
     return {"count": len(results), "results": redact(results, principal)}

@@ -20,7 +20,7 @@ from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
 from ..scope import NewZoneScope, OGCItemScope
-from ..security import CurrentUser, Writer, redact
+from ..security import CurrentUser, Writer, own_records, redact
 from ..versions import IfMatch as IfMatchHeader
 from ..versions import etag, expected_version
 from .zones import OverlapParam, RepairParam, ZoneFeature
@@ -256,7 +256,7 @@ def items(
     fc = feature_collection(conn, spec, None, page, str(request.url), where=where, params=params)
     fc["timeStamp"] = _now()
     fc["links"] = _paging_links(request, spec, page, fc["numberMatched"], fc["numberReturned"])
-    return GeoJSONResponse(redact(fc, principal))
+    return GeoJSONResponse(redact(fc, principal, records=own_records(conn, principal, spec.table)))
 
 
 _HEX = re.compile(r"[0-9a-fA-F]{1,16}")
@@ -286,7 +286,7 @@ def item(request: Request, conn: Conn, principal: CurrentUser, collectionId: Col
         _link(str(request.url_for("item", collectionId=spec.name, featureId=featureId)), "self", GEOJSON, "this feature"),
         _link(str(request.url_for("collection", collectionId=spec.name)), "collection", JSON, spec.label)]
     version = feature["properties"].get("version") if spec.name in EDITABLE else None
-    return GeoJSONResponse(redact(feature, principal), headers={"ETag": etag(key, version)} if version else None)
+    return GeoJSONResponse(redact(feature, principal, records=own_records(conn, principal, spec.table)), headers={"ETag": etag(key, version)} if version else None)
 
 
 def _editable(spec: LayerSpec, method: str) -> None:

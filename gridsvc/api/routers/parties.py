@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 
 from ..dependencies import Conn
 from ..record_routes import add_record_routes
-from ..security import PARTY_EDITORS, CurrentUser, Writer, redact, writer_for
+from ..security import CurrentUser, redact, writer_for
 
 router = APIRouter(tags=["parties"])
 PartyKind = Literal["unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer"]
@@ -35,7 +35,8 @@ class PartyChange(BaseModel):
     version: int | None = Field(default=None, ge=1, description="the version you edited (instead of If-Match)")
 
 
-PartyWriter = Annotated[Connection, Depends(writer_for(*PARTY_EDITORS))]
+PartyCreator = Annotated[Connection, Depends(writer_for("parties.create"))]
+PartyWriter = Annotated[Connection, Depends(writer_for(fields_of="parties"))]
 
 
 @router.get("/parties", summary="Search responsible parties by name")
@@ -51,7 +52,7 @@ def list_parties(conn: Conn, principal: CurrentUser, q: Annotated[str | None, Qu
 
 
 @router.post("/parties", status_code=201, summary="Record a responsible party")
-def create_party(conn: Writer, party: PartyIn) -> dict:
+def create_party(conn: PartyCreator, party: PartyIn) -> dict:
     """A new party (its ref is generated: api:<hex>)."""
     row = conn.execute(text(
         "INSERT INTO parties (kind, ref, name, contact, phone) VALUES (:kind, :ref, :name, :contact, :phone) "

@@ -5,14 +5,15 @@ The units as a GeoJSON FeatureCollection (GET /units?bbox=) come from the layer 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from ..record_routes import add_record_routes
 from ..scope import UnitScope
-from ..security import RatingWriter
+from ..security import writer_for
 
 router = APIRouter(tags=["units"])
 
@@ -30,6 +31,9 @@ class UnitChange(BaseModel):
     version: int | None = Field(default=None, ge=1, description="the version you edited (instead of If-Match)")
 
 
-# Grid officers may change units inside their grids only; fields from a ledger are set again by its next import.
-add_record_routes(router, "units", "unit", UnitChange, RatingWriter,
+
+# Which role may change which field: the role table (gridsvc/data/roles.toml, [fields.units]); grid officers only
+# inside their grids (scope, checked first). Fields from a ledger are set again by its next import.
+UnitWriter = Annotated[Connection, Depends(writer_for(fields_of="units"))]
+add_record_routes(router, "units", "unit", UnitChange, UnitWriter,
                   summary="Correct a unit or rate it (红黄黑牌, credit points)", scope=UnitScope)

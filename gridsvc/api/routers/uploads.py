@@ -1,5 +1,5 @@
 """POST /uploads (photos of 随手拍 reports, ledgers) and GET /uploads/{sha256}: files typed by content, stored by
-SHA-256 under <data_dir>/uploads (the checks are in gridsvc/uploads.py)."""
+SHA-256 under <data_dir>/uploads/<database id> (the checks are in gridsvc/uploads.py)."""
 
 from __future__ import annotations
 
@@ -8,26 +8,29 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from ... import uploads as core
+from ...db.instance import upload_root
 from ...errors import NotFoundError
 from ...settings import get_settings
 from ...upload_retention import lock_files
 from ...users import Principal
 from ..dependencies import Conn
-from ..security import STAFF, StaffWriter, require_roles
+from ..security import require, writer_for
 
 router = APIRouter(tags=["uploads"])
 Sha256 = Annotated[str, Path(description="the file's SHA-256 (64 lowercase hex characters)", min_length=64,
                              max_length=64, pattern="^[0-9a-f]{64}$")]
+UploadWriter = Annotated[Connection, Depends(writer_for("uploads.write"))]
 COLUMNS = "sha256, kind, content_type, size_bytes, filename, uploaded_by, created_at"
 
 
-def upload_dir(request: Request) -> FsPath:
-    """Where uploads are stored: app.state.upload_dir if set (tests), else <data_dir>/uploads."""
+def upload_dir(request: Request, conn: Connection) -> FsPath:
+    """Where this database's uploads are stored: app.state.upload_dir if set (tests), else
+    <data_dir>/uploads/<database id>, apart from every other database sharing the data folder."""
     configured = getattr(request.app.state, "upload_dir", None)
-    return FsPath(configured).resolve() if configured else get_settings().upload_dir
+    return FsPath(configured).resolve() if configured else upload_root(get_settings().upload_dir, conn)
 
 
 def _answer(row) -> dict:
@@ -40,7 +43,7 @@ def _answer(row) -> dict:
 @router.post("/uploads", status_code=201, summary="Upload a photo (JPEG/PNG/WebP/HEIC) or a ledger (XLSX/CSV)",
              responses={200: {"description": "the same file was uploaded before: its record"},
                         413: {"description": "too large"}, 415: {"description": "not an accepted type"}})
-def upload(request: Request, response: Response, conn: StaffWriter,
+def upload(request: Request, response: Response, conn: UploadWriter,
            file: Annotated[UploadFile, File(description="the file; its type is read from its content, not its name")],
            kind: Annotated[Literal["photo", "ledger"] | None, Form(description="refuse anything else (optional)")]
            = None) -> dict:
@@ -49,7 +52,7 @@ def upload(request: Request, response: Response, conn: StaffWriter,
     sha256, size = core.sha256_of(f)
     found = core.check_upload(f, size, kind)
     lock_files(conn, [sha256])  # until commit: `gridsvc uploads prune` cannot unlink the file under the new row
-    core.store(upload_dir(request), f, sha256)
+    core.store(upload_dir(request, conn), f, sha256)
     row = conn.execute(text(
         "INSERT INTO uploads (sha256, kind, content_type, size_bytes, filename, uploaded_by) "
         f"VALUES (:sha, :kind, :ct, :size, :name, :by) ON CONFLICT (sha256) DO NOTHING RETURNING {COLUMNS}"),
@@ -66,12 +69,12 @@ def upload(request: Request, response: Response, conn: StaffWriter,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "image/heic": {},
                                          core.XLSX: {}, "text/csv": {}}, "description": "the file"}})
 def download(request: Request, sha256: Sha256,
-             principal: Annotated[Principal, Depends(require_roles(*STAFF))], conn: Conn) -> FileResponse:
+             principal: Annotated[Principal, Depends(require("uploads.read"))], conn: Conn) -> FileResponse:
     """The file as uploaded, with the content type found at upload (never sniffed by the browser)."""
     row = conn.execute(text(f"SELECT {COLUMNS} FROM uploads WHERE sha256 = :sha"), {"sha": sha256}).mappings().first()
     if row is None:
         raise NotFoundError(f"no upload with SHA-256 {sha256}")
-    path = core.stored_path(upload_dir(request), sha256)
+    path = core.stored_path(upload_dir(request, conn), sha256)
     if not path.is_file():
         raise NotFoundError(f"the file of upload {sha256} is missing from the store")
     name = f"{sha256}.{core.EXTENSIONS.get(row['content_type'], 'bin')}"

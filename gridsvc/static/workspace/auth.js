@@ -8,8 +8,6 @@
   var U = GS.util, h = U.h;
   var t = function (k, v) { return GS.i18n.t(k, v); };
   var TOKEN_KEY = 'gridsvc.token', DEADLINE_KEY = 'gridsvc.tokenDeadline', NAME_KEY = 'gridsvc.lastUser';
-  var EDITORS = ['admin', 'planner', 'grid_officer'];
-  var STAFF = ['admin', 'planner', 'grid_officer', 'inspector'];
   var MAX_TIMER = 2147483647;  // setTimeout's longest delay (ms)
 
   var state = {token: null, user: null, timer: null};
@@ -45,6 +43,8 @@
   }
 
   function role() { return state.user ? state.user.role : 'public'; }
+  /* Whether the role table (gridsvc/data/roles.toml, as /auth/me lists it) lets the user do an action. */
+  function may(action) { return !!(state.user && state.user.may && state.user.may.indexOf(action) >= 0); }
   function roleLabel(r) { return GS.i18n.has('role.' + r) ? t('role.' + r) : r; }
 
   function fire(reason) {
@@ -260,7 +260,7 @@
     user: function () { return state.token ? state.user : null; },
     role: role,
     roleLabel: roleLabel,
-    canEdit: function () { return !!state.token && EDITORS.indexOf(role()) >= 0; },
-    isStaff: function () { return !!state.token && STAFF.indexOf(role()) >= 0; }
+    canEdit: function () { return !!state.token && may('zones.edit'); },
+    isStaff: function () { return !!state.token && may('personal.read'); }
   };
 })();
