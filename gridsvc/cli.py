@@ -530,8 +530,8 @@ def uploads_prune(
     with _errors():
         from rich.filesize import decimal
 
-        from .timekeeping import for_people
         from .db.instance import upload_root
+        from .timekeeping import for_people
         from .upload_retention import prune_uploads, retention_limits
         s = get_settings()
         limits = retention_limits(s, kind, older_than)
