@@ -219,7 +219,7 @@ def test_lookup_prints_who_is_responsible(cli_city):
     said = _said(_run("lookup", str(shop.x), str(shop.y), "--radius", "30"))
     assert f"within 30.0 m: zone {shop.zone_id} frontage 甲便利店 0.0 m" in said
     assert "乙面包房" not in said, "乙's zone lies 40 m further along the street"
-    assert "--at must be a date like 2026-05-01" in _said(_run("lookup", str(shop.x), str(shop.y), "--at", "昨天",
+    assert "--at: must be a date like 2026-05-01" in _said(_run("lookup", str(shop.x), str(shop.y), "--at", "昨天",
                                                               code=2))
     assert "outside the managed area" in _said(_run("lookup", "116.3974", "39.9093", code=1))
 
