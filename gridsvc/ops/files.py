@@ -77,8 +77,9 @@ def validate(model: type[M], raw: dict, path: Path) -> M:
         errors = e.errors()
         first = errors[0]
         loc = tuple(s for s in first["loc"] if not (isinstance(s, str) and s.startswith("function-")))
-        what = first["msg"]
-        if first["type"] not in ("missing", "extra_forbidden") and not isinstance(first.get("input"), dict | list):
+        what = first["msg"].removeprefix("Value error, ")
+        if first["type"] not in ("missing", "extra_forbidden", "value_error") and not isinstance(
+                first.get("input"), dict | list):
             what += f", got {first.get('input')!r}"
         if first["type"] == "extra_forbidden":
             what = "unknown key"

@@ -64,7 +64,8 @@ class Limit(Strict):
         return self.amount * {"working_minutes": 1, "working_hours": 60, **_CALENDAR_MINUTES}[self.unit]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.unit}"
+        """'30 minutes', '1 working_day' (the file's own spelling, singular for 1)."""
+        return f"{self.amount} {self.unit[:-1] if self.amount == 1 else self.unit}"
 
 
 class WorkingDay(Strict):
