@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,13 +29,30 @@ def ops_dir() -> Path:
     return get_settings().geodata_dir / "ops"
 
 
+# How long a stamp is reused before the folders are looked at again: loaders are called per case and per
+# deadline (a cron tick over a year of cases), so they must not walk the folder every time.
+STAMP_SECONDS = 1.0
+_stamps: dict[tuple[Path, ...], tuple[float, tuple]] = {}
+
+
 def stamp(*folders: Path) -> tuple[tuple[str, int], ...]:
-    """(path, mtime) of every .toml under the folders: the cache key of the loaders (an edited file reloads)."""
+    """(path, mtime) of every .toml under the folders: the cache key of the loaders, so an edited file is read
+    again (within STAMP_SECONDS; forget() makes it at once)."""
+    now = time.monotonic()
+    memo = _stamps.get(folders)
+    if memo is not None and now - memo[0] < STAMP_SECONDS:
+        return memo[1]
     found = []
     for folder in folders:
         if folder.is_dir():
             found += [(str(p), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*.toml"))]
+    _stamps[folders] = (now, tuple(found))
     return tuple(found)
+
+
+def forget() -> None:
+    """Look at the files again on the next load (after editing them)."""
+    _stamps.clear()
 
 
 def read_toml(path: Path) -> dict:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gridsvc import settings as settings_mod
+from gridsvc.ops.files import forget
 
 REPO_GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 
@@ -18,8 +19,10 @@ def _service_zone(monkeypatch):
     monkeypatch.delenv("GRIDSVC_TZ", raising=False)
     monkeypatch.delenv("GRIDSVC_GEODATA_DIR", raising=False)
     settings_mod.get_settings.cache_clear()
+    forget()
     yield
     settings_mod.get_settings.cache_clear()
+    forget()
 
 
 @pytest.fixture
