@@ -1,0 +1,170 @@
+"""红/黄/黑 boards, credit points and stars (ratings.toml): named conditions on a unit's period metrics."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from ..errors import InputError
+from .files import Strict, fail, ops_dir, read_toml, stamp, validate
+
+Period = Literal["week", "month"]
+PERIODS: tuple[str, ...] = ("week", "month")
+# The metrics the rating code computes per unit and period (documented in ratings.toml).
+METRICS: tuple[str, ...] = ("inspections", "inspections_failed", "items_failed", "score_avg", "cases",
+                            "cases_overdue", "cases_escalated", "cases_on_time", "score_change", "failed_change")
+Metric = Literal["inspections", "inspections_failed", "items_failed", "score_avg", "cases", "cases_overdue",
+                 "cases_escalated", "cases_on_time", "score_change", "failed_change"]
+Op = Literal["==", "!=", "<", "<=", ">", ">="]
+_OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+        ">=": operator.ge}
+# The events that move credit points (the keys of [credit.points]; every one must be given).
+CREDIT_EVENTS: tuple[str, ...] = ("inspection_passed", "inspection_failed", "case_rectified_on_time", "case_overdue",
+                                  "case_escalated", "case_rework", "rating_red", "rating_yellow", "rating_black",
+                                  "duty_board_missing", "pledge_signed")
+CreditEvent = Literal["inspection_passed", "inspection_failed", "case_rectified_on_time", "case_overdue",
+                      "case_escalated", "case_rework", "rating_red", "rating_yellow", "rating_black",
+                      "duty_board_missing", "pledge_signed"]
+
+
+class Condition(Strict):
+    """A named condition: `metric op value`, the value one number or one per period."""
+
+    zh: str = Field(min_length=1)
+    metric: Metric
+    op: Op
+    value: float | dict[Period, float]
+
+    def threshold(self, period: str) -> float:
+        return self.value[period] if isinstance(self.value, dict) else self.value
+
+    def holds(self, metrics: Mapping[str, float | None], period: str) -> bool:
+        """Does it hold for these metrics? A metric that is None (nothing to compare) never holds."""
+        value = metrics.get(self.metric)
+        return value is not None and _OPS[self.op](value, self.threshold(period))
+
+
+class Board(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+
+
+class Credit(Strict):
+    initial: int
+    points: dict[CreditEvent, int]
+
+
+class StarLevel(Strict):
+    stars: int = Field(ge=1, le=5)
+    min_points: int
+
+
+class _File(Strict):
+    periods: tuple[Period, ...] = Field(min_length=1)
+    otherwise: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    conditions: dict[str, Condition] = Field(min_length=1)
+    boards: tuple[Board, ...] = Field(min_length=1)
+    credit: Credit
+    stars: tuple[StarLevel, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A unit's board for a period and the conditions that put it there."""
+
+    board: str  # a board code (red, yellow, black) or `otherwise` (none)
+    because: tuple[str, ...]  # names of the conditions that held
+
+
+@dataclass(frozen=True)
+class RatingRules:
+    """ratings.toml, checked."""
+
+    periods: tuple[str, ...]
+    otherwise: str
+    conditions: dict[str, Condition]
+    boards: tuple[Board, ...]
+    credit: Credit
+    stars: tuple[StarLevel, ...]  # highest threshold first
+    source: str
+
+    def rate(self, metrics: Mapping[str, float | None], period: str) -> Rating:
+        """The first board (in file order) whose `all` conditions all hold and, if it has `any`, one of those."""
+        if period not in self.periods:
+            raise InputError(f"period must be one of {', '.join(self.periods)}, got {period!r}", where="period")
+        unknown = set(metrics) - set(METRICS)
+        if unknown:
+            raise InputError(f"unknown metric(s) {', '.join(sorted(unknown))}; metrics: {', '.join(METRICS)}",
+                             where="metrics")
+        for board in self.boards:
+            held_all = [n for n in board.all if self.conditions[n].holds(metrics, period)]
+            held_any = [n for n in board.any if self.conditions[n].holds(metrics, period)]
+            if len(held_all) == len(board.all) and (not board.any or held_any):
+                return Rating(board.code, tuple(held_all + held_any))
+        return Rating(self.otherwise, ())
+
+    def points(self, event: str) -> int:
+        """Credit points of an event (inspection_passed, case_overdue, rating_red, …)."""
+        try:
+            return self.credit.points[event]
+        except KeyError:
+            raise InputError(f"unknown credit event {event!r}; events: {', '.join(CREDIT_EVENTS)}",
+                             where="event") from None
+
+    def stars_for(self, balance: float) -> int:
+        """Stars for a credit balance: the highest level whose min_points it reaches, else 0."""
+        for level in self.stars:
+            if balance >= level.min_points:
+                return level.stars
+        return 0
+
+
+def parse_ratings(path: Path) -> RatingRules:
+    """Read ratings.toml; cross-checks: boards name known conditions, per-period values cover every period,
+    every credit event has points, star thresholds rise with the stars."""
+    data = validate(_File, read_toml(path), path)
+    for name, cond in data.conditions.items():
+        if isinstance(cond.value, dict):
+            missing = [p for p in data.periods if p not in cond.value]
+            if missing:
+                raise fail(path, f"conditions.{name}.value", f"no threshold for period(s) {', '.join(missing)}")
+    codes = set()
+    for i, board in enumerate(data.boards):
+        where = f"boards[{i}] (code {board.code!r})"
+        if board.code in codes or board.code == data.otherwise:
+            raise fail(path, where, f"duplicate board code {board.code!r} (or the same as otherwise)")
+        codes.add(board.code)
+        if not board.all and not board.any:
+            raise fail(path, where, "a board needs conditions in `all` or `any`")
+        for name in (*board.all, *board.any):
+            if name not in data.conditions:
+                raise fail(path, where, f"unknown condition {name!r}; conditions: {', '.join(data.conditions)}")
+    missing = [e for e in CREDIT_EVENTS if e not in data.credit.points]
+    if missing:
+        raise fail(path, "credit.points", f"no points for event(s) {', '.join(missing)}")
+    stars = sorted(data.stars, key=lambda s: -s.stars)
+    for i, level in enumerate(stars):
+        if i and (level.stars == stars[i - 1].stars or level.min_points >= stars[i - 1].min_points):
+            raise fail(path, f"stars (stars {level.stars})",
+                       "star levels must be distinct, with fewer stars needing fewer points")
+    return RatingRules(periods=data.periods, otherwise=data.otherwise, conditions=dict(data.conditions),
+                       boards=data.boards, credit=data.credit, stars=tuple(stars), source=str(path))
+
+
+def load_ratings() -> RatingRules:
+    """ratings.toml of <geodata_dir>/ops (cached while unchanged)."""
+    return _cached(ops_dir(), stamp(ops_dir()))
+
+
+@lru_cache(maxsize=8)
+def _cached(folder: Path, _stamp: tuple) -> RatingRules:
+    return parse_ratings(folder / "ratings.toml")
