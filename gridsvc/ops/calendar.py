@@ -16,38 +16,23 @@ time_limits.toml ([working_day], e.g. 08:30–12:00 and 14:00–18:00) on workin
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import holidays
 
 from ..errors import InputError
-from ..settings import get_settings
+from ..timekeeping import zone
 from .limits import Limit, WorkingDay
 
 # The longest stretch add_limit walks before giving up (a working day that can never come).
 _MAX_DAYS = 366 * 20
 
 
-def service_tz_name() -> str:
-    """The zone name: settings' `tz` when it exists, else GRIDSVC_TZ, else Asia/Shanghai."""
-    # TODO: use get_settings().tz once gridsvc/settings.py has the `tz` field (being added in another branch).
-    return getattr(get_settings(), "tz", None) or os.environ.get("GRIDSVC_TZ") or "Asia/Shanghai"
-
-
 def service_tz() -> ZoneInfo:
-    """The zone the calendar runs in; InputError for an unknown zone name."""
-    return _zone(service_tz_name())
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise InputError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)", where="GRIDSVC_TZ") from e
+    """The zone the calendar runs in: GRIDSVC_TZ (gridsvc.timekeeping.zone, checked by the settings)."""
+    return zone()
 
 
 @lru_cache(maxsize=1)
