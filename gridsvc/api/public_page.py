@@ -66,6 +66,7 @@ ol.duties li::before{content:counter(d);position:absolute;left:0;top:10px;width:
   border-radius:50%;background:#B3261E;color:#fff;font-weight:700;text-align:center;line-height:28px}
 ol.duties li:first-child::before{top:2px}
 ol.duties b{font-size:17px}
+ol.duties .zh{margin:4px 0 0}
 ol.duties .en{margin:2px 0 0}
 .report{border-left:5px solid #B3261E}
 .report p{margin:0 0 6px}
@@ -142,7 +143,7 @@ UNIT = """{% extends "base" %}
   {% if duties %}
   <ol class="duties">
   {% for d in duties %}
-    <li><b>{{ d.zh }}</b> <span class="en">{{ d.en }}</span><p class="en">{{ d.description }}</p></li>
+    <li><b>{{ d.zh }}</b> <span class="en">{{ d.en }}</span><p class="zh">{{ d.description_zh }}</p><p class="en">{{ d.description }}</p></li>
   {% endfor %}
   </ol>
   {% else %}

@@ -77,6 +77,7 @@ def test_shop_page_shows_name_duties_rating_masked_phone_and_sketch(city, client
     assert html.escape(shop["name"]) in page
     for duty in load_policy("三包").duties:
         assert duty.zh in page and duty.en in page and html.escape(duty.description) in page
+        assert f'<p class="zh">{html.escape(duty.description_zh)}</p>' in page  # Chinese first, English beside
     assert "黄牌" in page and "Yellow board" in page and '<div class="points">75 <small>' in page
     assert "138****1234" in page and OFFICER_PHONE not in page
     assert city["grid"] in page and "王网格" in page
