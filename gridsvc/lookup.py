@@ -9,6 +9,7 @@ import h3.api.basic_int as h3
 import numpy as np
 from sqlalchemy import Connection
 
+from .catalogue import load_catalogue
 from .db.sql import sql
 from .errors import InputError, NotFoundError
 from .geo.crs import CrsSpec, parse_crs, points_to_wgs84
@@ -85,7 +86,8 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
         "cell": {"h3": format(cell, "x"), "grid_code": cell_row["code"] if cell_row else None},
         "grid_officer": officer_party,
         "nearest_unit": None if (zone and zone["kind"] == "frontage") or nearest is None else {
-            "id": nearest["id"], "name": nearest["name"], "distance_m": round(nearest["distance_m"], 2)},
+            "id": nearest["id"], "name": load_catalogue().unit_label(nearest["name"], nearest["category"]),
+            "distance_m": round(nearest["distance_m"], 2)},
         "note": None if officer_party else "no grid officer is assigned to this grid yet",
     }
 

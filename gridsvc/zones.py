@@ -20,6 +20,7 @@ from .errors import NotFoundError
 from .geo import priority
 from .geo.crs import local_metric_crs
 from .geo.frontage import build_area_zones, build_frontage_zones, to_wgs84_clean
+from .parties import sync_parties
 from .policies import Policy, load_policy
 
 Progress = Callable[[str, int, int], None]
@@ -152,7 +153,7 @@ def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress 
         result = build_frontage_zones(streets, buildings, units, policy, fixed=planner, metric=True)
         areas = build_area_zones(compounds, markets, policy, buildings=buildings, metric_crs=_projected(result.zones.crs))
         tick("parties", 2, 5)
-        conn.execute(sql("sync_parties"))
+        sync_parties(conn)
         zones = assemble(result, areas, planner, streets, policy, _party_ids(conn))
         tick("storing versions", 3, 5)
         unassigned = [{"unit_id": int(u), "reason": r} for u, r in

@@ -96,12 +96,12 @@ BASE = """<!doctype html>
 """
 
 UNIT = """{% extends "base" %}
-{% block title %}{{ unit.name or "责任单位" }} · 门前三包责任公示{% endblock %}
+{% block title %}{{ unit.label }} · 门前三包责任公示{% endblock %}
 {% block main %}
 <section class="card">
   <p class="kicker">责任单位 <span class="en">Responsible unit</span></p>
-  <h1 class="name">{{ unit.name or "（未登记名称）" }}</h1>
-  {% if not unit.name %}<p class="en">Name not recorded{% if unit.category %} · {{ unit.category }}{% endif %}</p>{% endif %}
+  <h1 class="name">{{ unit.label }}</h1>
+  {% if not unit.name %}<p class="muted">名称未登记，按类别显示 <span class="en">Name not recorded</span></p>{% endif %}
   <dl class="kv">
     <dt>地址<span>Address</span></dt><dd>{{ unit.address or "未登记" }}{% if not unit.address %} <span class="en">not recorded</span>{% endif %}</dd>
   </dl>

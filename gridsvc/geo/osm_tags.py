@@ -65,8 +65,12 @@ def classify(tags: pd.DataFrame, geom_type: pd.Series, cat: Catalogue) -> dict[s
     )
     building = is_area & tags["building"].notna() & (tags["building"] != "no")
     market = (tags["amenity"] == "marketplace") | (is_area & (tags["landuse"] == "retail"))
+    not_holder = pd.Series(False, index=tags.index)
+    for key, value in cat.unit_not_holders:  # an ATM or a vending machine belongs to its bank, shop or building
+        not_holder |= tags[key] == value
     unit = (
         (tags["shop"].notna() | tags["office"].notna() | tags["amenity"].isin(list(cat.unit_amenities)))
+        & ~not_holder
         & ~market
         & ((geom_type == "Point") | is_area)
     )

@@ -8,6 +8,7 @@ import geopandas as gpd
 import h3.api.basic_int as h3
 from sqlalchemy import Connection
 
+from ..catalogue import load_catalogue
 from ..db.layers import layer_spec
 from ..db.sql import sql
 from ..db.store import read_layer
@@ -53,6 +54,8 @@ def city_layers(conn: Connection, layers: tuple[str, ...] = tuple(STYLE)) -> lis
             gdf["h3"] = gdf["h3"].map(lambda v: format(int(v), "x"))
         if name == "compounds":
             gdf["property_manager"] = gdf["property_manager"].fillna("无物业")
+        if name == "units":  # an unnamed unit reads as its kind (未命名 便利店)
+            gdf["name"] = load_catalogue().unit_labels(gdf["name"], gdf["category"])
         gdf = gdf[[f for f in fields if f in gdf.columns] + ["geometry"]]
         out.append(
             MapLayer(

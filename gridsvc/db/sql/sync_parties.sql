@@ -1,6 +1,9 @@
--- Responsible parties derived from the city layers: each unit, each compound's manager or 楼院长, each market's operator.
+-- Responsible parties derived from the city layers: each unit (an unnamed one by its kind, "未命名 便利店", from the
+-- labels parameter: category -> label), each compound's manager or 楼院长, each market's operator.
 INSERT INTO parties (kind, ref, name, contact, phone)
-SELECT 'unit', 'unit:' || u.id, coalesce(u.name, '未命名单位 #' || u.id), u.contact, u.phone FROM units u
+SELECT 'unit', 'unit:' || u.id,
+       coalesce(nullif(btrim(u.name), ''), CAST(:labels AS jsonb) ->> coalesce(u.category, '')), u.contact, u.phone
+FROM units u
 UNION ALL
 SELECT CASE WHEN c.property_manager IS NULL THEN 'building_head' ELSE 'property_manager' END,
        'compound:' || c.id,
