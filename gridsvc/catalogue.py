@@ -43,6 +43,8 @@ class Catalogue:
     compound_place: frozenset[str]
     unit_not_holders: frozenset[tuple[str, str]] = frozenset()
     kind_labels: dict[str, str] = field(default_factory=dict)
+    building_not_holders: frozenset[str] = frozenset()
+    institution_tags: frozenset[tuple[str, str]] = frozenset()
 
     def kind_label(self, category: object) -> str:
         """What a person reads for a unit's kind: the label of its category (key=value, then the key alone);
@@ -83,6 +85,9 @@ def parse_catalogue(path: Path) -> Catalogue:
             compound_place=frozenset(c.get("place", [])),
             unit_not_holders=_pairs(u.get("not_holders", []), "units.not_holders"),
             kind_labels={str(k): str(v) for k, v in u.get("kind_labels", {}).items()},
+            building_not_holders=frozenset(raw.get("buildings", {}).get("not_holders", [])),
+            institution_tags=frozenset((k, str(v)) for k in ("amenity", "office", "landuse")
+                                       for v in raw.get("institutions", {}).get(k, [])),
         )
     except FileNotFoundError as e:
         raise InputError("catalogue file not found", source=str(path)) from e

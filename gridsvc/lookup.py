@@ -17,7 +17,7 @@ from .policies import load_policy
 
 EVENT_RULE = "事件先属地后属主 (events: territory first, then owner)"
 COMPONENT_RULE = "部件先属主后属地 (components: owner first, then territory)"
-KIND_LABELS = {"frontage": "门前责任区 frontage zone", "market": "市场责任区 market", "compound": "小区 compound",
+KIND_LABELS = {"frontage": "门前责任区 frontage zone", "market": "市场责任区 market", "compound": "小区或单位院落 compound or grounds",
                "street_space": "街巷公共空间 street space", "grid": "网格 grid cell"}
 
 

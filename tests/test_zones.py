@@ -257,7 +257,7 @@ def test_exported_zones_hold_the_invariants_on_their_own(city, tmp_path):
     keep = a < b
     assert shapely.area(shapely.intersection(g[a[keep]], g[b[keep]])).max() <= 0.01
     front = z[z["kind"] == "frontage"]
-    assert front["unit_id"].notna().all() and (front["party_kind"] == "unit").all()
+    assert front["unit_id"].notna().all() and front["party_kind"].isin(["unit", "institution"]).all()
 
 
 def test_unnamed_units_read_as_their_kind_in_parties_and_lookups(city):

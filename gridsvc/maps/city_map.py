@@ -21,6 +21,7 @@ ZONE_STYLE = {
     "market_operator": ("市场开办方 Market operators", "#e67e22"),
     "property_manager": ("物业 Property managers", "#16a085"),
     "building_head": ("楼院长（无物业）Building heads, no manager", "#8e44ad"),
+    "institution": ("机关、企事业单位院落 Institution grounds", "#00897b"),
     "street_steward": ("街巷管家 Street stewards", "#2980b9"),
     "grid_officer": ("网格员 · 街巷空间 Street space, grid officer", "#95a5a6"),
 }
