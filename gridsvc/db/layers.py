@@ -29,7 +29,7 @@ LAYERS: dict[str, LayerSpec] = {
                   "MULTIPOLYGON", extra_geoms=(("centerline", "MULTILINESTRING"),), label="街道 Streets"),
         LayerSpec("buildings", "buildings", ("name", "building_type", "levels"), "MULTIPOLYGON", label="建筑 Buildings"),
         LayerSpec("compounds", "compounds", ("name", "property_manager", "kind"), "MULTIPOLYGON",
-                  label="小区与单位院落 Compounds and institution grounds"),
+                  label="小区 Compounds"),
         LayerSpec("markets", "markets", ("name", "market_type", "operator"), "MULTIPOLYGON", label="市场 Markets"),
         LayerSpec("units", "units", ("name", "category", "address", "contact", "phone", "building_id"), "POINT",
                   label="沿街单位 Frontage units"),
