@@ -10,7 +10,6 @@ from pathlib import Path
 from .errors import InputError
 from .settings import get_settings
 
-
 UNNAMED = "未命名"
 UNIT_WORD = "单位"
 HOLDER_KEYS = ("shop", "amenity", "office")

@@ -44,6 +44,7 @@ REASON_FAR = "more than {:g} m from any street"
 REASON_NO_FACADE = "no street-facing façade"
 REASON_FIXED = "frontage fully covered by planner zone"
 REASON_TAKEN = "frontage taken by neighbouring zones"
+REASON_HELD = "its building's street façades are held by the units in it"
 SIDES = np.array(["left", "right"], dtype=object)
 GAP, POINTS = -2, -1  # envelope owners that are not buildings: nobody, units without building
 OWN, EXT, POINT = 0, 1, 2  # claims: a building's façade, a gap next to it, a unit without building
@@ -586,8 +587,9 @@ def _prepare(streets, buildings, units, fixed, policy: Policy) -> _City:
     return _City(crs, rules, width, centre, carriage, pc, bgeom, upts, bid, fgeom, _blocks(bgeom), holder & (bid >= 0))
 
 
-def _unit_claims(city: _City, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
-    """Station intervals each unit claims on each street side it is near, and the units near any street."""
+def _unit_claims(city: _City, policy: Policy) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Station intervals each unit claims on each street side it is near, the units near any street, and the
+    building holders whose façades all went to units in their building."""
     pc, upts, bid = city.pc, city.upts, city.bid
     max_hw = float(pc.hw.max(initial=0.0))
     probe = upts.copy()  # how far a unit is from a street: its point, or a building holder's whole building
@@ -619,14 +621,17 @@ def _unit_claims(city: _City, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]
     bc = cand[cand["owner"] >= 0]
     part = part.merge(pd.DataFrame({"piece": bc["piece"], "bldg": bc["bldg"], "g": bc["piece"] * 2 + bc["side"]}),
                       on=["piece", "bldg"])
+    held = np.array([], dtype=np.int64)
     if city.holder.any():  # a building holds only the façades (street sides) that none of its units holds
         is_holder = city.holder[part["unit"].to_numpy()]
         key = part["g"].to_numpy().astype(np.int64) * (len(city.bgeom) + 1) + part["bldg"].to_numpy()
-        part = part[~is_holder | ~np.isin(key, key[~is_holder])]
+        keep = ~is_holder | ~np.isin(key, key[~is_holder])
+        held = np.setdiff1d(part["unit"].to_numpy()[~keep], part["unit"].to_numpy()[keep])
+        part = part[keep]
     part["s"], _ = pc.locate(part["piece"].to_numpy(), upts[part["unit"].to_numpy()])
     claims = _claims(pc, cand, runs.astype({"g": np.int64, "owner": np.int64, "cand": np.int64}), part,
                      pts[["unit", "g", "s", "d"]], policy)
-    return claims, np.unique(ui)
+    return claims, np.unique(ui), held
 
 
 def _carve(city: _City, claims: pd.DataFrame, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
@@ -705,7 +710,7 @@ def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     if len(streets) == 0:
         return _empty_result(units["id"])
     city = _prepare(streets, buildings, units, fixed, policy)
-    claims, near = _unit_claims(city, policy)
+    claims, near, held = _unit_claims(city, policy)
     groups, zg = _carve(city, claims, policy)
     carved = groups["unit"].to_numpy()[~shapely.is_empty(zg)]
     if len(city.fgeom):  # planner zones stay as drawn
@@ -724,7 +729,7 @@ def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     # units without a zone, and why (the last step that took it away)
     nu = len(units)
     reason = np.full(nu, REASON_FAR.format(policy.max_distance_m), dtype=object)
-    for had, why in ((near, REASON_NO_FACADE), (carved, REASON_FIXED), (clipped, REASON_TAKEN)):
+    for had, why in ((near, REASON_NO_FACADE), (held, REASON_HELD), (carved, REASON_FIXED), (clipped, REASON_TAKEN)):
         reason[had] = why
     left = np.setdiff1d(np.arange(nu), unit)
     unassigned = pd.DataFrame({"unit_id": units["id"].to_numpy()[left], "reason": reason[left]})

@@ -16,6 +16,7 @@ from support import NANJING, TAIYUAN, shared_file
 from gridsvc.errors import InputError, MissingColumnsError
 from gridsvc.geo.frontage import (
     REASON_FIXED,
+    REASON_HELD,
     REASON_NO_FACADE,
     REASON_TAKEN,
     build_area_zones,
@@ -500,6 +501,11 @@ def test_a_named_building_holds_the_facade_none_of_its_units_holds():
     share, per = facade_share(facades, r.zones)
     assert share == pytest.approx(1.0) and per[1] == pytest.approx(1.0)
     assert facade_share(facades, before.zones)[0] == pytest.approx(0.5, abs=0.01)
+    # with street 1 alone, the shop holds the tower's only street façade: the tower is listed, and why
+    s1, b1, u1, _ = city(streets[:1], buildings, units)
+    one = build_frontage_zones(s1, b1, u1.assign(building_holder=[True, False]), POLICY)
+    assert set(one.zones["unit_id"]) == {2}
+    assert dict(zip(one.unassigned["unit_id"], one.unassigned["reason"], strict=True)) == {1: REASON_HELD}
 
 
 def test_which_units_hold_their_building_and_through_which_institution():
