@@ -122,7 +122,7 @@ def test_a_reimport_bumps_only_what_it_changed(nanjing, shop):
     assert after == before, "an unchanged re-import leaves every version (and every client's ETag) as it was"
 
 
-def test_clearing_a_units_name_names_its_party_by_its_kind(client, nanjing):
+def test_clearing_a_units_name_names_its_party_by_its_kind(client, nanjing, shop):  # shop: parties are built
     with nanjing.connect() as c:
         uid, pid = c.execute(text(
             "SELECT u.id, p.id FROM units u JOIN parties p ON p.kind = 'unit' AND p.ref = 'unit:' || u.id "
