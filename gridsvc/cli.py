@@ -300,7 +300,7 @@ def lookup(
         if p:
             console.print(f"primary: {p['name']} ({p['kind']}) {p.get('phone') or ''}", highlight=False)
             for d in p.get("duties", []):
-                console.print(f"  · {d['zh']} {d['en']}: {d['description']}", highlight=False)
+                console.print(f"  · {d['zh']}：{d['description_zh']}（{d['en']}: {d['description']}）", highlight=False)
         off = r["grid_officer"]
         console.print(f"secondary (grid officer): {off['name'] + ' ' + (off['phone'] or '') if off else '(none assigned)'}",
                       highlight=False)

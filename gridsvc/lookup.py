@@ -9,6 +9,7 @@ import h3.api.basic_int as h3
 import numpy as np
 from sqlalchemy import Connection
 
+from .catalogue import load_catalogue
 from .db.sql import sql
 from .errors import InputError, NotFoundError
 from .geo.crs import CrsSpec, parse_crs, points_to_wgs84
@@ -18,7 +19,7 @@ from .timekeeping import instant
 
 EVENT_RULE = "事件先属地后属主 (events: territory first, then owner)"
 COMPONENT_RULE = "部件先属主后属地 (components: owner first, then territory)"
-KIND_LABELS = {"frontage": "门前责任区 frontage zone", "market": "市场责任区 market", "compound": "小区 compound",
+KIND_LABELS = {"frontage": "门前责任区 frontage zone", "market": "市场责任区 market", "compound": "小区或单位院落 compound or grounds",
                "street_space": "街巷公共空间 street space", "grid": "网格 grid cell"}
 
 
@@ -83,7 +84,8 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
         "cell": {"h3": format(cell, "x"), "grid_code": cell_row["code"] if cell_row else None},
         "grid_officer": officer_party,
         "nearest_unit": None if (zone and zone["kind"] == "frontage") or nearest is None else {
-            "id": nearest["id"], "name": nearest["name"], "distance_m": round(nearest["distance_m"], 2)},
+            "id": nearest["id"], "name": load_catalogue().unit_label(nearest["name"], nearest["category"]),
+            "distance_m": round(nearest["distance_m"], 2)},
         "note": None if officer_party else "no grid officer is assigned to this grid yet",
     }
 

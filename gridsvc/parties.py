@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Connection, text
 
+from .catalogue import load_catalogue
+from .db.sql import sql
 from .errors import InputError, NotFoundError
+
+
+def sync_parties(conn: Connection) -> None:
+    """The parties the city layers imply (units, compound managers, market operators), an unnamed unit's
+    party named by its kind from the catalogue ("未命名 便利店")."""
+    cat = load_catalogue()
+    categories = conn.execute(text("SELECT DISTINCT coalesce(category, '') FROM units "
+                                   "WHERE name IS NULL OR btrim(name) = ''")).scalars().all()
+    labels = {c: cat.unit_label(None, c) for c in categories}
+    conn.execute(sql("sync_parties"), {"labels": json.dumps(labels, ensure_ascii=False)})
 
 
 def add_officer(conn: Connection, name: str, phone: str | None, grids: list[str]) -> int:

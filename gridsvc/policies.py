@@ -15,7 +15,7 @@ from .settings import get_settings
 
 KERB, CENTRELINE, EXCLUDED = "kerb", "centreline", "excluded"
 _TOP_KEYS = {"name", "label", "inherits", "duties", "extra_duties", "depth", "limits"}
-_DUTY_KEYS = ("code", "zh", "en", "description")
+_DUTY_KEYS = ("code", "zh", "en", "description_zh", "description")
 _DEPTH_KEYS = {"kerb_classes", "centreline_classes", "excluded_classes", "default_rule", "sidewalk_kerb",
                "sidewalk_centreline"}
 _LIMIT_KEYS = ("max_depth_m", "default_frontage_m", "max_distance_m", "market_strip_m", "max_gap_fill_m")
@@ -23,11 +23,12 @@ _LIMIT_KEYS = ("max_depth_m", "default_frontage_m", "max_distance_m", "market_st
 
 @dataclass(frozen=True)
 class Duty:
-    """One duty of a frontage unit (e.g. sanitation 环境卫生)."""
+    """One duty of a frontage unit (e.g. sanitation 环境卫生): labels and what it asks, in Chinese and English."""
 
     code: str
     zh: str
     en: str
+    description_zh: str
     description: str
 
 
@@ -53,8 +54,9 @@ class Policy:
     source: str = ""
 
     def duty_list(self) -> list[dict]:
-        """The duties as JSON objects (code, zh, en, description)."""
-        return [{"code": d.code, "zh": d.zh, "en": d.en, "description": d.description} for d in self.duties]
+        """The duties as JSON objects (code, zh, en, description_zh, description)."""
+        return [{"code": d.code, "zh": d.zh, "en": d.en, "description_zh": d.description_zh,
+                 "description": d.description} for d in self.duties]
 
     def depth_rules(self, osm_class: pd.Series, sidewalk: pd.Series | None = None) -> np.ndarray:
         """Per street: 'kerb', 'centreline' or 'excluded', by class, overridden by an explicit sidewalk tag."""
@@ -144,8 +146,12 @@ def _duties(raw: dict, source: str) -> tuple[Duty, ...]:
         raise InputError("key 'duties': a policy needs at least one duty", source=source)
     duties = []
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or any(not isinstance(item.get(k), str) or not item[k] for k in _DUTY_KEYS):
-            raise InputError(f"key 'duties[{i}]' needs non-empty strings {', '.join(_DUTY_KEYS)}", source=source)
+        if not isinstance(item, dict):
+            raise InputError(f"key 'duties[{i}]' must be a table with {', '.join(_DUTY_KEYS)}", source=source)
+        missing = [k for k in _DUTY_KEYS if not isinstance(item.get(k), str) or not item[k].strip()]
+        if missing:
+            raise InputError(f"key 'duties[{i}]' needs non-empty string(s) {', '.join(missing)} "
+                             f"(every duty has {', '.join(_DUTY_KEYS)})", source=source)
         extra = set(item) - set(_DUTY_KEYS)
         if extra:
             raise InputError(f"key 'duties[{i}]' has unknown field(s) {', '.join(sorted(extra))}", source=source)

@@ -15,6 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
+from .catalogue import load_catalogue
 from .db.sql import sql
 from .errors import GridsvcError, NotFoundError
 from .exporters.checklist_pdf import UNRATED, rating_label
@@ -119,7 +120,9 @@ def public_unit(conn: Connection, code: str) -> PublicUnit:
     rating = rating_info(row["rating"])
     data = {
         "code": row["public_code"],
-        "unit": {"name": row["name"], "category": row["category"], "address": row["address"]},
+        "unit": {"name": row["name"], "label": load_catalogue().unit_label(row["name"], row["category"]),
+                 "kind": load_catalogue().kind_label(row["category"]), "category": row["category"],
+                 "address": row["address"]},
         "rating": rating | {"credit_points": row["credit_points"], "rated_at": iso(row["rated_at"])},
         "policy": None if policy is None else {"name": policy.name, "label": policy.label},
         "duties": [] if policy is None else policy.duty_list(),

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from .catalogue import load_catalogue
 from .db.sql import sql
 from .errors import ForbiddenError, InputError, NotFoundError
 from .zone_edits import ANY_VERSION, Expected, require_version
@@ -106,7 +107,8 @@ def _sync_unit_party(conn: Connection, unit_id: int, changes: Mapping[str, Any])
     shared = {k: v for k, v in changes.items() if k in ("name", "contact", "phone")}
     if not shared:
         return
-    if "name" in shared and not shared["name"]:
-        shared["name"] = f"未命名单位 #{unit_id}"
+    if "name" in shared and not (shared["name"] or "").strip():  # named by its kind, as sync_parties does
+        category = conn.execute(text("SELECT category FROM units WHERE id = :i"), {"i": unit_id}).scalar()
+        shared["name"] = load_catalogue().unit_label(None, category)
     conn.execute(text(f"UPDATE parties SET {', '.join(f'{c} = :{c}' for c in shared)} "
                       "WHERE kind = 'unit' AND ref = :ref"), {**shared, "ref": f"unit:{unit_id}"})

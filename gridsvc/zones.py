@@ -19,7 +19,14 @@ from .db.sql import sql
 from .errors import NotFoundError
 from .geo import priority
 from .geo.crs import local_metric_crs
-from .geo.frontage import build_area_zones, build_frontage_zones, to_wgs84_clean
+from .geo.frontage import (
+    build_area_zones,
+    build_frontage_zones,
+    building_holders,
+    holders_through_institution,
+    to_wgs84_clean,
+)
+from .parties import sync_parties
 from .policies import Policy, load_policy
 
 Progress = Callable[[str, int, int], None]
@@ -51,7 +58,7 @@ def _planner_zones(conn: Connection) -> gpd.GeoDataFrame:
 
 
 def _party_ids(conn: Connection) -> dict[str, int]:
-    return dict(conn.execute(text("SELECT ref, id FROM parties WHERE kind <> 'street_steward'")).all())
+    return dict(conn.execute(text("SELECT ref, id FROM parties WHERE kind <> 'street_steward' ORDER BY id")).all())
 
 
 def _projected(crs):
@@ -63,8 +70,12 @@ def _nullable_int(values) -> list:
 
 
 def assemble(result, areas: gpd.GeoDataFrame, planner: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
-             policy: Policy, parties: dict[str, int]) -> gpd.GeoDataFrame:
-    """One disjoint zone table: frontage > market > compound > street space, all clipped around planner zones."""
+             policy: Policy, parties: dict[str, int], through: dict[int, int] | None = None) -> gpd.GeoDataFrame:
+    """One disjoint zone table: frontage > market > compound > street space, all clipped around planner zones.
+
+    through: unit id -> compound id of the institution through which that unit (a building) holds its frontage.
+    """
+    through = through or {}
     metric = _projected(result.zones.crs) or local_metric_crs(streets)
 
     def metric_valid(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -84,7 +95,8 @@ def assemble(result, areas: gpd.GeoDataFrame, planner: gpd.GeoDataFrame, streets
         frames.append(pd.DataFrame({
             "zone_key": [f"frontage:unit:{u}:street:{s}:{side}" for u, s, side in
                          zip(front["unit_id"], front["street_id"], front["side"], strict=True)],
-            "kind": "frontage", "party_id": [parties.get(f"unit:{u}") for u in front["unit_id"]],
+            "kind": "frontage", "party_id": [parties.get(f"compound:{through[u]}" if u in through else f"unit:{u}")
+                                             for u in front["unit_id"]],
             "unit_id": front["unit_id"].to_numpy(), "street_id": front["street_id"].to_numpy(),
             "props": [{"side": a, "depth_rule": b, "frontage_m": round(float(c), 2)} for a, b, c in
                       zip(front["side"], front["depth_rule"], front["frontage_m"], strict=True)],
@@ -149,11 +161,13 @@ def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress 
             raise NotFoundError("no streets imported yet: run `gridsvc ingest FILE` before `gridsvc build zones`")
         compounds, markets, planner = _read(conn, "compounds"), _read(conn, "markets"), _planner_zones(conn)
         tick("frontage zones", 1, 5)
+        units["building_holder"] = building_holders(units, buildings)  # named office towers, schools, stations
         result = build_frontage_zones(streets, buildings, units, policy, fixed=planner, metric=True)
         areas = build_area_zones(compounds, markets, policy, buildings=buildings, metric_crs=_projected(result.zones.crs))
         tick("parties", 2, 5)
-        conn.execute(sql("sync_parties"))
-        zones = assemble(result, areas, planner, streets, policy, _party_ids(conn))
+        sync_parties(conn)
+        zones = assemble(result, areas, planner, streets, policy, _party_ids(conn),
+                         holders_through_institution(units, compounds))
         tick("storing versions", 3, 5)
         unassigned = [{"unit_id": int(u), "reason": r} for u, r in
                       zip(result.unassigned["unit_id"], result.unassigned["reason"], strict=True)]

@@ -1,5 +1,7 @@
 """Tests for 门前三包/五包 policies: shipped files, inheritance, depth rules, errors."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -84,3 +86,20 @@ def test_depth_rules_by_class_with_sidewalk_override():
     assert list(p.depth_rules(cls, sidewalk)) == [KERB, CENTRELINE, KERB, CENTRELINE, KERB, EXCLUDED, KERB,
                                                   CENTRELINE]
     assert list(p.depth_rules(cls)) == [KERB, CENTRELINE, CENTRELINE, KERB, KERB, EXCLUDED, KERB, KERB]
+
+
+@pytest.mark.parametrize("name", ["三包", "五包", "南京"])
+def test_every_duty_has_a_chinese_text_for_chinese_outputs(name):
+    for d in load_policy(name).duties:
+        assert re.search(r"[\u4e00-\u9fff]", d.description_zh) and not re.search(r"[A-Za-z]", d.description_zh), d
+        assert d.description and re.search(r"[A-Za-z]", d.description)  # English stays for bilingual pages
+    assert all(set(d) == {"code", "zh", "en", "description_zh", "description"} for d in load_policy(name).duty_list())
+
+
+def test_duty_without_chinese_text_is_refused_naming_the_key(tmp_path):
+    path = tmp_path / "english_only.toml"
+    path.write_text('inherits = "三包"\n[[duties]]\ncode = "x"\nzh = "整洁"\nen = "Tidy"\ndescription = "Keep it tidy."\n',
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        parse_policy(path)
+    assert "duties[0]" in str(err.value) and "description_zh" in str(err.value) and str(path) in str(err.value)

@@ -257,4 +257,30 @@ def test_exported_zones_hold_the_invariants_on_their_own(city, tmp_path):
     keep = a < b
     assert shapely.area(shapely.intersection(g[a[keep]], g[b[keep]])).max() <= 0.01
     front = z[z["kind"] == "frontage"]
-    assert front["unit_id"].notna().all() and (front["party_kind"] == "unit").all()
+    assert front["unit_id"].notna().all() and front["party_kind"].isin(["unit", "institution"]).all()
+
+
+def test_unnamed_units_read_as_their_kind_in_parties_and_lookups(city):
+    """An unnamed unit is '未命名 便利店' wherever a person reads it, never a raw OSM tag or an ATM."""
+    engine, _ = city
+    with engine.connect() as c:
+        rows = c.execute(text(
+            "SELECT u.id, u.category, p.name FROM units u JOIN parties p ON p.kind = 'unit' AND p.ref = 'unit:' || u.id "
+            "WHERE u.name IS NULL ORDER BY u.id")).all()
+        assert len(rows) >= 10
+        for _, category, name in rows:
+            assert name.startswith("未命名 ") and "=" not in name and "#" not in name, (category, name)
+        assert dict((cat, name) for _, cat, name in rows).get("shop=convenience", "未命名 便利店") == "未命名 便利店"
+        assert c.execute(text("SELECT count(*) FROM units WHERE category IN ('amenity=atm', 'amenity=vending_machine')"
+                              )).scalar() == 0
+        zid, uid, x, y = c.execute(text(
+            "SELECT z.zone_id, z.unit_id, ST_X(ST_PointOnSurface(z.geom)), ST_Y(ST_PointOnSurface(z.geom)) "
+            "FROM zones z JOIN units u ON u.id = z.unit_id WHERE z.valid_to IS NULL AND u.name IS NULL "
+            "ORDER BY z.zone_id LIMIT 1")).one()
+        r = lookup(c, x, y)
+        assert r["primary"]["name"].startswith("未命名 ") and "=" not in r["primary"]["name"]
+        space = c.execute(text(
+            "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM zones WHERE valid_to IS NULL "
+            "AND kind = 'street_space' ORDER BY zone_id")).all()
+        nearest = [lookup(c, sx, sy)["nearest_unit"] for sx, sy in space[:40]]
+        assert all("=" not in n["name"] for n in nearest if n)

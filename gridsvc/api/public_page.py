@@ -66,6 +66,7 @@ ol.duties li::before{content:counter(d);position:absolute;left:0;top:10px;width:
   border-radius:50%;background:#B3261E;color:#fff;font-weight:700;text-align:center;line-height:28px}
 ol.duties li:first-child::before{top:2px}
 ol.duties b{font-size:17px}
+ol.duties .zh{margin:4px 0 0}
 ol.duties .en{margin:2px 0 0}
 .report{border-left:5px solid #B3261E}
 .report p{margin:0 0 6px}
@@ -95,12 +96,12 @@ BASE = """<!doctype html>
 """
 
 UNIT = """{% extends "base" %}
-{% block title %}{{ unit.name or "责任单位" }} · 门前三包责任公示{% endblock %}
+{% block title %}{{ unit.label }} · 门前三包责任公示{% endblock %}
 {% block main %}
 <section class="card">
   <p class="kicker">责任单位 <span class="en">Responsible unit</span></p>
-  <h1 class="name">{{ unit.name or "（未登记名称）" }}</h1>
-  {% if not unit.name %}<p class="en">Name not recorded{% if unit.category %} · {{ unit.category }}{% endif %}</p>{% endif %}
+  <h1 class="name">{{ unit.label }}</h1>
+  {% if not unit.name %}<p class="muted">名称未登记，按类别显示 <span class="en">Name not recorded</span></p>{% endif %}
   <dl class="kv">
     <dt>地址<span>Address</span></dt><dd>{{ unit.address or "未登记" }}{% if not unit.address %} <span class="en">not recorded</span>{% endif %}</dd>
   </dl>
@@ -142,7 +143,7 @@ UNIT = """{% extends "base" %}
   {% if duties %}
   <ol class="duties">
   {% for d in duties %}
-    <li><b>{{ d.zh }}</b> <span class="en">{{ d.en }}</span><p class="en">{{ d.description }}</p></li>
+    <li><b>{{ d.zh }}</b> <span class="en">{{ d.en }}</span><p class="zh">{{ d.description_zh }}</p><p class="en">{{ d.description }}</p></li>
   {% endfor %}
   </ol>
   {% else %}

@@ -1,4 +1,4 @@
-"""The database's own identity (table `instance`, migration 0007b): its id and its JWT signing key.
+"""The database's own identity (table `instance`, migration 0007): its id and its JWT signing key.
 
 Several databases may share one data folder and one cluster (a second `GRIDSVC_DB_NAME`, the test sessions);
 what belongs to one database is named by its id: the audience of its login tokens, the folder of its uploads.

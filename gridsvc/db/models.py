@@ -114,14 +114,20 @@ class Building(Sourced, Base):
     geom = mapped_column(geom("MULTIPOLYGON"), nullable=False)
 
 
+COMPOUND_KINDS = ("residential", "institution")
+
+
 class Compound(Sourced, Base):
-    """A residential compound 小区; property_manager NULL means 无物业."""
+    """A residential compound 小区 (property_manager NULL means 无物业), or an institution's grounds (kind
+    'institution': a campus, hospital or government compound, held by the institution)."""
 
     __tablename__ = "compounds"
-    __table_args__ = (UniqueConstraint("source_file", "source_id", name="compounds_source"),)
+    __table_args__ = (UniqueConstraint("source_file", "source_id", name="compounds_source"),
+                      CheckConstraint(f"kind IN {COMPOUND_KINDS!r}", name="compound_kind_known"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str | None] = mapped_column(Text)
     property_manager: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, server_default="residential")
     geom = mapped_column(geom("MULTIPOLYGON"), nullable=False)
 
 
@@ -202,7 +208,8 @@ class FeatureCell(Base):
 
 
 ZONE_KINDS = ("frontage", "market", "compound", "street_space")
-PARTY_KINDS = ("unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer")
+PARTY_KINDS = ("unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer",
+               "institution")
 
 
 class ZoneBuild(Base):

@@ -265,16 +265,16 @@ def _fit_name(c: Canvas, name: str, fonts: CjkFonts, x: float, top: float, width
 
 
 def _duties_block(duties: list[dict], fonts: CjkFonts, width: float, height: float) -> KeepInFrame:
-    """The duties (zh, en, description) as paragraphs shrunk to fit width x height."""
+    """The duties in Chinese (label and description_zh; a board on a Chinese door carries no English),
+    shrunk to fit width x height."""
     zh = ParagraphStyle("zh", fontName=fonts.bold, fontSize=13.5, leading=18, textColor=INK, wordWrap="CJK")
-    desc = ParagraphStyle("desc", fontName=fonts.regular, fontSize=9.5, leading=12.5, textColor=GREY,
+    desc = ParagraphStyle("desc", fontName=fonts.regular, fontSize=10, leading=13.5, textColor=GREY,
                           leftIndent=16, wordWrap="CJK", spaceAfter=7)
     flow: list = []
     for i, d in enumerate(duties, start=1):
-        en = f'　<font name="{fonts.regular}" size="10" color="#5F6B76">{escape(d["en"])}</font>' if d["en"] else ""
-        flow.append(Paragraph(f'<font color="#B3261E">{i}.</font> {escape(d["zh"])}{en}', zh))
-        if d["description"]:
-            flow.append(Paragraph(escape(d["description"]), desc))
+        flow.append(Paragraph(f'<font color="#B3261E">{i}.</font> {escape(d["zh"])}', zh))
+        if d.get("description_zh"):
+            flow.append(Paragraph(escape(d["description_zh"]), desc))
         else:
             flow.append(Spacer(1, 4))
     return KeepInFrame(width, height, flow, mode="shrink", vAlign="TOP")
@@ -318,7 +318,7 @@ def _draw_board(c: Canvas, unit: dict, fonts: CjkFonts) -> None:
     c.line(left, bottom - 3, left + col_w, bottom - 3)
     c.setFont(fonts.bold, 9)
     c.setFillColor(RED)
-    c.drawString(left, bottom - 15, "责任内容 Duties")
+    c.drawString(left, bottom - 15, "责任内容")
     foot = m + 1.6 * mm + 15 * mm
     block = _duties_block(unit["duties"], fonts, col_w, bottom - 20 - foot - 3 * mm)
     _, bh = block.wrapOn(c, col_w, bottom - 20 - foot)
@@ -426,10 +426,10 @@ def boards_pdf(units: Sequence[Mapping], out: Path, *, base_url: str, policy=Non
                secret: str | None = None, title: str | None = None) -> Path:
     """Write one A5 landscape 责任牌 page per unit (name, duties, zone sketch, QR of {base_url}/u/{code})."""
     boards = _board_units(units, base_url, policy, hotline, secret, title)
-    text = " ".join([LABELS, "（）：｜ Duties", *(str(b.get("street_name") or "") for b in boards),
+    text = " ".join([LABELS, "（）：｜", *(str(b.get("street_name") or "") for b in boards),
                      *(str(b[k]) for b in boards for k in ("name", "address", "officer", "phone", "hotline",
                                                            "grid_code", "title", "code", "url")),
-                     *(d[k] for b in boards for d in b["duties"] for k in ("zh", "en", "description"))])
+                     *(d[k] for b in boards for d in b["duties"] for k in ("zh", "description_zh"))])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
 

@@ -43,7 +43,8 @@ SIGNATURE = "网格员签字：__________________　　检查日期：______年_
 
 
 def normalise_duties(policy_duties) -> tuple[list[dict], str]:
-    """Duties as dicts (code, zh, en, description) and the policy name, from a Policy or a list of duties."""
+    """Duties as dicts (code, zh, en, description_zh, description) and the policy name, from a Policy or a list
+    of duties."""
     name = getattr(policy_duties, "name", "") or ""
     items = getattr(policy_duties, "duties", policy_duties)
     if isinstance(items, Mapping) or not isinstance(items, Sequence) or not items:
@@ -51,7 +52,7 @@ def normalise_duties(policy_duties) -> tuple[list[dict], str]:
     duties = []
     for i, d in enumerate(items):
         get = d.get if isinstance(d, Mapping) else (lambda k, _d=d: getattr(_d, k, None))
-        duty = {k: str(get(k) or "") for k in ("code", "zh", "en", "description")}
+        duty = {k: str(get(k) or "") for k in ("code", "zh", "en", "description_zh", "description")}
         if not duty["zh"]:
             raise InputError("duty has no zh label", source="policy_duties", where=f"duty {i}")
         duty["code"] = duty["code"] or f"duty{i + 1}"

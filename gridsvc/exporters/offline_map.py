@@ -12,6 +12,7 @@ import pandas as pd
 from branca.element import MacroElement
 from sqlalchemy import Connection
 
+from ..catalogue import load_catalogue
 from ..db.layers import layer_spec
 from ..maps import assets
 from ..maps.city_map import STYLE, ZONE_FIELDS, ZONE_STYLE
@@ -102,6 +103,8 @@ def unit_frame(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Units with bilingual popup fields; rating as 红牌/黄牌/黑牌/未评."""
     frame = pd.DataFrame({c: _text(units[c]) for c in ("name", "category", "address", "phone", "grid_code",
                                                          "public_code")})
+    frame["name"] = load_catalogue().unit_labels(units["name"], units["category"])  # 未命名 便利店, not a tag
+    frame["category"] = [load_catalogue().kind_label(c) for c in units["category"]]
     frame["rating"] = units["rating"].map(RATINGS).fillna(UNRATED)
     frame["officer"] = _person(units["officer_name"], units["officer_phone"])
     return gpd.GeoDataFrame(frame[list(UNIT_FIELDS)].rename(columns=UNIT_FIELDS), geometry=units.geometry.values,

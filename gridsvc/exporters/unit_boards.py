@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from ..catalogue import load_catalogue
 from ..db.layers import layer_spec
 from ..db.store import read_layer
 from ..errors import NotFoundError
@@ -25,10 +26,8 @@ def default_policy(conn: Connection) -> str:
 
 
 def unit_names(units: gpd.GeoDataFrame) -> pd.Series:
-    """Each unit's name, or 未命名单位 (category) #id for one without."""
-    fallback = "未命名单位 Unnamed (" + units["category"].fillna("").astype(str) + ") #" + units["id"].astype(str)
-    name = units["name"].astype(object)
-    return name.where(name.notna() & (name.astype(str).str.strip() != ""), fallback.str.replace(" ()", "", regex=False))
+    """Each unit's name, or 未命名 便利店 (its kind, from the catalogue) for one without."""
+    return pd.Series(load_catalogue().unit_labels(units["name"], units["category"]), index=units.index, dtype=object)
 
 
 def read_unit_zones(conn: Connection, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -44,6 +44,7 @@ REASON_FAR = "more than {:g} m from any street"
 REASON_NO_FACADE = "no street-facing façade"
 REASON_FIXED = "frontage fully covered by planner zone"
 REASON_TAKEN = "frontage taken by neighbouring zones"
+REASON_HELD = "its building's street façades are held by the units in it"
 SIDES = np.array(["left", "right"], dtype=object)
 GAP, POINTS = -2, -1  # envelope owners that are not buildings: nobody, units without building
 OWN, EXT, POINT = 0, 1, 2  # claims: a building's façade, a gap next to it, a unit without building
@@ -548,6 +549,7 @@ class _City:
     bid: np.ndarray  # building row of each unit, -1 for none
     fgeom: np.ndarray
     blocks: np.ndarray  # the buildings, touching ones merged: disjoint
+    holder: np.ndarray  # per unit: a building holding its own façade (only where no unit of it does)
 
     def anchors(self, unit: np.ndarray) -> np.ndarray:
         """What a unit's zone must touch: its building, else (None) nothing."""
@@ -580,16 +582,22 @@ def _prepare(streets, buildings, units, fixed, policy: Policy) -> _City:
     if len(bid) and len(bgeom):
         bid = np.where((bid >= 0) & ~shapely.is_empty(bgeom[np.maximum(bid, 0)]), bid, -1)
     fgeom = _polys(_to_metric(fixed.geometry.values, crs, fixed.crs)) if fixed is not None and len(fixed) else empty
-    return _City(crs, rules, width, centre, carriage, pc, bgeom, upts, bid, fgeom, _blocks(bgeom))
+    holder = units["building_holder"].fillna(False).to_numpy(bool) if "building_holder" in units else \
+        np.zeros(len(units), dtype=bool)
+    return _City(crs, rules, width, centre, carriage, pc, bgeom, upts, bid, fgeom, _blocks(bgeom), holder & (bid >= 0))
 
 
-def _unit_claims(city: _City, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
-    """Station intervals each unit claims on each street side it is near, and the units near any street."""
+def _unit_claims(city: _City, policy: Policy) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Station intervals each unit claims on each street side it is near, the units near any street, and the
+    building holders whose façades all went to units in their building."""
     pc, upts, bid = city.pc, city.upts, city.bid
     max_hw = float(pc.hw.max(initial=0.0))
-    ui, pj = (shapely.STRtree(pc.line).query(upts, predicate="dwithin", distance=policy.max_distance_m + max_hw)
+    probe = upts.copy()  # how far a unit is from a street: its point, or a building holder's whole building
+    if city.holder.any():
+        probe[city.holder] = city.bgeom[bid[city.holder]]
+    ui, pj = (shapely.STRtree(pc.line).query(probe, predicate="dwithin", distance=policy.max_distance_m + max_hw)
               if len(upts) and len(pc) else (np.array([], dtype=np.int64),) * 2)
-    dist = shapely.distance(upts[ui], pc.line[pj]) - pc.hw[pj]
+    dist = shapely.distance(probe[ui], pc.line[pj]) - pc.hw[pj]
     near = dist <= policy.max_distance_m
     ui, pj, dist = ui[near], pj[near], dist[near]
     cand = _candidates(pc, city.bgeom, pc.hw + policy.max_distance_m) if len(city.bgeom) and len(pc) else \
@@ -613,10 +621,17 @@ def _unit_claims(city: _City, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]
     bc = cand[cand["owner"] >= 0]
     part = part.merge(pd.DataFrame({"piece": bc["piece"], "bldg": bc["bldg"], "g": bc["piece"] * 2 + bc["side"]}),
                       on=["piece", "bldg"])
+    held = np.array([], dtype=np.int64)
+    if city.holder.any():  # a building holds only the façades (street sides) that none of its units holds
+        is_holder = city.holder[part["unit"].to_numpy()]
+        key = part["g"].to_numpy().astype(np.int64) * (len(city.bgeom) + 1) + part["bldg"].to_numpy()
+        keep = ~is_holder | ~np.isin(key, key[~is_holder])
+        held = np.setdiff1d(part["unit"].to_numpy()[~keep], part["unit"].to_numpy()[keep])
+        part = part[keep]
     part["s"], _ = pc.locate(part["piece"].to_numpy(), upts[part["unit"].to_numpy()])
     claims = _claims(pc, cand, runs.astype({"g": np.int64, "owner": np.int64, "cand": np.int64}), part,
                      pts[["unit", "g", "s", "d"]], policy)
-    return claims, np.unique(ui)
+    return claims, np.unique(ui), held
 
 
 def _carve(city: _City, claims: pd.DataFrame, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
@@ -695,7 +710,7 @@ def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     if len(streets) == 0:
         return _empty_result(units["id"])
     city = _prepare(streets, buildings, units, fixed, policy)
-    claims, near = _unit_claims(city, policy)
+    claims, near, held = _unit_claims(city, policy)
     groups, zg = _carve(city, claims, policy)
     carved = groups["unit"].to_numpy()[~shapely.is_empty(zg)]
     if len(city.fgeom):  # planner zones stay as drawn
@@ -714,7 +729,7 @@ def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
     # units without a zone, and why (the last step that took it away)
     nu = len(units)
     reason = np.full(nu, REASON_FAR.format(policy.max_distance_m), dtype=object)
-    for had, why in ((near, REASON_NO_FACADE), (carved, REASON_FIXED), (clipped, REASON_TAKEN)):
+    for had, why in ((near, REASON_NO_FACADE), (held, REASON_HELD), (carved, REASON_FIXED), (clipped, REASON_TAKEN)):
         reason[had] = why
     left = np.setdiff1d(np.arange(nu), unit)
     unassigned = pd.DataFrame({"unit_id": units["id"].to_numpy()[left], "reason": reason[left]})
@@ -785,14 +800,15 @@ def build_area_zones(compounds: gpd.GeoDataFrame, markets: gpd.GeoDataFrame, pol
     if len(cgeom):
         pm = cp["property_manager"] if "property_manager" in cp else pd.Series(None, index=cp.index)
         pm = pm.astype(object).where(pm.notna() & (pm.astype(str).str.strip() != ""), None)
-        none = pm.isna().to_numpy()
+        inst = (cp["kind"] == "institution").to_numpy() if "kind" in cp else np.zeros(len(cp), dtype=bool)
+        none = pm.isna().to_numpy() & ~inst  # an institution holds its own grounds
         names = cp["name"].astype(object).where(cp["name"].notna(), None) if "name" in cp else \
             pd.Series(None, index=cp.index)
         out.append(pd.DataFrame({
             "kind": "compound", "compound_id": cp["id"].to_numpy(), "market_id": None, "name": names.to_numpy(),
-            "party_kind": np.where(none, "building_head", "property_manager"),
-            "party_name": [f"{n or f'小区 #{i}'} 楼院长（无物业）" if x else m for i, n, m, x in
-                           zip(cp["id"], names, pm, none, strict=True)],
+            "party_kind": np.where(inst, "institution", np.where(none, "building_head", "property_manager")),
+            "party_name": [(n or m or "未命名 单位院落") if s else f"{n or f'小区 #{i}'} 楼院长（无物业）" if x else m
+                           for i, n, m, x, s in zip(cp["id"], names, pm, none, inst, strict=True)],
             "no_manager": none, "flag": np.where(none, "无物业", None), "geometry": czone}))
     if len(mgeom):
         op = mk["operator"] if "operator" in mk else pd.Series(None, index=mk.index)
@@ -832,3 +848,106 @@ def _cross_subtract(zones: np.ndarray, cores: np.ndarray) -> np.ndarray:
         present, compact = np.unique(i[other], return_inverse=True)
         out[present] = shapely.difference(zones[present], _union_groups(cores[j[other]], compact, len(present)))
     return out
+
+
+def building_holders(units: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame) -> np.ndarray:
+    """Per unit: does it hold its building's façade wherever no other unit of the building does? A named
+    building imported as a unit of its own (category building=*), and a unit mapped as the building itself (the
+    same source feature) do."""
+    category = units["category"] if "category" in units else pd.Series(None, index=units.index, dtype=object)
+    out = category.astype("string").str.startswith("building=").fillna(False).to_numpy(bool)
+    keys = ("source_file", "source_id")
+    if len(units) and len(buildings) and all(k in units and k in buildings for k in keys):
+        b = buildings.set_index("id")[list(keys)]
+        own = b.reindex(pd.array(units["building_id"], dtype="Int64"))
+        out |= ((own["source_file"].to_numpy() == units["source_file"].to_numpy())
+                & (own["source_id"].to_numpy() == units["source_id"].to_numpy()))
+    return out
+
+
+def holders_through_institution(units: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> dict[int, int]:
+    """unit id -> compound id: building holders (column building_holder) standing on an institution's grounds
+    (compounds of kind 'institution') hold their façade through that institution; the smallest grounds win."""
+    if not len(units) or not len(compounds) or "kind" not in compounds or "building_holder" not in units:
+        return {}
+    inst = compounds[compounds["kind"] == "institution"]
+    held = units[units["building_holder"].to_numpy(bool)]
+    if not len(inst) or not len(held):
+        return {}
+    ground = np.asarray(inst.geometry.values, dtype=object)
+    ui, cj = shapely.STRtree(ground).query(np.asarray(held.geometry.values, dtype=object), predicate="within")
+    pairs = pd.DataFrame({"unit": held["id"].to_numpy()[ui], "compound": inst["id"].to_numpy()[cj],
+                          "area": shapely.area(ground[cj])}).sort_values(["unit", "area", "compound"])
+    pairs = pairs.drop_duplicates("unit")
+    return {int(u): int(c) for u, c in zip(pairs["unit"], pairs["compound"], strict=True)}
+
+
+FACADE_STEP_M = 2.0  # façades are measured in pieces this long
+FACADE_NEXT_M = 1.0  # a façade piece lies next to a zone within this distance
+
+
+def street_facades(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, reach_m: float = 15.0,
+                   crs=None) -> gpd.GeoDataFrame:
+    """The street-facing façade of each building, in pieces of about FACADE_STEP_M (metric CRS).
+
+    A piece of a building's outline faces a street when a carriageway lies within reach_m in front of it (its
+    outward normal within FACING_DEG of the way there) and no other building stands in between.
+    """
+    _require(buildings, ("id",), "buildings")
+    centre = streets["centerline"] if "centerline" in streets else streets.geometry
+    crs = crs or local_metric_crs(gpd.GeoSeries(np.asarray(centre.values, dtype=object),
+                                                crs=getattr(centre, "crs", None) or 4326))
+    empty = gpd.GeoDataFrame({"building_id": [], "length_m": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    if len(streets) == 0 or len(buildings) == 0:
+        return empty
+    carriage = _polys(_to_metric(streets.geometry.values, crs, streets.crs))
+    bgeom = _drop_over_street(_polys(_to_metric(buildings.geometry.values, crs, buildings.crs)),
+                              _to_metric(centre.values, crs, getattr(centre, "crs", None)))  # no façades
+    rings = shapely.get_exterior_ring(shapely.get_parts(
+        shapely.orient_polygons(bgeom, exterior_cw=False), return_index=True)[0])
+    _, owner = shapely.get_parts(bgeom, return_index=True)
+    xy, ridx = shapely.get_coordinates(shapely.segmentize(rings, FACADE_STEP_M), return_index=True)
+    seg = np.flatnonzero(ridx[1:] == ridx[:-1])
+    a, b, bldg = xy[seg], xy[seg + 1], owner[ridx[seg]]
+    vec = b - a
+    length = np.hypot(vec[:, 0], vec[:, 1])
+    ok = length > 1e-6
+    a, b, vec, length, bldg = a[ok], b[ok], vec[ok], length[ok], bldg[ok]
+    normal = np.column_stack([vec[:, 1], -vec[:, 0]]) / length[:, None]  # outward for a counter-clockwise ring
+    mid = shapely.points((a + b) / 2 + normal * 0.05)
+    near, dist = shapely.STRtree(carriage).query_nearest(mid, max_distance=reach_m, return_distance=True,
+                                                         all_matches=False)
+    mi, cj = near
+    if len(mi) == 0:
+        return empty
+    way = shapely.get_coordinates(shapely.shortest_line(mid[mi], carriage[cj])).reshape(-1, 2, 2)
+    to = way[:, 1] - way[:, 0]
+    to_len = np.hypot(to[:, 0], to[:, 1])
+    facing = (to_len < 1e-6) | ((normal[mi] * to).sum(axis=1) >= np.cos(np.radians(FACING_DEG)) * to_len)
+    mi, way = mi[facing], way[facing]
+    lines = shapely.linestrings(way)
+    li, bj = shapely.STRtree(bgeom).query(lines, predicate="intersects")
+    blocked = np.zeros(len(mi), dtype=bool)
+    blocked[li[bj != bldg[mi[li]]]] = True
+    mi = mi[~blocked]
+    return gpd.GeoDataFrame({"building_id": buildings["id"].to_numpy()[bldg[mi]], "length_m": length[mi]},
+                            geometry=gpd.GeoSeries(shapely.linestrings(np.stack([a[mi], b[mi]], axis=1)), crs=crs),
+                            crs=crs)
+
+
+def facade_share(facades: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> tuple[float, pd.Series]:
+    """Share of the façade length lying next to (within FACADE_NEXT_M of) the given zones: overall and per
+    building id."""
+    if len(facades) == 0:
+        return 1.0, pd.Series(dtype=float)
+    zg = np.asarray(zones.to_crs(facades.crs).geometry.values, dtype=object) if len(zones) else \
+        np.array([], dtype=object)
+    mids = shapely.line_interpolate_point(np.asarray(facades.geometry.values, dtype=object), 0.5, normalized=True)
+    covered = np.zeros(len(facades), dtype=bool)
+    if len(zg):
+        fi, _ = shapely.STRtree(zg).query(mids, predicate="dwithin", distance=FACADE_NEXT_M)
+        covered[np.unique(fi)] = True
+    length = facades["length_m"].to_numpy(float)
+    per = pd.Series(length * covered).groupby(facades["building_id"].to_numpy()).sum() / \
+        pd.Series(length).groupby(facades["building_id"].to_numpy()).sum()
+    return float((length * covered).sum() / length.sum()), per

@@ -65,16 +65,28 @@ def classify(tags: pd.DataFrame, geom_type: pd.Series, cat: Catalogue) -> dict[s
     )
     building = is_area & tags["building"].notna() & (tags["building"] != "no")
     market = (tags["amenity"] == "marketplace") | (is_area & (tags["landuse"] == "retail"))
+    not_holder = pd.Series(False, index=tags.index)
+    for key, value in cat.unit_not_holders:  # an ATM or a vending machine belongs to its bank, shop or building
+        not_holder |= tags[key] == value
+    institution = pd.Series(False, index=tags.index)
+    for key, value in cat.institution_tags:  # a campus, hospital or government compound: grounds, not a shop
+        institution |= tags[key] == value
+    institution &= is_area & ~building & ~market
     unit = (
         (tags["shop"].notna() | tags["office"].notna() | tags["amenity"].isin(list(cat.unit_amenities)))
+        & ~not_holder
         & ~market
+        & ~institution
         & ((geom_type == "Point") | is_area)
     )
-    compound = is_area & (
+    compound = is_area & ~institution & (
         tags["landuse"].isin(list(cat.compound_landuse))
         | (tags["place"].isin(list(cat.compound_place)) & tags["name"].notna())
     )
-    return {"streets": street, "buildings": building, "markets": market, "units": unit, "compounds": compound}
+    named = tags["name"].notna() | tags["name:zh"].notna()
+    holder = building & named & ~tags["building"].isin(list(cat.building_not_holders)) & ~unit & ~market
+    return {"streets": street, "buildings": building, "markets": market, "units": unit, "compounds": compound,
+            "institutions": institution, "building_holders": holder}
 
 
 def unit_category(tags: pd.DataFrame) -> pd.Series:

@@ -8,6 +8,7 @@ import geopandas as gpd
 import h3.api.basic_int as h3
 from sqlalchemy import Connection
 
+from ..catalogue import load_catalogue
 from ..db.layers import layer_spec
 from ..db.sql import sql
 from ..db.store import read_layer
@@ -21,6 +22,7 @@ ZONE_STYLE = {
     "market_operator": ("市场开办方 Market operators", "#e67e22"),
     "property_manager": ("物业 Property managers", "#16a085"),
     "building_head": ("楼院长（无物业）Building heads, no manager", "#8e44ad"),
+    "institution": ("机关、企事业单位院落 Institution grounds", "#00897b"),
     "street_steward": ("街巷管家 Street stewards", "#2980b9"),
     "grid_officer": ("网格员 · 街巷空间 Street space, grid officer", "#95a5a6"),
 }
@@ -54,6 +56,8 @@ def city_layers(conn: Connection, layers: tuple[str, ...] = tuple(STYLE)) -> lis
             gdf["h3"] = gdf["h3"].map(lambda v: format(int(v), "x"))
         if name == "compounds":
             gdf["property_manager"] = gdf["property_manager"].fillna("无物业")
+        if name == "units":  # an unnamed unit reads as its kind (未命名 便利店)
+            gdf["name"] = load_catalogue().unit_labels(gdf["name"], gdf["category"])
         gdf = gdf[[f for f in fields if f in gdf.columns] + ["geometry"]]
         out.append(
             MapLayer(

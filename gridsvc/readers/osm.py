@@ -20,8 +20,8 @@ def _custom_filter(cat: Catalogue) -> dict:
         "building": True,
         "shop": True,
         "office": True,
-        "amenity": sorted(cat.unit_amenities | {"marketplace"}),
-        "landuse": sorted(cat.compound_landuse | {"retail"}),
+        "amenity": sorted(cat.unit_amenities | {"marketplace"} | {v for k, v in cat.institution_tags if k == "amenity"}),
+        "landuse": sorted(cat.compound_landuse | {"retail"} | {v for k, v in cat.institution_tags if k == "landuse"}),
         "place": sorted(cat.compound_place),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ..catalogue import Catalogue
@@ -30,8 +31,9 @@ def layers_from_tagged(gdf: gpd.GeoDataFrame, source_ids: pd.Series, cat: Catalo
         "buildings": _frame(masks["buildings"], gdf, {
             "source_id": sid, "name": name, "building_type": tags["building"], "levels": tags["building:levels"],
         }),
-        "compounds": _frame(masks["compounds"], gdf, {
+        "compounds": _frame(masks["compounds"] | masks["institutions"], gdf, {
             "source_id": sid, "name": name, "property_manager": tags["operator"],
+            "kind": pd.Series(np.where(masks["institutions"], "institution", "residential"), index=gdf.index),
         }),
         "markets": _frame(masks["markets"], gdf, {
             "source_id": sid, "name": name, "market_type": osm_tags.market_type(name, cat),
@@ -43,6 +45,15 @@ def layers_from_tagged(gdf: gpd.GeoDataFrame, source_ids: pd.Series, cat: Catalo
             "phone": tags["phone"].where(tags["phone"].notna(), tags["contact:phone"]),
         }),
     }
+    # a named office tower, school or station facing a street holds the façade no unit of its own holds
+    holders = _frame(masks["building_holders"], gdf, {
+        "source_id": sid, "name": name, "category": "building=" + tags["building"].fillna("yes"),
+        "address": osm_tags.unit_address(tags), "contact": pd.Series(None, index=gdf.index, dtype=object),
+        "phone": tags["phone"].where(tags["phone"].notna(), tags["contact:phone"]),
+    })
+    if len(holders):
+        layers["units"] = gpd.GeoDataFrame(pd.concat([layers["units"], holders], ignore_index=True),
+                                           geometry="geometry", crs=gdf.crs)
     units = layers["units"]
     if len(units):
         units.geometry = units.geometry.where(units.geom_type == "Point", units.geometry.representative_point())

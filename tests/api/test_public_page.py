@@ -75,6 +75,7 @@ def test_shop_page_shows_name_duties_rating_masked_phone_and_sketch(city, client
     assert html.escape(shop["name"]) in page
     for duty in load_policy("三包").duties:
         assert duty.zh in page and duty.en in page and html.escape(duty.description) in page
+        assert f'<p class="zh">{html.escape(duty.description_zh)}</p>' in page  # Chinese first, English beside
     assert "黄牌" in page and "Yellow board" in page and '<div class="points">75 <small>' in page
     assert "138****1234" in page and OFFICER_PHONE not in page
     assert city["grid"] in page and "王网格" in page
@@ -195,3 +196,20 @@ def test_phone_screenshot(city):
     assert seen["svg"]["width"] >= 320 and seen["svg"]["height"] >= 240
     assert seen["h1"] == city["shop"]["name"] and seen["board"] == "红牌" and seen["font"] == "16px"
     assert shot.is_file() and shot.stat().st_size > 20_000 and full.stat().st_size > shot.stat().st_size
+
+
+def test_unnamed_unit_is_shown_by_its_kind_in_chinese(city, client):
+    engine, shop = city["engine"], city["shop"]
+    with engine.begin() as c:
+        code = c.execute(text(
+            "INSERT INTO units (name, category, geom, source_file, source_id) "
+            "SELECT NULL, 'shop=convenience', ST_Translate(geom, 0.00002, 0), 'unnamed-test', 'unnamed:1' FROM units "
+            "WHERE id = :u RETURNING public_code"), {"u": shop["id"]}).scalar_one()
+    try:
+        page = client.get(f"/u/{code}").text
+        assert '<h1 class="name">未命名 便利店</h1>' in page and "<title>未命名 便利店 · " in page
+        assert "shop=convenience" not in page
+        assert client.get(f"/u/{code}?format=json").json()["unit"]["label"] == "未命名 便利店"
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM units WHERE source_file = 'unnamed-test'"))

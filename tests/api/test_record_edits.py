@@ -120,3 +120,13 @@ def test_a_reimport_bumps_only_what_it_changed(nanjing, shop):
     with nanjing.connect() as c:
         after = dict(c.execute(text("SELECT id, version FROM units")).all())
     assert after == before, "an unchanged re-import leaves every version (and every client's ETag) as it was"
+
+
+def test_clearing_a_units_name_names_its_party_by_its_kind(client, nanjing, shop):  # shop: parties are built
+    with nanjing.connect() as c:
+        uid, pid = c.execute(text(
+            "SELECT u.id, p.id FROM units u JOIN parties p ON p.kind = 'unit' AND p.ref = 'unit:' || u.id "
+            "WHERE u.category = 'shop=convenience' AND u.name IS NOT NULL ORDER BY u.id LIMIT 1")).one()
+    r = client.patch(f"/units/{uid}", json={"name": ""}, headers={"If-Match": "*"})
+    assert r.status_code == 200, r.text
+    assert client.get(f"/parties/{pid}").json()["name"] == "未命名 便利店"

@@ -12,11 +12,13 @@ from support import load_nanjing
 from gridsvc.parties import add_officer
 
 EVIL = '<img src=x onerror="alert(1)">中山路&1号'
-# The grid with the most named units holding a frontage zone (ties: the lowest code).
+# The grid with the most named shops (not buildings holding their own façade) holding a frontage zone (ties: the
+# lowest code).
 BUSIEST_GRID = """
 SELECT g.code FROM grid_cells g
 JOIN feature_cells fc ON fc.h3 = g.h3 AND fc.layer = 'units'
-JOIN units u ON u.id = fc.feature_id AND u.name IS NOT NULL
+JOIN units u ON u.id = fc.feature_id AND u.name IS NOT NULL AND u.category NOT LIKE 'building=%'
+
 JOIN zones_current z ON z.unit_id = u.id AND z.kind = 'frontage'
 GROUP BY g.code ORDER BY count(DISTINCT u.id) DESC, g.code LIMIT 1
 """

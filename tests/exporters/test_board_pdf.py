@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,14 +83,28 @@ def test_text_comes_back_exactly(tmp_path, caplog):
             assert "".join(LONG_NAME.split()) in "".join(text.split())
         assert "门前三包责任牌" in text and "监督电话：12345" in text
         for duty in policy.duties:
-            assert duty.zh in text and duty.en in text
-            assert duty.description in _squash(text)
+            assert duty.zh in text and duty.description_zh in "".join(text.split())
         code = unit.get("code") or unit_code(unit["id"], SECRET)
         assert f"编号 {code}" in text
     assert "网格员：王晓明" in pages[0] and "138-1234-5678" in pages[0] and "320106-0012-03" in pages[0]
     assert "网格员：李娟" in pages[1] and "139-8765-4321" in pages[1]
     assert "湖南路" in pages[0] and "面积约 108 m²" in pages[0]
     assert "无责任区示意图" in pages[2]
+
+
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'’()-]+[A-Za-z]{2,}){2,}")
+
+
+@pytest.mark.parametrize("policy", ["三包", "南京"])
+def test_board_reads_in_chinese_with_no_english_sentence(tmp_path, policy):
+    """A board hung on a Chinese shop door: each duty's Chinese text, and no English duty text at all."""
+    pages = [p.extract_text() for p in pypdf.PdfReader(_make(tmp_path, policy=policy)).pages]
+    for text in pages:
+        flat = "".join(text.split())
+        for duty in load_policy(policy).duties:
+            assert duty.description_zh in flat
+            assert duty.en not in text and duty.description not in _squash(text)
+        assert not ENGLISH_SENTENCE.search(text), ENGLISH_SENTENCE.search(text)
 
 
 def test_qr_is_vector_and_encodes_the_unit_url(tmp_path):
@@ -118,8 +133,9 @@ def test_five_duties_and_per_unit_duties(tmp_path):
     text = pypdf.PdfReader(pdf).pages[0].extract_text()
     assert "门前五包责任牌" in text
     for duty in load_policy("南京").duties:
-        assert duty.zh in text and duty.en in text
-    own = [{**_units()[2], "duties": [{"code": "x", "zh": "门前整洁", "en": "Tidy", "description": "保持整洁。"}]}]
+        assert duty.zh in text and duty.description_zh in "".join(text.split())
+    own = [{**_units()[2], "duties": [{"code": "x", "zh": "门前整洁", "en": "Tidy", "description_zh": "保持整洁。",
+                                       "description": "Keep it tidy."}]}]
     text = pypdf.PdfReader(_make(tmp_path, units=own, policy=None, title="责任区公示牌")).pages[0].extract_text()
     assert "门前整洁" in text and "保持整洁。" in text and "责任区公示牌" in text
 

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from support import ARTIFACTS
 
 from gridsvc.geo import chinese_crs
+from gridsvc.maps.city_map import ZONE_STYLE
 from gridsvc.users import issue_api_token, revoke_tokens
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
@@ -184,7 +185,7 @@ def test_workspace_loads_and_draws_its_layers(page, base_url):
     assert stats["geojsonFeatures"].get("officers") == 2
     assert page.locator("#layer-control input[type=checkbox]").count() == 9
     assert page.locator("#basemap-none").is_checked()  # no basemap by default
-    assert page.locator("#legend .gs-legend-row").count() == 6
+    assert page.locator("#legend .gs-legend-row").count() == len(ZONE_STYLE)  # one per kind of party
     shot(page, "workspace.png")
 
     # detail zoom: the viewport's features as GeoJSON, zones as editable SVG paths, grid codes written on cells

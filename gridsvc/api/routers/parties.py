@@ -14,7 +14,8 @@ from ..record_routes import add_record_routes
 from ..security import CurrentUser, redact, writer_for
 
 router = APIRouter(tags=["parties"])
-PartyKind = Literal["unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer"]
+PartyKind = Literal["unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer",
+                    "institution"]
 
 
 class PartyIn(BaseModel):

@@ -14,7 +14,7 @@ o AS (
   SELECT o.id, o.name, o.phone FROM officers o JOIN officer_grids og ON og.officer_id = o.id, c
   WHERE og.grid_code = c.code ORDER BY o.id LIMIT 1),
 n AS (  -- the point written out, not taken from p, so the GiST index answers the KNN ORDER BY
-  SELECT u.id, u.name,
+  SELECT u.id, u.name, u.category,
          ST_Distance(u.geom::geography, ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)::geography) AS distance_m
   FROM units u ORDER BY u.geom <-> ST_SetSRID(ST_MakePoint(:lng, :lat), 4326) LIMIT 1)
 SELECT (SELECT row_to_json(z) FROM z) AS zone,

@@ -6,7 +6,8 @@
   var GS = window.GS;
   var U = GS.util, h = U.h;
   var t = function (k, v) { return GS.i18n.t(k, v); };
-  var PARTY_KINDS = ['unit', 'property_manager', 'building_head', 'market_operator', 'street_steward', 'grid_officer'];
+  var PARTY_KINDS = ['unit', 'property_manager', 'building_head', 'market_operator', 'street_steward', 'grid_officer',
+    'institution'];
   var ZONE_KINDS = ['frontage', 'market', 'compound', 'street_space'];
   var DRAFT_STYLE = {color: '#e67e22', weight: 2.5, dashArray: '6 4', fillColor: '#f39c12', fillOpacity: 0.3};
   var SNAP = {snappable: true, snapDistance: 15};

@@ -8,7 +8,7 @@
 - `login_throttle`: failed logins per account and per client address (kept in PostgreSQL so that every worker
   process of `uvicorn --workers N` sees the same counts; gridsvc/login_throttle.py).
 
-Revision ID: 0007b
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -19,7 +19,7 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007b"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
