@@ -206,7 +206,7 @@ def test_lookup_prints_who_is_responsible(cli_city):
     said = _said(_run("lookup", str(shop.x), str(shop.y)))
     assert f"grid {grid}" in said and "primary: 甲便利店 (unit)" in said
     for duty in load_policy("三包").duties:
-        assert f"· {duty.zh} {duty.en}: {duty.description}" in said
+        assert f"· {duty.zh}：{duty.description_zh}（{duty.en}: {duty.description}）" in said
     assert "rule: 事件先属地后属主" in said
     assert (f"secondary (grid officer): {officer.name} {officer.phone}" if officer
             else "secondary (grid officer): (none assigned)") in said

@@ -199,9 +199,9 @@ def test_rebuild_is_stable_and_planner_zones_survive(city):
     build_zones(engine, "三包")
 
 
-def test_api_lookup_radius_batch_and_validate(city):
+def test_api_lookup_radius_batch_and_validate(city, planner_headers):
     engine, _ = city
-    with TestClient(create_app(engine)) as client, engine.connect() as c:
+    with TestClient(create_app(engine), headers=planner_headers) as client, engine.connect() as c:
         zid, uid, x, y = _zone_point(c, "kind = 'frontage'")
         gx, gy = wgs84_to_gcj02(np.array([x]), np.array([y]))
         r = client.get("/lookup", params={"lng": float(gx[0]), "lat": float(gy[0]), "crs": "gcj02", "radius": 30})

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from live import serve
 from sqlalchemy import text
-from support import load_nanjing
+from support import bearer, load_nanjing
 
 from gridsvc.api.app import create_app
 from gridsvc.db import migrate
@@ -45,14 +45,16 @@ class Hit:
 class Traffic(threading.Thread):
     """A client sending GET /lookup for unit locations (or POST /lookup batches) until stopped."""
 
-    def __init__(self, base: str, points: list[tuple[float, float]], offset: int, batch: bool = False):
+    def __init__(self, base: str, points: list[tuple[float, float]], offset: int, batch: bool = False,
+                 headers: dict | None = None):
         super().__init__(daemon=True, name=f"traffic-{offset}")
         self.base, self.points, self.offset, self.batch = base, points, offset, batch
+        self.headers = headers or {}  # a 10,000-point batch needs credentials (anonymous batches are capped)
         self.hits: list[Hit] = []
         self.halt = threading.Event()
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=30) as client:
+        with httpx.Client(base_url=self.base, timeout=30, headers=self.headers) as client:
             i = self.offset
             while not self.halt.is_set():
                 lng, lat = self.points[i % len(self.points)]
@@ -98,9 +100,10 @@ def served(own_cluster):
     with engine.connect() as c:
         points = [tuple(p) for p in c.execute(text(
             "SELECT ST_X(geom), ST_Y(geom) FROM units ORDER BY id LIMIT 40")).all()]
+    headers = bearer(engine, "outage-planner", "planner")
     try:
         with serve(create_app(engine)) as base:
-            yield base, points
+            yield base, points, headers
     finally:
         engine.dispose()
 
@@ -123,9 +126,10 @@ def _health(base: str) -> tuple[httpx.Response, float]:
 
 
 def test_postgis_stop_answers_503_fast_and_service_resumes(own_cluster, served):
-    base, points = served
+    base, points, headers = served
     assert _health(base)[0].status_code == 200
-    clients = [Traffic(base, points, i * 7) for i in range(CLIENTS)] + [Traffic(base, points, 0, batch=True)]
+    clients = ([Traffic(base, points, i * 7) for i in range(CLIENTS)]
+               + [Traffic(base, points, 0, batch=True, headers=headers)])
     for c in clients:
         c.start()
     try:

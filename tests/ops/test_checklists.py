@@ -31,7 +31,8 @@ def test_sanbao_and_wubao_items():
 def test_a_policy_file_of_ones_own_gets_its_checklist(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text('inherits = "三包"\n[[extra_duties]]\ncode = "snow"\nzh = "除雪"\nen = "Snow"\n'
-                    'description = "Clear snow and ice."\n', encoding="utf-8")
+                    'description = "Clear snow and ice."\n'
+                    'description_zh = "清除积雪和冰。"\n', encoding="utf-8")
     checklist = policy_checklist(str(path))
     assert [i.id for i in checklist.items] == ["sanitation", "order", "greenery", "snow"]
     assert checklist.items[-1].category == "SJ0509"  # not listed: the default
