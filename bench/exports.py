@@ -16,12 +16,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from gridsvc.city.grid import build_grid
+from gridsvc.city.ingest import store_layers
 from gridsvc.exporters.offline_map import write_offline_map
 from gridsvc.exporters.pack import build_pack
 from gridsvc.exporters.scope import resolve_scope
-from gridsvc.grid import build_grid
-from gridsvc.ingest import store_layers
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
 
 from .run import REPEATS, fresh_engine, peak_rss_mb
 from .tiling import nanjing_layers, tile

@@ -20,7 +20,7 @@ import shapely
 
 from gridsvc.geo.crs import local_metric_crs
 from gridsvc.geo.frontage import build_frontage_zones
-from gridsvc.policies import load_policy
+from gridsvc.zones.policies import load_policy
 
 from .tiling import nanjing_layers, tile
 

@@ -7,7 +7,7 @@ Builds a fresh database (store, H3 grid, 三包 zones), serves it with `uvicorn 
 bench/locustfile.py for S seconds (requests: 80 % lookups, 15 % tiles and GeoJSON, 5 % zone edits), stops the
 server and checks the database: one current version per zone, contiguous and chained versions, every accepted
 edit exactly one new version and two audit rows of the load user, no overlap at all (and none new)
-(gridsvc.validation). Writes bench/results/load.json and exits non-zero on any request error or failed check.
+(gridsvc.zones.validation). Writes bench/results/load.json and exits non-zero on any request error or failed check.
 Everything stays on the loopback interface. Needs the `load` extra (locust, and psutil with it).
 """
 from __future__ import annotations
@@ -32,12 +32,12 @@ try:
 except ImportError:  # pragma: no cover
     raise SystemExit("bench.load needs the load extra: pip install -e '.[load]' (make load does)") from None
 
+from gridsvc.city.grid import build_grid
+from gridsvc.city.ingest import store_layers
 from gridsvc.geo.basemap_shift import tile_of
-from gridsvc.grid import build_grid
-from gridsvc.ingest import store_layers
-from gridsvc.users import create_user, issue_api_token
-from gridsvc.validation import validate
-from gridsvc.zones import build_zones
+from gridsvc.people.users import create_user, issue_api_token
+from gridsvc.zones.build import build_zones
+from gridsvc.zones.validation import validate
 
 from .run import RESULTS, fresh_engine
 from .tiling import NANJING, nanjing_layers, tile
@@ -96,7 +96,7 @@ VALIDATION_KEYS = ("overlaps", "overlap_area_m2", "detached_zones", "frontage_ga
 
 
 def validation(conn) -> dict:
-    """gridsvc.validation on the current zones: the summary numbers that edits could change, overlap pairs, time."""
+    """gridsvc.zones.validation on the current zones: the summary numbers that edits could change, overlap pairs, time."""
     t = time.perf_counter()
     report = validate(conn, limit=100_000)
     summary = report.get("summary", {})
@@ -227,7 +227,7 @@ def consistency(engine, before: dict, counts: dict, zone_ids: list[int]) -> dict
         "audit_rows_other_actors": audit_other,
         "validation": {"before": base, "after": after, "new_overlap_pairs": new_pairs,
                        "overlap_pairs_with_edited_zones": touched,
-                       "note": "gridsvc.validation.validate on all current zones, before and after the run"},
+                       "note": "gridsvc.zones.validation.validate on all current zones, before and after the run"},
     }
 
 

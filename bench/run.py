@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from gridsvc.city.grid import build_grid
+from gridsvc.city.ingest import store_layers
 from gridsvc.db import migrate
-from gridsvc.db.cluster import LocalCluster
 from gridsvc.db.engine import make_engine
-from gridsvc.grid import build_grid
-from gridsvc.ingest import store_layers
+from gridsvc.pg.cluster import LocalCluster
 from gridsvc.settings import get_settings
 
 from .tiling import NANJING, nanjing_layers, tile

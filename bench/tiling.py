@@ -10,8 +10,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from gridsvc.catalogue import load_catalogue
-from gridsvc.ingest import prepare_layers, read_source
+from gridsvc.city.catalogue import load_catalogue
+from gridsvc.city.ingest import prepare_layers, read_source
 from gridsvc.settings import REPO_ROOT
 
 NANJING = Path(os.environ.get("GRIDSVC_SHARED_GEODATA", REPO_ROOT.parent / "shared" / "geodata")) / \

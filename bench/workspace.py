@@ -23,11 +23,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from gridsvc.city.grid import build_grid
+from gridsvc.city.ingest import store_layers
 from gridsvc.db.layers import LAYERS
 from gridsvc.geo.basemap_shift import tile_of
-from gridsvc.grid import build_grid
-from gridsvc.ingest import store_layers
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
 
 from .run import fresh_engine
 from .tiling import nanjing_layers, tile

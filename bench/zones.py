@@ -21,11 +21,11 @@ import httpx
 import numpy as np
 from sqlalchemy import text
 
-from gridsvc.grid import build_grid
-from gridsvc.ingest import store_layers
-from gridsvc.lookup import lookup, lookup_batch
-from gridsvc.policies import load_policy
-from gridsvc.zones import build_zones
+from gridsvc.city.grid import build_grid
+from gridsvc.city.ingest import store_layers
+from gridsvc.zones.build import build_zones
+from gridsvc.zones.lookup import lookup, lookup_batch
+from gridsvc.zones.policies import load_policy
 
 from .run import fresh_engine
 from .tiling import nanjing_layers, tile

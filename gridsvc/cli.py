@@ -59,7 +59,7 @@ def _progress(title: str):
 
 
 def _cluster():
-    from .db.cluster import LocalCluster
+    from .pg.cluster import LocalCluster
     return LocalCluster(get_settings().cluster_dir)
 
 
@@ -134,7 +134,7 @@ def db_status() -> None:
 def db_url() -> None:
     """Print the SQLAlchemy URL in use (starts the local cluster if needed)."""
     with _errors():
-        from .db.cluster import database_url
+        from .pg.cluster import database_url
         print(database_url(get_settings()))
 
 
@@ -145,8 +145,8 @@ def db_dump(
 ) -> None:
     """Back up the database to a pg_dump custom-format file (written atomically, mode 0600)."""
     with _errors():
-        from .db import backup
-        from .db.cluster import database_url
+        from .pg import backup
+        from .pg.cluster import database_url
         r = backup.dump(database_url(get_settings()), path, keep=keep)
         console.print(f"dumped schema {r.revision} to {r.path} ({r.size / 1e6:.1f} MB, {r.seconds:.1f} s)")
         for old in r.pruned:
@@ -160,8 +160,8 @@ def db_restore(
 ) -> None:
     """Restore a dump into the configured database in one transaction, then upgrade its schema."""
     with _errors():
-        from .db import backup
-        from .db.cluster import database_url
+        from .pg import backup
+        from .pg.cluster import database_url
         r = backup.restore(database_url(get_settings()), path, replace=replace)
         upgraded = f", upgraded from {r.upgraded_from}" if r.upgraded_from else ""
         console.print(f"restored {path} in {r.seconds:.1f} s: schema {r.revision}{upgraded}, "
@@ -228,7 +228,7 @@ def ingest(
 ) -> None:
     """Import a file in one transaction; re-importing the same file updates rows in place."""
     with _errors():
-        from .ingest import ingest as run
+        from .city.ingest import ingest as run
         engine = _engine()
         with _progress(f"ingest {path.name}") as tick:
             report = run(engine, path, kind=kind, layer=layer, crs=crs, columns=_parse_columns(column), strict=strict,
@@ -240,7 +240,7 @@ def ingest(
 def build_grid(res: Annotated[int | None, typer.Option(help="H3 resolution (default 10 ≈ 15,000 m²)")] = None) -> None:
     """Cover the managed area with H3 cells, group them into communities, index every feature."""
     with _errors():
-        from .grid import build_grid as run
+        from .city.grid import build_grid as run
         s = get_settings()
         engine = _engine()
         with _progress("build grid") as tick:
@@ -254,7 +254,7 @@ def build_zones(policy: Annotated[str, typer.Option(help="三包, 五包, or a c
                 ) -> None:
     """Build 门前三包/五包 frontage zones and area zones; planner-drawn zones are kept and clipped around."""
     with _errors():
-        from .zones import build_zones as run
+        from .zones.build import build_zones as run
         with _progress(f"build zones ({policy})") as tick:
             r = run(_engine(), policy, progress=tick)
         table = Table(title=f"zones under {r.policy} (build {r.build_id})")
@@ -283,8 +283,8 @@ def lookup(
     with _errors():
         import json
 
-        from . import lookup as core
         from .timekeeping import for_people, instant
+        from .zones import lookup as core
         when = instant(at, where="--at")
         with _engine().connect() as conn:
             r = core.lookup(conn, lng, lat, crs=crs, at=when)
@@ -319,7 +319,7 @@ def validate(as_json: Annotated[bool, typer.Option("--json", help="print the ful
     with _errors():
         import json
 
-        from .validation import validate as run
+        from .zones.validation import validate as run
         with _engine().connect() as conn:
             report = run(conn)
         if as_json:
@@ -343,7 +343,7 @@ def validate(as_json: Annotated[bool, typer.Option("--json", help="print the ful
 def zones_history(zone: str) -> None:
     """Every version of a zone (by id, or by key such as frontage:unit:12:street:5:left)."""
     with _errors():
-        from .parties import zone_history
+        from .people.parties import zone_history
         with _engine().connect() as conn:
             for v in zone_history(conn, zone):
                 console.print(f"v{v['version']} zone {v['id']} {v['valid_from']} → {v['valid_to'] or 'now'}: "
@@ -354,7 +354,7 @@ def zones_history(zone: str) -> None:
 def zones_reassign(zone_id: int, party: Annotated[int, typer.Option(help="party id")]) -> None:
     """Give a zone to another party: closes its current version and opens a new one."""
     with _errors():
-        from .parties import reassign_zone
+        from .people.parties import reassign_zone
         with _engine().begin() as conn:
             version = reassign_zone(conn, zone_id, party)
         console.print(f"zone {zone_id} now at version {version}")
@@ -365,7 +365,7 @@ def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid
                    phone: str | None = None) -> None:
     """Add a grid officer 网格员 for grids (a community code prefix takes all its grids)."""
     with _errors():
-        from .parties import add_officer
+        from .people.parties import add_officer
         with _engine().begin() as conn:
             oid = add_officer(conn, name, phone, grid)
         console.print(f"officer {oid}: {name}")
@@ -375,7 +375,7 @@ def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid
 def people_steward(street: str, name: str, phone: str | None = None) -> None:
     """Make NAME the steward 街巷管家 of a street (id or exact name)."""
     with _errors():
-        from .parties import set_steward
+        from .people.parties import set_steward
         with _engine().begin() as conn:
             pid, changed = set_steward(conn, street, name, phone)
         console.print(f"steward party {pid}; {changed} street-space zone(s) moved to a new version")
@@ -478,7 +478,7 @@ def user_add(
 ) -> None:
     """Create a user; the password comes from stdin (never from the command line)."""
     with _errors():
-        from .users import create_user
+        from .people.users import create_user
         password = sys.stdin.readline().rstrip("\n") if password_stdin else None
         with _engine().begin() as conn:
             create_user(conn, name, role, password, grid or [], party)
@@ -490,8 +490,8 @@ def user_add(
 def user_list() -> None:
     """Every user with role, grids, active tokens and state."""
     with _errors():
+        from .people.users import list_users
         from .timekeeping import for_people
-        from .users import list_users
         with _engine().connect() as conn:
             for u in list_users(conn):
                 state = f"disabled {for_people(u['disabled_at'], '%Y-%m-%d')}" if u["disabled_at"] else "active"
@@ -503,7 +503,7 @@ def user_list() -> None:
 def user_disable(name: str) -> None:
     """Disable a user: logins and every token stop working."""
     with _errors():
-        from .users import disable_user
+        from .people.users import disable_user
         with _engine().begin() as conn:
             disable_user(conn, name)
         console.print(f"user {name} disabled")
@@ -513,7 +513,7 @@ def user_disable(name: str) -> None:
 def user_token(name: str, label: Annotated[str | None, typer.Option(help="what the token is for")] = None) -> None:
     """Print a new API token for the user (shown once; `gridsvc user disable` revokes everything)."""
     with _errors():
-        from .users import issue_api_token
+        from .people.users import issue_api_token
         with _engine().begin() as conn:
             token = issue_api_token(conn, name, label)
         print(token)
@@ -531,8 +531,8 @@ def uploads_prune(
         from rich.filesize import decimal
 
         from .db.instance import upload_root
+        from .files.retention import prune_uploads, retention_limits
         from .timekeeping import for_people
-        from .upload_retention import prune_uploads, retention_limits
         s = get_settings()
         limits = retention_limits(s, kind, older_than)
         engine = _engine()
@@ -576,7 +576,7 @@ def audit_cmd(
 ) -> None:
     """The audit log, newest first: who changed which record when, before and after."""
     with _errors():
-        from .audit import query
+        from .people.audit import query
         from .timekeeping import for_people, instant, iso
         start = None if since is None else instant(since, edge="start", where="--since")
         end = None if until is None else instant(until, edge="after", where="--until")

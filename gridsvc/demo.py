@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from .grid import GridReport, build_grid
-from .ingest import IngestReport, Progress, ingest
+from .city.grid import GridReport, build_grid
+from .city.ingest import IngestReport, Progress, ingest
 from .maps.city_map import write_city_map
 from .settings import get_settings
-from .zones import ZoneBuildReport, build_zones
+from .zones.build import ZoneBuildReport, build_zones
 
 
 @dataclass

@@ -31,7 +31,7 @@ def throwaway_database(prefix: str = "gridsvc_test") -> Iterator[str]:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
         return
-    from gridsvc.db.cluster import LocalCluster
+    from gridsvc.pg.cluster import LocalCluster
 
     cluster = LocalCluster(settings.cluster_dir)
     cluster.up()

@@ -17,7 +17,7 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from gridsvc.policies import load_policy
+from gridsvc.zones.policies import load_policy
 
 UTM50 = 32650
 ORIGIN = gpd.GeoSeries([Point(118.78, 32.04)], crs=4326).to_crs(UTM50).iloc[0]

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from gridsvc.geo.basemap_shift import tile_of  # noqa: F401  (the tests' import)
 from gridsvc.settings import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's Chromium, which `make setup` installs
@@ -70,7 +69,7 @@ def scratch_database(prefix: str) -> Iterator[str]:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
         return
-    from gridsvc.db.cluster import LocalCluster
+    from gridsvc.pg.cluster import LocalCluster
 
     cluster = LocalCluster(settings.cluster_dir)
     cluster.up()
@@ -89,9 +88,9 @@ def table_counts(engine) -> dict[str, int]:
 
 def load_nanjing(engine, *, zones: str | None = None):
     """Empty the database, then load Nanjing 新街口 with its H3 grid (and zones under a policy, if given)."""
-    from gridsvc.grid import build_grid
-    from gridsvc.ingest import ingest
-    from gridsvc.zones import build_zones
+    from gridsvc.city.grid import build_grid
+    from gridsvc.city.ingest import ingest
+    from gridsvc.zones.build import build_zones
 
     with engine.begin() as c:
         c.execute(text(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE"))
@@ -104,7 +103,7 @@ def load_nanjing(engine, *, zones: str | None = None):
 
 def bearer(engine, name: str, role: str, grids: tuple[str, ...] = (), party_id: int | None = None) -> dict:
     """Authorization headers of an API token for a user (created if missing) with this role."""
-    from gridsvc.users import create_user, issue_api_token
+    from gridsvc.people.users import create_user, issue_api_token
 
     with engine.begin() as c:
         if c.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first() is None:
@@ -143,9 +142,16 @@ def write_csv(path: Path, rows: list[list], encoding: str = "utf-8") -> Path:
 
 def raises_exactly(cls, *args, **kwargs):
     """read_ledger(*args) must raise exactly cls; returns the error."""
-    from gridsvc.readers.ledger import read_ledger
+    from gridsvc.city.readers.ledger import read_ledger
 
     with pytest.raises(cls) as err:
         read_ledger(*args, **kwargs)
     assert type(err.value) is cls
     return err.value
+
+
+def zone_point(conn, where: str = "TRUE"):
+    """(zone_id, unit_id, x, y) of a point on the first current zone matching `where`."""
+    return conn.execute(text(
+        f"SELECT zone_id, unit_id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM zones "
+        f"WHERE valid_to IS NULL AND {where} ORDER BY zone_id LIMIT 1")).one()

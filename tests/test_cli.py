@@ -22,7 +22,7 @@ from gridsvc import settings as settings_mod
 from gridsvc.cli import app
 from gridsvc.db import engine as engine_mod
 from gridsvc.geo.chinese_crs import wgs84_to_gcj02
-from gridsvc.policies import load_policy
+from gridsvc.zones.policies import load_policy
 
 runner = CliRunner()
 
@@ -125,7 +125,7 @@ def cli_city(tmp_path_factory):
 
 def test_user_add_token_list_and_disable(cli_city):
     from gridsvc.errors import AuthError
-    from gridsvc.users import authenticate, principal_for_bearer
+    from gridsvc.people.users import authenticate, principal_for_bearer
 
     engine = cli_city.engine
     with engine.connect() as c:
@@ -271,7 +271,7 @@ def test_audit_lists_what_the_cli_changed(cli_city):
 
 
 def test_validate_lists_the_gap_and_the_detached_zone(cli_city):
-    from gridsvc.zone_edits import ANY_VERSION, replace_zone
+    from gridsvc.zones.edits import ANY_VERSION, replace_zone
 
     engine, shops, gap = cli_city.engine, cli_city.shops, expected_gap("三包")
     a, b, c_ = shops["甲便利店"], shops["乙面包房"], shops["丙药店"]
@@ -303,7 +303,7 @@ def test_db_status_and_reset(cli_city):
     said = _said(_run("db", "status"))
     assert "using GRIDSVC_DATABASE_URL (external server)" in said and f"schema revision: {head} (head {head})" in said
     if cli_city.was_local:  # the local cluster's view of the same database
-        from gridsvc.db.cluster import LocalCluster
+        from gridsvc.pg.cluster import LocalCluster
 
         with pytest.MonkeyPatch.context() as mp:
             mp.delenv("GRIDSVC_DATABASE_URL")

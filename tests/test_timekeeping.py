@@ -26,7 +26,7 @@ from gridsvc.cli import app as cli_app
 from gridsvc.db import engine as engine_mod
 from gridsvc.errors import InputError
 from gridsvc.exporters.checklist_pdf import checklist_pdf
-from gridsvc.policies import load_policy
+from gridsvc.zones.policies import load_policy
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 HANDOVER = datetime(2026, 12, 2, 23, 30, tzinfo=BEIJING)  # 15:30 UTC
@@ -80,7 +80,7 @@ def tz(monkeypatch):
 # --- the helper -----------------------------------------------------------------------------------------------
 
 def test_a_date_is_a_beijing_day_and_a_naive_time_is_beijing_wall_time():
-    from gridsvc import timekeeping  # here, so the tests below fail on behaviour, not on import
+    from gridsvc import timekeeping
 
     assert timekeeping.instant("2026-12-02") == datetime(2026, 12, 2, 23, 59, 59, 999999, tzinfo=BEIJING)
     assert timekeeping.instant("2026-12-02").isoformat() == "2026-12-02T23:59:59.999999+08:00"

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
-from .. import record_edits
+from ..people import records as record_edits
 from .dependencies import Conn
 from .security import CurrentUser, check_fields, own_records, redact
 from .versions import IfMatch, etag, expected_version

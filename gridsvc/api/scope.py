@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from .. import record_edits, zone_edits
+from ..people import records as record_edits
+from ..zones import edits as zone_edits
 from .dependencies import Conn
 from .security import CurrentUser
 

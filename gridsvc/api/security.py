@@ -11,14 +11,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
-from ..audit import use_actor
 from ..db.layers import PERSONAL_COLUMNS as PERSONAL
 from ..db.sql import sql
 from ..errors import AuthError, ForbiddenError, RateLimitedError
-from ..public_units import mask_phone
-from ..roles import PUBLIC, role_table
+from ..people.audit import use_actor
+from ..people.roles import PUBLIC, role_table
+from ..people.users import Principal, principal_for_bearer
 from ..settings import get_settings
-from ..users import Principal, principal_for_bearer
+from ..zones.public_units import mask_phone
 from .dependencies import Conn
 
 _bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
@@ -90,7 +90,7 @@ def role_of(principal: Principal | None) -> str:
 
 
 def may(principal: Principal | None, action: str) -> bool:
-    """Whether the role table (gridsvc/data/roles.toml) lets this principal perform an action."""
+    """Whether the role table (gridsvc/people/roles.toml) lets this principal perform an action."""
     return role_of(principal) in role_table().allowed(action)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Header
 
 from ..errors import InputError
-from ..zone_edits import ANY_VERSION, etag
+from ..zones.edits import ANY_VERSION, etag
 
 __all__ = ["IfMatch", "etag", "expected_version"]
 

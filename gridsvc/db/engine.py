@@ -6,8 +6,8 @@ from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine
 
+from ..pg.cluster import database_url
 from ..settings import Settings, get_settings
-from .cluster import database_url
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:

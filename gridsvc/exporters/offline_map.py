@@ -12,12 +12,12 @@ import pandas as pd
 from branca.element import MacroElement
 from sqlalchemy import Connection
 
-from ..catalogue import load_catalogue
+from ..city.catalogue import load_catalogue
 from ..db.layers import layer_spec
 from ..maps import assets
 from ..maps.city_map import STYLE, ZONE_FIELDS, ZONE_STYLE
 from ..maps.layer_map import MapLayer, build_layers_map, render_html
-from ..policies import load_policy
+from ..zones.policies import load_policy
 from .checklist_pdf import RATINGS, UNRATED
 from .generalize import clip_to_bounds, cluster_points, decimals_for_zoom, simplify
 from .map_data import LayerData, encode_layers, script_json

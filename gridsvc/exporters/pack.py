@@ -13,11 +13,11 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from ..errors import InputError
-from ..policies import load_policy
+from ..files.spreadsheet import write_csv
+from ..files.uploads import file_sha256
 from ..settings import get_settings
-from ..spreadsheet import write_csv
 from ..timekeeping import instant, today
-from ..uploads import file_sha256
+from ..zones.policies import load_policy
 from .board_pdf import boards_pdf, unit_url
 from .checklist_pdf import RATINGS, UNRATED, checklist_pdf
 from .layers import write_layer

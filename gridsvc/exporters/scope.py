@@ -13,13 +13,13 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
+from ..city.grid import stored_res
 from ..db.layers import layer_spec
 from ..db.sql import sql
 from ..db.store import read_layer
 from ..errors import InputError, NotFoundError
 from ..geo import h3cells
 from ..geo.crs import local_metric_crs
-from ..grid import stored_res
 from .generalize import OVERVIEW_ZOOM, zoom_to_fit
 
 SCOPE_OPTIONS = ("grid", "community", "street", "bbox")

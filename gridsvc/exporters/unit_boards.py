@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from ..catalogue import load_catalogue
+from ..city.catalogue import load_catalogue
 from ..db.layers import layer_spec
 from ..db.store import read_layer
 from ..errors import NotFoundError
 from ..geo.crs import local_metric_crs
-from ..policies import load_policy
+from ..zones.policies import load_policy
 from .board_pdf import boards_pdf
 
 DEFAULT_POLICY = "三包"

@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from ..errors import InputError, MissingColumnsError
-from ..policies import CENTRELINE, EXCLUDED, KERB, Policy
+from ..zones.policies import CENTRELINE, EXCLUDED, KERB, Policy
 from .crs import local_metric_crs
 from .geos_ops import par as _par
 from .geos_ops import regroup as _regroup

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..catalogue import Catalogue
+from ..city.catalogue import Catalogue
 
 # Tag keys gridsvc reads; anything else stays in the source file.
 TAG_KEYS = (

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..catalogue import Catalogue
+from ..city.catalogue import Catalogue
 from .crs import local_metric_crs
 
 WIDTH_FROM_TAG = "width tag"

@@ -8,12 +8,12 @@ import geopandas as gpd
 import h3.api.basic_int as h3
 from sqlalchemy import Connection
 
-from ..catalogue import load_catalogue
+from ..city.catalogue import load_catalogue
+from ..city.grid import grid_res
 from ..db.layers import layer_spec
 from ..db.sql import sql
 from ..db.store import read_layer
-from ..grid import grid_res
-from ..policies import load_policy
+from ..zones.policies import load_policy
 from .layer_map import MapLayer, render_layers_map
 
 # Zones by kind of responsible party: (layer label, colour).

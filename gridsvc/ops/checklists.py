@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..errors import InputError, NotFoundError
-from ..policies import load_policy, policies_dir
+from ..zones.policies import load_policy, policies_dir
 from .categories import Categories, load_categories
 from .files import Strict, fail, ops_dir, read_toml, stamp, validate
 

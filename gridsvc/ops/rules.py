@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..policies import list_policies
+from ..zones.policies import list_policies
 from .categories import Categories, Department, load_categories, load_departments
 from .checklists import Checklist, load_checklists, policy_checklist
 from .escalation import Escalation, load_escalation

@@ -11,14 +11,14 @@ from sqlalchemy.exc import DBAPIError
 from support import bearer
 
 from gridsvc.api.app import create_app
-from gridsvc.users import create_user, disable_user, issue_api_token, revoke_tokens
+from gridsvc.people.users import create_user, disable_user, issue_api_token, revoke_tokens
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 def city(nanjing):
-    from gridsvc.zones import build_zones
+    from gridsvc.zones.build import build_zones
 
     build_zones(nanjing, "三包")
     with nanjing.begin() as c:
@@ -239,8 +239,8 @@ def test_failed_logins_are_throttled_per_account_with_growing_delays(city, datab
     """Two apps on two engines stand for two worker processes: the count is shared through PostgreSQL."""
     import time
 
-    from gridsvc import login_throttle, users
     from gridsvc.db.engine import make_engine
+    from gridsvc.people import login_throttle, users
 
     engine = city[0]
     with engine.begin() as c:
@@ -292,7 +292,7 @@ def test_failed_logins_are_throttled_per_account_with_growing_delays(city, datab
 
 
 def test_failed_logins_are_throttled_per_address(city, monkeypatch):
-    from gridsvc import login_throttle
+    from gridsvc.people import login_throttle
 
     monkeypatch.setitem(login_throttle.FREE, "address", 4)
     with TestClient(create_app(city[0]), client=("198.51.100.99", 1000)) as c:

@@ -20,7 +20,7 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import text
 
 from gridsvc.api.app import create_app
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
 
 CLIENTS = 8
 EDITS_PER_CLIENT = 12

@@ -223,7 +223,7 @@ def test_no_5xx_and_readable_4xx_over_the_whole_api(fuzz_app, fuzz_engine):
     headers = bearer(fuzz_engine, "fuzz-admin", "admin")
     from fastapi.testclient import TestClient
 
-    from gridsvc.users import create_user
+    from gridsvc.people.users import create_user
 
     with fuzz_engine.begin() as c:
         create_user(c, *LOGIN[:1], "planner", LOGIN[1])

@@ -8,9 +8,9 @@ from sqlalchemy import create_engine
 from support import NANJING, shared_file
 
 from gridsvc.api.app import create_app
+from gridsvc.city.grid import build_grid
+from gridsvc.city.ingest import ingest
 from gridsvc.db import migrate
-from gridsvc.grid import build_grid
-from gridsvc.ingest import ingest
 
 
 @pytest.fixture(scope="module")

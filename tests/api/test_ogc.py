@@ -272,7 +272,7 @@ def _street_square(client, half: float = 1.5e-5) -> dict:
 
 @pytest.fixture(scope="module")
 def zoned(nanjing):
-    from gridsvc.zones import build_zones
+    from gridsvc.zones.build import build_zones
 
     build_zones(nanjing, "三包")
     return nanjing

@@ -15,9 +15,9 @@ from support import ARTIFACTS, needs_chromium, require_chromium
 
 from gridsvc.api.app import create_app
 from gridsvc.maps.browser import open_page
-from gridsvc.parties import add_officer
-from gridsvc.policies import load_policy
-from gridsvc.zones import build_zones
+from gridsvc.people.parties import add_officer
+from gridsvc.zones.build import build_zones
+from gridsvc.zones.policies import load_policy
 
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ADDRESS = '"><script>alert(2)</script>'

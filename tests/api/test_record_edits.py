@@ -17,7 +17,7 @@ def client(nanjing, planner_headers):
 
 @pytest.fixture(scope="module")
 def shop(nanjing) -> dict:
-    from gridsvc.zones import build_zones
+    from gridsvc.zones.build import build_zones
 
     build_zones(nanjing, "三包")  # also records each unit's party
     with nanjing.connect() as c:
@@ -111,7 +111,7 @@ def test_a_grid_officer_rates_units_only_in_their_grids(nanjing):
 def test_a_reimport_bumps_only_what_it_changed(nanjing, shop):
     from support import NANJING, shared_file
 
-    from gridsvc.ingest import ingest
+    from gridsvc.city.ingest import ingest
 
     ingest(nanjing, shared_file(NANJING))  # sets the ledger's phone of the shop edited above back
     with nanjing.connect() as c:

@@ -1,5 +1,5 @@
 """Every role's token against every operation of the OpenAPI: the allowed/denied matrix of the role table
-(gridsvc/data/roles.toml), never a 5xx, and no contact name or phone unmasked in any answer to a role that may
+(gridsvc/people/roles.toml), never a 5xx, and no contact name or phone unmasked in any answer to a role that may
 not see them.
 
 Each write operation (and staff read) must be listed in WRITES (STAFF_READS) with the action of the role table
@@ -21,7 +21,7 @@ from sqlalchemy import text
 from support import bearer
 
 from gridsvc.api.app import create_app
-from gridsvc.roles import role_table
+from gridsvc.people.roles import role_table
 
 TABLE = role_table()
 ROLES = TABLE.roles

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from support import bearer
 
 from gridsvc.api.app import create_app
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
 
 M_X, M_Y = 1 / 94_400, 1 / 111_000
 

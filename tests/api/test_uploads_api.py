@@ -10,8 +10,8 @@ from sqlalchemy import text
 from support import bearer
 from test_uploads import CSV_GBK, EXE, HTML, PNG, image, xlsx
 
-from gridsvc import uploads
 from gridsvc.api.app import create_app
+from gridsvc.files import uploads
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from support import tile_of, tile_pixel
 from gridsvc.api.app import create_app
 from gridsvc.api.docs import STATIC_DIR
 from gridsvc.geo import chinese_crs
-from gridsvc.parties import add_officer
+from gridsvc.people.parties import add_officer
 
 HELSINKI = (24.9384, 60.1699)
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from gridsvc.api.app import create_app
 from gridsvc.geo.zone_geometry import to_client
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from gridsvc.api.app import create_app
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
 
 DEG_PER_M = 1 / 100_000
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from gridsvc.api.app import create_app
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
 
 M_X, M_Y = 1 / 94_400, 1 / 111_000  # degrees per metre at 32°N
 DIRECTIONS = [(np.cos(a), np.sin(a)) for a in np.linspace(0, 2 * np.pi, 16, endpoint=False)]

@@ -10,8 +10,8 @@ from shapely.geometry import mapping
 from sqlalchemy import text
 
 from gridsvc.api.app import create_app
-from gridsvc.policies import list_policies
-from gridsvc.zones import build_zones
+from gridsvc.zones.build import build_zones
+from gridsvc.zones.policies import list_policies
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from support import load_nanjing
 
-from gridsvc.parties import add_officer
+from gridsvc.people.parties import add_officer
 
 EVIL = '<img src=x onerror="alert(1)">中山路&1号'
 # The grid with the most named shops (not buildings holding their own façade) holding a frontage zone (ties: the

@@ -17,7 +17,7 @@ from support import ARTIFACTS
 
 from gridsvc.errors import InputError, MissingColumnsError
 from gridsvc.exporters.board_pdf import CODE_ALPHABET, boards_pdf, qr_matrix, unit_code, unit_url
-from gridsvc.policies import load_policy
+from gridsvc.zones.policies import load_policy
 
 BASE_URL = "https://cg.gulou.example.cn"
 SECRET = "test-secret-not-for-production"

@@ -16,7 +16,7 @@ import pytest
 
 from gridsvc.exporters.pack import FILES, build_pack
 from gridsvc.maps import assets
-from gridsvc.policies import load_policy
+from gridsvc.zones.policies import load_policy
 
 BASE_URL = "https://cg.gulou.example.cn"
 

@@ -8,14 +8,7 @@ import shapely
 
 from gridsvc.errors import UnknownCRSError
 from gridsvc.geo import chinese_crs as cc
-from gridsvc.geo.crs import (
-    CrsSpec,
-    local_metric_crs,
-    parse_crs,
-    points_from_wgs84,
-    points_to_wgs84,
-    to_wgs84,
-)
+from gridsvc.geo.crs import CrsSpec, local_metric_crs, parse_crs, points_from_wgs84, points_to_wgs84, to_wgs84
 
 GEOD = pyproj.Geod(ellps="WGS84")
 TAIYUAN = (np.array([112.55, 112.5712, 112.5301]), np.array([37.85, 37.8706, 37.8123]))

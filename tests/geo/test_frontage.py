@@ -26,7 +26,7 @@ from gridsvc.geo.frontage import (
     holders_through_institution,
     street_facades,
 )
-from gridsvc.policies import load_policy
+from gridsvc.zones.policies import load_policy
 
 METRIC = 32650  # UTM 50N: what local_metric_crs picks for Nanjing
 X0, Y0 = 668000.0, 3546000.0  # near 新街口
@@ -451,8 +451,8 @@ def test_area_zones_markets_win_and_compounds_without_manager_are_flagged():
 
 @pytest.mark.shared
 def test_real_nanjing_extract():
-    from gridsvc.catalogue import load_catalogue
-    from gridsvc.ingest import prepare_layers, read_source
+    from gridsvc.city.catalogue import load_catalogue
+    from gridsvc.city.ingest import prepare_layers, read_source
 
     layers, _, _ = read_source(shared_file(NANJING))
     layers, _ = prepare_layers(layers, NANJING.name, load_catalogue())
@@ -527,9 +527,9 @@ def test_which_units_hold_their_building_and_through_which_institution():
 
 def _pure_city(path):
     """Streets, buildings, units (linked to buildings as the ingest does), compounds of a real extract."""
-    from gridsvc.catalogue import load_catalogue
+    from gridsvc.city.catalogue import load_catalogue
+    from gridsvc.city.ingest import prepare_layers, read_source
     from gridsvc.geo.crs import local_metric_crs
-    from gridsvc.ingest import prepare_layers, read_source
 
     layers, _, _ = read_source(shared_file(path))
     layers, _ = prepare_layers(layers, path.name, load_catalogue())
@@ -554,7 +554,7 @@ def _pure_city(path):
 def test_named_non_residential_buildings_facing_a_street_are_held(path):
     """≥ 80 % of the street-facing façade of named non-residential buildings lies next to a zone held by a unit
     or an institution (it was 5 % on Taiyuan and 20 % on Nanjing when only shops held frontage)."""
-    from gridsvc.catalogue import load_catalogue
+    from gridsvc.city.catalogue import load_catalogue
 
     s, b, u, c = _pure_city(path)
     r = build_frontage_zones(s, b, u, POLICY, metric=True)

@@ -4,7 +4,7 @@ import pytest
 
 from gridsvc.errors import InputError, NotFoundError
 from gridsvc.ops.checklists import checklists_for, load_checklists, policy_chain, policy_checklist
-from gridsvc.policies import list_policies, load_policy
+from gridsvc.zones.policies import list_policies, load_policy
 
 
 @pytest.mark.parametrize("name", ["三包", "五包", "南京"])

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from support import load_nanjing
 
 from gridsvc.api.app import create_app
-from gridsvc.parties import add_officer
-from gridsvc.users import create_user
+from gridsvc.people.parties import add_officer
+from gridsvc.people.users import create_user
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu",
                  "--no-first-run", "--disable-sync"]

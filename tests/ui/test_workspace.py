@@ -19,7 +19,7 @@ from support import ARTIFACTS
 
 from gridsvc.geo import chinese_crs
 from gridsvc.maps.city_map import ZONE_STYLE
-from gridsvc.users import issue_api_token, revoke_tokens
+from gridsvc.people.users import issue_api_token, revoke_tokens
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
 

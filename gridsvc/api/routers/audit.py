@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from ... import audit
+from ...people import audit
+from ...people.users import Principal
 from ...timekeeping import DATE_HELP, MAX_TEXT
-from ...users import Principal
 from ..dependencies import Conn
 from ..security import require
 

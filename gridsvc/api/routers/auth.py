@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
-from ... import login_throttle, users
 from ...errors import AuthError
-from ...roles import role_table
+from ...people import login_throttle, users
+from ...people.roles import role_table
 from ...settings import get_settings
 from ..dependencies import Conn
 from ..security import CurrentUser, role_of
@@ -40,7 +40,7 @@ def login(request: Request, conn: Conn, username: Annotated[str, Form(min_length
 @router.get("/me", summary="Who the credentials belong to")
 def me(principal: CurrentUser) -> dict:
     """Name, role, grids and party of the caller (anonymous: role public), and the actions of the role table
-    (gridsvc/data/roles.toml) its role may perform."""
+    (gridsvc/people/roles.toml) its role may perform."""
     table = role_table()
     may = sorted(a for a in table.actions if role_of(principal) in table.allowed(a))
     if principal is None:

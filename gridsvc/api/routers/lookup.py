@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from ... import lookup as core
 from ...errors import InputError
 from ...settings import get_settings
 from ...timekeeping import DATE_HELP, MAX_TEXT
+from ...zones import lookup as core
 from ..dependencies import Conn
 from ..security import POINTS_PER_REQUEST, CurrentUser, charge_anonymous, redact
 

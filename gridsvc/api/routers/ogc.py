@@ -13,10 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 
-from ... import zone_edits
 from ...db.layer_sql import layer_bounds
 from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
+from ...zones import edits as zone_edits
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
 from ..scope import NewZoneScope, OGCItemScope

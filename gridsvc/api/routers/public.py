@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from ...errors import NotFoundError
 from ...maps.zone_sketch import zone_sketch
-from ...public_units import public_unit
+from ...zones.public_units import public_unit
 from ..dependencies import Conn
 from ..public_page import HEADERS, render_not_found, render_unit
 

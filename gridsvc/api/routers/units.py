@@ -32,7 +32,7 @@ class UnitChange(BaseModel):
 
 
 
-# Which role may change which field: the role table (gridsvc/data/roles.toml, [fields.units]); grid officers only
+# Which role may change which field: the role table (gridsvc/people/roles.toml, [fields.units]); grid officers only
 # inside their grids (scope, checked first). Fields from a ledger are set again by its next import.
 UnitWriter = Annotated[Connection, Depends(writer_for(fields_of="units"))]
 add_record_routes(router, "units", "unit", UnitChange, UnitWriter,

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, Upl
 from fastapi.responses import FileResponse
 from sqlalchemy import Connection, text
 
-from ... import uploads as core
 from ...db.instance import upload_root
 from ...errors import NotFoundError
+from ...files import uploads as core
+from ...files.retention import lock_files
+from ...people.users import Principal
 from ...settings import get_settings
-from ...upload_retention import lock_files
-from ...users import Principal
 from ..dependencies import Conn
 from ..security import require, writer_for
 

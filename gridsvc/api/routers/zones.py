@@ -13,9 +13,10 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
-from ... import validation, zone_edits
 from ...geo.zone_geometry import rounded, to_client
-from ...zone_edits import Overlap
+from ...zones import edits as zone_edits
+from ...zones import validation
+from ...zones.edits import Overlap
 from ..dependencies import Conn
 from ..geojson import GeoJSONResponse
 from ..scope import MergeScope, NewZoneScope, ZoneScope

@@ -43,7 +43,7 @@
   }
 
   function role() { return state.user ? state.user.role : 'public'; }
-  /* Whether the role table (gridsvc/data/roles.toml, as /auth/me lists it) lets the user do an action. */
+  /* Whether the role table (gridsvc/people/roles.toml, as /auth/me lists it) lets the user do an action. */
   function may(action) { return !!(state.user && state.user.may && state.user.may.indexOf(action) >= 0); }
   function roleLabel(r) { return GS.i18n.has('role.' + r) ? t('role.' + r) : r; }
 

@@ -1,0 +1,174 @@
+"""`gridsvc build grid`: H3 cells over the managed area, their communities, and feature indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Engine, text
+
+from ..db import store
+from ..db.layers import layer_spec
+from ..db.sql import sql
+from ..errors import NotFoundError
+from ..geo import h3cells
+from ..settings import get_settings
+
+Progress = Callable[[str, int, int], None]
+INDEXED_LAYERS = ("streets", "compounds", "markets", "units")
+
+
+@dataclass
+class GridReport:
+    """What a grid build produced."""
+
+    res: int
+    cells: int
+    communities: int
+    subdistricts: int
+    provisional: bool
+    feature_cells: dict[str, int]
+
+
+def stored_res(conn: Connection) -> int | None:
+    """The H3 resolution of the stored grid (None before `gridsvc build grid`)."""
+    return conn.execute(sql("grid_res")).scalar()
+
+
+def grid_res(conn: Connection) -> int:
+    """The resolution to find a point's grid cell at: the stored grid's, else GRIDSVC_H3_RES (no grid yet)."""
+    res = stored_res(conn)
+    return get_settings().h3_res if res is None else res
+
+
+def _extent(conn: Connection):
+    boundary = conn.execute(sql("boundary_extent")).scalar()
+    if boundary:
+        return shapely.from_wkb(boundary), True
+    data = conn.execute(sql("data_extent")).scalar()
+    if not data:
+        raise NotFoundError("nothing imported yet: run `gridsvc ingest FILE` before `gridsvc build grid`")
+    return shapely.from_wkb(data), False
+
+
+def _copy(conn: Connection, table: str, columns: list[str], rows) -> None:
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _imported_communities(conn: Connection) -> gpd.GeoDataFrame:
+    return store.read_layer(conn, layer_spec("admin_units"), "level = 'community' AND NOT provisional")
+
+
+def _assign(cells: np.ndarray, polys: np.ndarray, res: int, admin_code: str,
+            communities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Codes for each cell: under an imported community where its centre lies, else provisional."""
+    table = h3cells.provisional_hierarchy(cells, res, admin_code, sub_offset=900 if len(communities) else 0)
+    table["community_id"] = pd.array([None] * len(table), dtype="Int64")
+    if len(communities):
+        centres = gpd.GeoDataFrame(geometry=shapely.centroid(polys), crs=4326)
+        hit = gpd.sjoin(centres, communities[["id", "code", "geometry"]], predicate="within", how="left")
+        hit = hit[~hit.index.duplicated()]
+        inside = hit["id"].notna().to_numpy()
+        table.loc[inside, "community_id"] = hit["id"][inside].astype("int64").to_numpy()
+        seq = table[inside].groupby(hit["code"][inside].to_numpy()).cumcount() + 1
+        table.loc[inside, "code"] = hit["code"][inside].to_numpy() + seq.map("{:03d}".format).to_numpy()
+    return table
+
+
+def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | None = None,
+               max_cells: int | None = None) -> GridReport:
+    """Rebuild the grid in one transaction; officer assignments keep their grid codes."""
+    tick = progress or (lambda *_: None)
+    with engine.begin() as conn:
+        extent, from_boundary = _extent(conn)
+        tick("covering extent", 0, 4)
+        cells = h3cells.cells_in_extent(extent, res, max_cells or get_settings().max_grid_cells)
+        polys = h3cells.cell_polygons(cells)
+        table = _assign(cells, polys, res, admin_code, _imported_communities(conn))
+        conn.execute(text("DELETE FROM grid_cells"))
+        conn.execute(text("DELETE FROM admin_units WHERE provisional"))
+        tick("storing communities", 1, 4)
+        prov = table[table["community_id"].isna()]
+        com_ids = _store_provisional(conn, table[table["community_id"].isna().to_numpy()], admin_code)
+        community_id = table["community_id"].astype(object).where(table["community_id"].notna(),
+                                                                  table["community_h3"].map(com_ids))
+        tick("storing cells", 2, 4)
+        wkb = store.ewkb_hex(polys)
+        _copy(conn, "grid_cells", ["h3", "res", "code", "community_id", "geom"],
+              zip(table["h3"].tolist(), [res] * len(table), table["code"].tolist(),
+                  [None if pd.isna(v) else int(v) for v in community_id], wkb, strict=True))
+        tick("indexing features", 3, 4)
+        counts = _index_features(conn, res)
+        conn.execute(text("ANALYZE grid_cells, feature_cells, admin_units"))
+        tick("done", 4, 4)
+    return GridReport(res=res, cells=len(table), communities=int(table["community_code"].nunique()),
+                      subdistricts=int(table["subdistrict_code"].nunique()), provisional=len(prov) > 0,
+                      feature_cells=counts)
+
+
+def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -> dict[int, int]:
+    """Insert provisional district/subdistricts/communities; returns community h3 -> admin id."""
+    if cells.empty:
+        return {}
+    district = conn.execute(text(
+        "INSERT INTO admin_units (level, code, name, provisional, geom) VALUES "
+        "('district', :code, :name, true, ST_GeomFromWKB(:g, 4326)) RETURNING id"),
+        {"code": admin_code, "name": f"临时区 {admin_code}",
+         "g": shapely.to_wkb(h3cells.cells_outline(cells["h3"]))}).scalar()
+    ids_by_h3: dict[int, int] = {}
+    for level, key, code, name, parent in (
+        ("subdistrict", "subdistrict_h3", "subdistrict_code", "subdistrict_name", None),
+        ("community", "community_h3", "community_code", "community_name", "subdistrict_h3"),
+    ):
+        groups = cells.groupby(key, sort=True)
+        first = groups.first()
+        outlines = [shapely.to_wkb(h3cells.cells_outline(members)) for _, members in groups["h3"]]
+        ids = conn.execute(text(
+            "INSERT INTO admin_units (level, code, name, parent_id, provisional, h3, geom) "
+            "SELECT :level, c, n, p, true, h, ST_GeomFromWKB(g, 4326) "
+            "FROM unnest(CAST(:codes AS text[]), CAST(:names AS text[]), CAST(:parents AS int[]), "
+            "CAST(:h3s AS bigint[]), CAST(:geoms AS bytea[])) AS t(c, n, p, h, g) RETURNING id"),
+            {"level": level, "codes": first[code].tolist(), "names": first[name].tolist(),
+             "parents": [district] * len(first) if parent is None else [ids_by_h3[int(v)] for v in first[parent]],
+             "h3s": [int(v) for v in first.index], "geoms": outlines},
+        ).scalars().all()
+        ids_by_h3 = dict(zip((int(v) for v in first.index), ids, strict=True))
+    return ids_by_h3
+
+
+def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = None) -> int:
+    """Store the cells covering a layer's rows (all of them, or those with these ids); returns the pairs stored."""
+    where = "" if ids is None else "WHERE id = ANY(:ids)"
+    rows = conn.execute(text(f"SELECT id, ST_AsBinary(geom) FROM {layer_spec(name).table} {where} ORDER BY id"),
+                        {"ids": ids}).all()
+    if not rows:
+        return 0
+    feature_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    geoms = gpd.GeoSeries(shapely.from_wkb([r[1] for r in rows]), crs=4326)
+    pos, cells = h3cells.cover_features(geoms, res)
+    pairs = np.unique(np.column_stack([feature_ids[pos], cells]), axis=0)
+    _copy(conn, "feature_cells", ["layer", "feature_id", "h3"], ((name, int(f), int(c)) for f, c in pairs))
+    return len(pairs)
+
+
+def _index_features(conn: Connection, res: int) -> dict[str, int]:
+    """Recompute feature_cells for every indexed layer."""
+    conn.execute(text("DELETE FROM feature_cells"))
+    return {name: _cover_rows(conn, name, res) for name in INDEXED_LAYERS}
+
+
+def index_rows(conn: Connection, name: str, written: list[int], removed: list[int] = ()) -> int:
+    """Keep the grid index current after an ingest: cover the rows written at the stored grid's resolution and
+    forget the removed ones (nothing to do before the first `gridsvc build grid`, which indexes everything)."""
+    res = stored_res(conn) if name in INDEXED_LAYERS else None
+    if res is None or not (written or removed):
+        return 0
+    conn.execute(sql("feature_cells_forget"), {"layer": name, "ids": [*written, *removed]})
+    return _cover_rows(conn, name, res, list(written)) if written else 0

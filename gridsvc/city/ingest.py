@@ -1,0 +1,210 @@
+"""`gridsvc ingest`: read a file, check and repair it, and store it in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+from sqlalchemy import Engine, text
+
+from ..db import store
+from ..db.layers import INGESTED, layer_spec
+from ..db.sql import sql
+from ..errors import InputError, UnknownCRSError, UnreadableFileError
+from ..files.uploads import file_sha256
+from ..geo.checks import check_in_china, check_raw_coordinates, repair_geometries
+from ..geo.crs import CrsSpec, parse_crs, to_wgs84
+from ..geo.streets import WIDTH_FROM_INPUT, carriageway_widths, street_polygons
+from ..people import audit
+from .catalogue import Catalogue, load_catalogue
+from .grid import index_rows
+from .readers import vector
+from .readers.ledger import read_ledger
+from .readers.osm import read_osm
+
+Progress = Callable[[str, int, int], None]
+PBF = (".pbf",)
+VECTOR = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".kml", ".fgb")
+LEDGER = (".csv", ".xlsx", ".xls", ".xlsm")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest stored, per layer, and what it noticed on the way."""
+
+    source_file: str
+    crs: str
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _file_crs(gdf: gpd.GeoDataFrame, declared: str | None, source: str, layer: str,
+              notes: list[str]) -> CrsSpec:
+    """The CRS to read a layer in: --crs wins over the file's own, which wins over a lon/lat guess."""
+    if declared is not None:
+        spec = parse_crs(declared)
+        if gdf.crs is not None and gdf.crs.to_epsg() != spec.epsg:
+            notes.append(f"{source} layer {layer}: file says {gdf.crs.name}, --crs says {spec.label}; using {spec.label}")
+        return spec
+    if gdf.crs is not None:
+        epsg = gdf.crs.to_epsg()
+        if epsg is None:
+            raise UnknownCRSError(f"layer {layer!r} has a CRS without an EPSG code ({gdf.crs.name}); pass --crs EPSG",
+                                  source=source)
+        return parse_crs(epsg)
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    if -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90:
+        notes.append(f"{source} layer {layer}: no CRS in file; coordinates look like lon/lat, read as WGS84")
+        return parse_crs("wgs84")
+    raise UnknownCRSError(f"layer {layer!r} has no CRS and its coordinates are not lon/lat; pass --crs", source=source)
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, spec: CrsSpec, source: str) -> gpd.GeoDataFrame:
+    labels = [f"feature {i}" for i in gdf.index]
+    pts = gdf.geometry.representative_point()
+    check_raw_coordinates(pts.x.to_numpy(), pts.y.to_numpy(), spec, source, labels)
+    out = to_wgs84(gdf, spec)
+    check_in_china(out, spec, source, labels)
+    return out
+
+
+def read_source(path: Path, *, kind: str | None = None, layer: str | None = None, crs: str | None = None,
+                columns: dict[str, str] | None = None, cat: Catalogue | None = None,
+                ) -> tuple[dict[str, gpd.GeoDataFrame], list[str], str]:
+    """Read any supported file into WGS84 gridsvc layers, with notes; nothing touches the database."""
+    cat = cat or load_catalogue()
+    path = Path(path)
+    source = path.name
+    if not path.exists():
+        raise UnreadableFileError("file not found", source=str(path))
+    if not path.is_file() or not path.stat().st_size:
+        raise UnreadableFileError("not a file or empty", source=str(path))
+    suffix = path.suffix.lower()
+    notes: list[str] = []
+    if suffix in PBF:
+        if crs is not None and parse_crs(crs).epsg != 4326:
+            raise InputError("OSM PBF files are always WGS84; drop --crs", source=source)
+        if kind is not None:
+            raise InputError("--kind does not apply to OSM PBF files (tags decide the layers)", source=source)
+        return read_osm(path, cat), notes, "EPSG:4326 (OSM)"
+    if suffix in LEDGER:
+        if kind not in (None, "unit"):
+            raise InputError("ledgers hold frontage units; --kind must be unit or omitted", source=source)
+        units, ledger_notes = read_ledger(path, crs=crs or "wgs84", columns=columns, sheet=layer)
+        return {"units": units}, ledger_notes, parse_crs(crs or "wgs84").label
+    if suffix not in VECTOR:
+        raise UnreadableFileError(
+            f"unsupported file type {suffix or '(none)'}; use .osm.pbf, {', '.join(VECTOR)} or {', '.join(LEDGER)}",
+            source=source)
+    names = vector.list_layers(path)
+    if layer is not None and layer not in names:
+        raise InputError(f"no layer {layer!r}; layers in this file: {', '.join(names)}", source=source)
+    out: dict[str, list[gpd.GeoDataFrame]] = {}
+    labels = []
+    for name in [layer] if layer else names:
+        raw = vector.read_raw(path, name)
+        if raw.empty:
+            notes.append(f"{source} layer {name}: empty, skipped")
+            continue
+        spec = _file_crs(raw, crs, source, name, notes)
+        labels.append(spec.label)
+        present = raw.geometry.notna() & ~raw.geometry.is_empty
+        if not present.all():
+            notes.append(f"{source} layer {name}: {int((~present).sum())} feature(s) without geometry skipped")
+            raw = raw[present]
+        wgs = _to_wgs84(raw, spec, f"{source} layer {name}")
+        for lname, gdf in vector.layers_from_raw(wgs, source=source, layer=name, kind=kind, columns=columns,
+                                                  cat=cat).items():
+            out.setdefault(lname, []).append(gdf)
+    layers = {k: gpd.GeoDataFrame(gpd.pd.concat(v, ignore_index=True), crs=4326) for k, v in out.items()}
+    return layers, notes, ", ".join(sorted(set(labels))) or "EPSG:4326"
+
+
+def prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalogue, strict: bool = False,
+                   ) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
+    """Repair geometries (strict: reject what cannot be repaired) and derive street widths and polygons."""
+    notes: list[str] = []
+    out = {}
+    for name, gdf in layers.items():
+        if gdf.empty:
+            continue
+        gdf = gdf.reset_index(drop=True)
+        labels = [f"feature {sid}" for sid in gdf["source_id"]]
+        gdf, fixes = repair_geometries(gdf, f"{source} {name}", labels, strict=strict)
+        notes += fixes
+        dup = gdf["source_id"].duplicated(keep="last")
+        if dup.any():
+            notes.append(f"{source} {name}: {int(dup.sum())} duplicate source id(s), last one kept "
+                         f"(e.g. {gdf['source_id'][dup].iloc[0]})")
+            gdf = gdf[~dup].reset_index(drop=True)
+        if name == "streets":
+            width_in = gdf["width_tag"] if "width_tag" in gdf else gpd.pd.Series(None, index=gdf.index)
+            width_m, width_source = carriageway_widths(gdf["osm_class"], width_in, gdf["lanes"], cat)
+            if "osm_class" in gdf and gdf["osm_class"].isna().all() and "width_tag" in gdf:
+                width_source = np.where(width_source == "width tag", WIDTH_FROM_INPUT, width_source)
+            gdf["lanes"] = gpd.pd.to_numeric(
+                gdf["lanes"].astype("string").str.extract(r"(\d+(?:\.\d+)?)", expand=False), errors="coerce")
+            gdf["width_m"], gdf["width_source"] = width_m, width_source
+            gdf["centerline"] = gpd.GeoSeries(gdf.geometry.values, crs=4326)
+            gdf = gdf.set_geometry(street_polygons(gdf.geometry, width_m).values)
+        if name == "buildings" and "levels" in gdf:
+            gdf["levels"] = gpd.pd.to_numeric(gdf["levels"], errors="coerce")
+        if name == "admin_units":
+            gdf["provisional"] = False
+        out[name] = gdf
+    return out, notes
+
+
+def ingest(engine: Engine, path: Path, *, kind: str | None = None, layer: str | None = None,
+           crs: str | None = None, columns: dict[str, str] | None = None, strict: bool = False,
+           progress: Progress | None = None) -> IngestReport:
+    """Ingest one file: all layers in one transaction, so a failure leaves the database as it was.
+
+    Unrepairable geometries are skipped and reported; strict=True rejects the file instead.
+    """
+    path = Path(path)
+    cat = load_catalogue()
+    tick = progress or (lambda *_: None)
+    tick("reading", 0, 3)
+    layers, notes, crs_label = read_source(path, kind=kind, layer=layer, crs=crs, columns=columns, cat=cat)
+    tick("checking geometries", 1, 3)
+    layers, fix_notes = prepare_layers(layers, path.name, cat, strict=strict)
+    notes += fix_notes
+    if not layers:
+        raise InputError("no streets, buildings, compounds, markets, units or boundaries found", source=path.name)
+    report = IngestReport(source_file=path.name, crs=crs_label, notes=notes)
+    report.counts = store_layers(engine, layers, path.name, sha256=file_sha256(path), path=str(path.resolve()),
+                                 crs_label=crs_label, notes=notes, progress=tick)
+    return report
+
+
+def store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_file: str, *, sha256: str = "",
+                 path: str = "", crs_label: str = "EPSG:4326", notes: list[str] | None = None,
+                 progress: Progress | None = None) -> dict[str, dict[str, int]]:
+    """Upsert prepared layers of one source in one transaction, link units to buildings, log the import."""
+    tick = progress or (lambda *_: None)
+    counts: dict[str, dict[str, int]] = {}
+    order = [n for n in INGESTED if n in layers]
+    with engine.begin() as conn:
+        audit.start_bulk(conn)  # one audit row for the import, not one per shop
+        for i, name in enumerate(order):
+            tick(f"storing {name}", i, len(order))
+            upsert = store.upsert_layer(conn, layer_spec(name), layers[name], source_file)
+            index_rows(conn, name, upsert.written_ids, upsert.removed_ids)  # grid-scoped reads see them at once
+            counts[name] = upsert.as_dict() | {"rows": len(layers[name])}
+        conn.execute(sql("link_units_to_buildings"), {"sf": source_file, "max_m": 10.0})
+        conn.execute(
+            text("INSERT INTO imports (source_file, path, sha256, crs, counts, notes) "
+                 "VALUES (:f, :p, :h, :c, CAST(:n AS jsonb), CAST(:o AS jsonb))"),
+            {"f": source_file, "p": path, "h": sha256, "c": crs_label,
+             "n": json.dumps(counts), "o": json.dumps(notes or [], ensure_ascii=False)},
+        )
+        audit.bulk(conn, "import", "imports", source_file, {"sha256": sha256, "crs": crs_label, "counts": counts})
+        for name in order:  # fresh statistics, or the planner misjudges the first queries after a bulk load
+            conn.execute(text(f"ANALYZE {layer_spec(name).table}"))
+    tick("done", len(order), len(order))
+    return counts

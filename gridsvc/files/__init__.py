@@ -1,0 +1,1 @@
+"""Files people hand to gridsvc: uploads typed by content, their retention, and spreadsheet-injection defence."""

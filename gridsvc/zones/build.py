@@ -1,0 +1,183 @@
+"""`gridsvc build zones`: frontage and area zones from the stored city, written as new versions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Engine, text
+
+from ..db import store
+from ..db.layers import layer_spec
+from ..db.sql import sql
+from ..errors import NotFoundError
+from ..geo import priority
+from ..geo.crs import local_metric_crs
+from ..geo.frontage import (
+    build_area_zones,
+    build_frontage_zones,
+    building_holders,
+    holders_through_institution,
+    to_wgs84_clean,
+)
+from ..people import audit
+from ..people.parties import sync_parties
+from .policies import Policy, load_policy
+
+Progress = Callable[[str, int, int], None]
+ZONE_COLUMNS = ("zone_key", "kind", "policy", "party_id", "unit_id", "street_id", "compound_id", "market_id",
+                "props", "geom")
+
+
+@dataclass
+class ZoneBuildReport:
+    """What a zone build produced and changed."""
+
+    build_id: int
+    policy: str
+    counts: dict[str, int] = field(default_factory=dict)
+    opened: int = 0
+    closed: int = 0
+    unassigned: list[dict] = field(default_factory=list)
+
+
+def _read(conn: Connection, name: str) -> gpd.GeoDataFrame:
+    return store.read_layer(conn, layer_spec(name))
+
+
+def _planner_zones(conn: Connection) -> gpd.GeoDataFrame:
+    rows = conn.execute(text(
+        "SELECT id, ST_AsBinary(geom) FROM zones WHERE origin = 'planner' AND valid_to IS NULL")).all()
+    return gpd.GeoDataFrame({"id": [r[0] for r in rows]},
+                            geometry=gpd.GeoSeries.from_wkb([r[1] for r in rows], crs=4326), crs=4326)
+
+
+def _party_ids(conn: Connection) -> dict[str, int]:
+    return dict(conn.execute(text("SELECT ref, id FROM parties WHERE kind <> 'street_steward' ORDER BY id")).all())
+
+
+def _projected(crs):
+    return crs if crs is not None and crs.is_projected else None
+
+
+def _nullable_int(values) -> list:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else int(v) for v in values]
+
+
+def assemble(result, areas: gpd.GeoDataFrame, planner: gpd.GeoDataFrame, streets: gpd.GeoDataFrame,
+             policy: Policy, parties: dict[str, int], through: dict[int, int] | None = None) -> gpd.GeoDataFrame:
+    """One disjoint zone table: frontage > market > compound > street space, all clipped around planner zones.
+
+    through: unit id -> compound id of the institution through which that unit (a building) holds its frontage.
+    """
+    through = through or {}
+    metric = _projected(result.zones.crs) or local_metric_crs(streets)
+
+    def metric_valid(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        out = gdf.to_crs(metric)
+        out.geometry = shapely.make_valid(np.asarray(out.geometry.values))
+        return out
+
+    front = metric_valid(result.zones)
+    markets = metric_valid(areas[areas["kind"] == "market"])
+    compounds = metric_valid(areas[areas["kind"] == "compound"])
+    space = metric_valid(result.street_space)
+    fixed = metric_valid(planner)
+    _, front, markets, compounds, space = priority.resolve([fixed, front, markets, compounds, space])
+    steward = dict(zip(streets["id"], streets.get("steward_party_id", pd.Series(dtype=object)), strict=False))
+    frames = []
+    if len(front):
+        frames.append(pd.DataFrame({
+            "zone_key": [f"frontage:unit:{u}:street:{s}:{side}" for u, s, side in
+                         zip(front["unit_id"], front["street_id"], front["side"], strict=True)],
+            "kind": "frontage", "party_id": [parties.get(f"compound:{through[u]}" if u in through else f"unit:{u}")
+                                             for u in front["unit_id"]],
+            "unit_id": front["unit_id"].to_numpy(), "street_id": front["street_id"].to_numpy(),
+            "props": [{"side": a, "depth_rule": b, "frontage_m": round(float(c), 2)} for a, b, c in
+                      zip(front["side"], front["depth_rule"], front["frontage_m"], strict=True)],
+            "geometry": front.geometry.values}))
+    for kind, frame, ref_col, id_col in (("market", markets, "market", "market_id"),
+                                         ("compound", compounds, "compound", "compound_id")):
+        if len(frame):
+            ids = frame[id_col].to_numpy()
+            frames.append(pd.DataFrame({
+                "zone_key": [f"{kind}:{i}" for i in ids], "kind": kind,
+                "party_id": [parties.get(f"{ref_col}:{i}") for i in ids], id_col: ids,
+                "props": [{"no_manager": bool(v)} if kind == "compound" else {} for v in
+                          frame.get("no_manager", pd.Series(False, index=frame.index))],
+                "geometry": frame.geometry.values}))
+    if len(space):
+        sid = space["street_id"].to_numpy()
+        frames.append(pd.DataFrame({
+            "zone_key": [f"street_space:{s}" for s in sid], "kind": "street_space",
+            "party_id": [steward.get(s) for s in sid], "street_id": sid, "props": [{} for _ in sid],
+            "geometry": space.geometry.values}))
+    if not frames:
+        return gpd.GeoDataFrame(columns=[*ZONE_COLUMNS[:-1], "geometry"], geometry="geometry", crs=4326)
+    zones = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=metric)
+    zones["area_m2"] = zones.geometry.area.round(2)
+    zones["props"] = [p | {"area_m2": float(a)} for p, a in zip(zones["props"], zones["area_m2"], strict=True)]
+    zones["policy"] = policy.name
+    zones = zones.set_geometry(to_wgs84_clean(np.asarray(zones.geometry.values), metric).values, crs=4326)
+    return zones[~zones.geometry.is_empty].reset_index(drop=True)
+
+
+def _write_versions(conn: Connection, zones: gpd.GeoDataFrame, build_id: int) -> tuple[int, int]:
+    conn.execute(text(
+        "CREATE TEMP TABLE _new_zones ON COMMIT DROP AS SELECT zone_key, kind, policy, party_id, unit_id, street_id, "
+        "compound_id, market_id, props, geom FROM zones WITH NO DATA"))
+    geoms = store.ewkb_hex(store.to_multi(np.asarray(zones.geometry.values), "MULTIPOLYGON"))
+    cols = {c: (zones[c].tolist() if c in zones else [None] * len(zones)) for c in ZONE_COLUMNS[:-1]}
+    for c in ("party_id", "unit_id", "street_id", "compound_id", "market_id"):
+        cols[c] = _nullable_int(cols[c])
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY _new_zones ({', '.join(ZONE_COLUMNS)}) FROM STDIN") as copy:
+        for i in range(len(zones)):
+            row = [cols[c][i] for c in ZONE_COLUMNS[:-1]]
+            row[ZONE_COLUMNS.index("props")] = json.dumps(row[ZONE_COLUMNS.index("props")], ensure_ascii=False)
+            copy.write_row([*row, geoms[i]])
+    conn.execute(text("CREATE INDEX ON _new_zones (zone_key)"))
+    conn.execute(text("ANALYZE _new_zones"))
+    closed = conn.execute(sql("close_changed_zones")).rowcount
+    opened = conn.execute(sql("open_new_zones"), {"build_id": build_id}).rowcount
+    conn.execute(text("DROP TABLE _new_zones"))
+    return opened, closed
+
+
+def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress | None = None) -> ZoneBuildReport:
+    """Rebuild all auto zones under a policy in one transaction; planner zones are kept and clipped around."""
+    tick = progress or (lambda *_: None)
+    policy = load_policy(policy_name)
+    with engine.begin() as conn:
+        audit.start_bulk(conn)  # versions are the record; the audit log gets one summary row
+        tick("reading city", 0, 5)
+        streets, buildings, units = _read(conn, "streets"), _read(conn, "buildings"), _read(conn, "units")
+        if streets.empty:
+            raise NotFoundError("no streets imported yet: run `gridsvc ingest FILE` before `gridsvc build zones`")
+        compounds, markets, planner = _read(conn, "compounds"), _read(conn, "markets"), _planner_zones(conn)
+        tick("frontage zones", 1, 5)
+        units["building_holder"] = building_holders(units, buildings)  # named office towers, schools, stations
+        result = build_frontage_zones(streets, buildings, units, policy, fixed=planner, metric=True)
+        areas = build_area_zones(compounds, markets, policy, buildings=buildings, metric_crs=_projected(result.zones.crs))
+        tick("parties", 2, 5)
+        sync_parties(conn)
+        zones = assemble(result, areas, planner, streets, policy, _party_ids(conn),
+                         holders_through_institution(units, compounds))
+        tick("storing versions", 3, 5)
+        unassigned = [{"unit_id": int(u), "reason": r} for u, r in
+                      zip(result.unassigned["unit_id"], result.unassigned["reason"], strict=True)]
+        counts = {k: int(v) for k, v in zones["kind"].value_counts().items()} | {"unassigned_units": len(unassigned)}
+        build_id = conn.execute(text(
+            "INSERT INTO zone_builds (policy, counts, unassigned) VALUES (:p, CAST(:c AS jsonb), CAST(:u AS jsonb)) "
+            "RETURNING id"), {"p": policy.name, "c": json.dumps(counts), "u": json.dumps(unassigned)}).scalar()
+        audit.bulk(conn, "build", "zones", build_id, {"policy": policy.name, "counts": counts})
+        opened, closed = _write_versions(conn, zones, build_id)
+        conn.execute(text("ANALYZE zones, parties"))
+        tick("done", 5, 5)
+    return ZoneBuildReport(build_id=build_id, policy=policy.name, counts=counts, opened=opened, closed=closed,
+                           unassigned=unassigned)
