@@ -80,7 +80,7 @@ def tz(monkeypatch):
 # --- the helper -----------------------------------------------------------------------------------------------
 
 def test_a_date_is_a_beijing_day_and_a_naive_time_is_beijing_wall_time():
-    from gridsvc import timekeeping
+    from gridsvc import timekeeping  # here, so the tests below fail on behaviour, not on import
 
     assert timekeeping.instant("2026-12-02") == datetime(2026, 12, 2, 23, 59, 59, 999999, tzinfo=BEIJING)
     assert timekeeping.instant("2026-12-02").isoformat() == "2026-12-02T23:59:59.999999+08:00"
