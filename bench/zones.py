@@ -95,13 +95,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
 def serve_api(db_url: str, *, workers: int = 1, log=None, rate_limited: bool = False) -> Iterator[tuple[str, int]]:
     """uvicorn serving gridsvc on db_url at 127.0.0.1 (a free port) until the block ends: (base URL, server pid).
 
-    The anonymous rate limit protects a public server; a benchmark of one client measures the service itself,
-    so it is lifted unless rate_limited (clients with tokens are not limited anyway).
+    The anonymous rate limit and batch cap protect a public server; a benchmark of one client measures the service
+    itself, so they are lifted unless rate_limited (clients with tokens are not limited anyway).
     """
     port = free_port()
     env = dict(os.environ, GRIDSVC_DATABASE_URL=db_url)
     if not rate_limited:
-        env |= {"GRIDSVC_PUBLIC_RATE_PER_S": "100000", "GRIDSVC_PUBLIC_BURST": "100000"}
+        env |= {"GRIDSVC_PUBLIC_RATE_PER_S": "100000", "GRIDSVC_PUBLIC_BURST": "100000",
+                "GRIDSVC_PUBLIC_TOTAL_RATE_PER_S": "100000", "GRIDSVC_PUBLIC_MAX_POINTS": "10000"}
     argv = [sys.executable, "-m", "uvicorn", "gridsvc.api.main:app", "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "warning"]
     if workers > 1:
