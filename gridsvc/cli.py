@@ -24,6 +24,8 @@ people_app = typer.Typer(help="Grid officers and street stewards.", no_args_is_h
 user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 export_app = typer.Typer(help="Export stored data to files.", no_args_is_help=True)
 uploads_app = typer.Typer(help="Uploaded photos and ledgers: retention.", no_args_is_help=True)
+imports_app = typer.Typer(help="What each ingest stored, and every geometry it repaired or skipped.",
+                          no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
@@ -31,6 +33,7 @@ app.add_typer(zones_app, name="zones")
 app.add_typer(people_app, name="people")
 app.add_typer(user_app, name="user")
 app.add_typer(uploads_app, name="uploads")
+app.add_typer(imports_app, name="imports")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -204,17 +207,68 @@ def _parse_columns(values: list[str] | None) -> dict[str, str] | None:
 
 
 def print_ingest_report(report) -> None:
-    """A table of per-layer counts, then the notes."""
+    """A table of per-layer counts, one line per layer with repaired or skipped geometries, then the other notes."""
     table = Table(title=f"{report.source_file} ({report.crs})")
     for col in ("layer", "rows", "inserted", "updated", "unchanged", "removed"):
         table.add_column(col, justify="left" if col == "layer" else "right")
     for name, c in report.counts.items():
         table.add_row(name, *(str(c[k]) for k in ("rows", "inserted", "updated", "unchanged", "removed")))
     console.print(table)
-    for note in report.notes[:20]:
+    summary = report.fix_summary()
+    for layer, (repaired, skipped) in summary.items():
+        console.print(f"[yellow]{layer}:[/] {repaired} geometries repaired, {skipped} skipped", highlight=False)
+    if summary:
+        console.print(f"each one with its reason: gridsvc imports show {report.import_id}", highlight=False)
+    notes = report.other_notes
+    for note in notes[:20]:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
-    if len(report.notes) > 20:
-        console.print(f"[yellow]... and {len(report.notes) - 20} more notes[/]")
+    if len(notes) > 20:
+        console.print(f"[yellow]... and {len(notes) - 20} more notes[/]")
+
+
+@imports_app.command("list")
+def imports_list(limit: Annotated[int, typer.Option(help="how many, newest first")] = 50) -> None:
+    """Every ingest, newest first: id, time, file, CRS, rows stored, geometries repaired and skipped."""
+    with _errors():
+        from .city.ingest import list_imports
+        from .timekeeping import for_people
+        with _engine().connect() as conn:
+            rows = list_imports(conn, limit)
+        table = Table(title="imports")
+        for col in ("id", "imported", "file", "crs", "rows", "repaired", "skipped"):
+            table.add_column(col, justify="right" if col in ("id", "rows", "repaired", "skipped") else "left")
+        for r in rows:
+            table.add_row(str(r["id"]), for_people(r["imported_at"], "%Y-%m-%d %H:%M"), r["source_file"], r["crs"],
+                          str(r["rows"]), str(r["repaired"]), str(r["skipped"]))
+        console.print(table)
+
+
+@imports_app.command("show")
+def imports_show(import_id: Annotated[int, typer.Argument(help="an id from `gridsvc imports list`")]) -> None:
+    """One ingest: file, checksum, counts per layer, notes, and each geometry repaired or skipped with its reason."""
+    with _errors():
+        from .city.ingest import import_detail
+        from .timekeeping import for_people
+        with _engine().connect() as conn:
+            d = import_detail(conn, import_id)
+        console.print(f"import {d['id']}: {d['source_file']} ({d['crs']}) at {for_people(d['imported_at'])}",
+                      highlight=False)
+        console.print(f"path {d['path'] or '-'}, sha256 {d['sha256'] or '-'}", highlight=False)
+        for layer, c in d["counts"].items():
+            console.print(f"{layer}: {c.get('rows', 0)} rows, {c.get('inserted', 0)} inserted, "
+                          f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged, "
+                          f"{c.get('removed', 0)} removed", highlight=False)
+        for note in d["notes"]:
+            console.print(f"[yellow]note:[/] {note}", highlight=False)
+        if not d["fixes"]:
+            console.print("no geometry repaired or skipped")
+            return
+        table = Table(title=f"{len(d['fixes'])} geometries repaired or skipped")
+        for col in ("layer", "feature", "action", "reason"):
+            table.add_column(col, overflow="fold")
+        for f in d["fixes"]:
+            table.add_row(f["layer"], f["feature"], f["action"], f["reason"])
+        console.print(table)
 
 
 @app.command()

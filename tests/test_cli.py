@@ -68,6 +68,39 @@ def test_bad_input_prints_one_clear_error_and_exit_code_2(cli_db, tmp_path):
     assert r.exit_code == 1 and "known layers" in r.output
 
 
+def test_ingest_summarises_repairs_per_layer_and_imports_show_lists_each(cli_db, tmp_path):
+    bowties = [shapely.Polygon([(118.780 + 0.01 * i, 32.040), (118.782 + 0.01 * i, 32.042),
+                                (118.782 + 0.01 * i, 32.040), (118.780 + 0.01 * i, 32.042)]) for i in range(25)]
+    collapsed = shapely.Polygon([(118.79, 32.05), (118.79, 32.051), (118.79, 32.052), (118.79, 32.05)])
+    path = tmp_path / "小区.geojson"
+    gpd.GeoDataFrame({"name": [f"蝴蝶{i}号小区" for i in range(26)]}, geometry=[*bowties, collapsed],
+                     crs=4326).to_file(path)
+    r = runner.invoke(app, ["ingest", str(path), "--kind", "compound"])
+    assert r.exit_code == 0, r.output
+    said = _said(r)
+    assert "compounds: 25 geometries repaired, 1 skipped" in said, r.output
+    assert "self-intersection" not in said and "make_valid" not in said  # one line, not one per feature
+    import_id = cli_db.connect().execute(text("SELECT max(id) FROM imports")).scalar_one()
+    assert f"gridsvc imports show {import_id}" in said
+
+    r = runner.invoke(app, ["imports", "list"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if line.strip("│ ").startswith(str(import_id)))
+    assert [c.strip() for c in row.split("│")[-4:-1]] == ["25", "25", "1"]  # rows stored, repaired, skipped
+
+    r = runner.invoke(app, ["imports", "show", str(import_id)], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    lines = [line for line in r.output.splitlines() if "│" in line]
+    repaired = [line for line in lines if "│ repaired │ self-intersection at" in line]
+    skipped = [line for line in lines if "│ skipped  │" in line and "cannot be repaired into a valid Polygon" in line]
+    assert len(repaired) == 25 and len(skipped) == 1
+    assert all("compounds" in line for line in repaired + skipped)
+    assert "feature-26" in skipped[0]  # the 26th feature of the file
+
+    r = runner.invoke(app, ["imports", "show", str(import_id + 1)])
+    assert r.exit_code == 1 and f"no import {import_id + 1}" in r.output and "Traceback" not in r.output
+
+
 def test_db_url_prints_the_url_in_use(cli_db, database_url):
     r = runner.invoke(app, ["db", "url"])
     assert r.exit_code == 0 and r.output.strip() == database_url

@@ -16,6 +16,8 @@ def test_demo_builds_grid_and_writes_an_offline_map(clean_db, tmp_path):
     assert default_extract().exists()
     assert result.ingest.counts["units"]["rows"] > 1000 and result.ingest.counts["streets"]["rows"] > 500
     assert result.grid.cells > 100
+    repaired, skipped = result.ingest.fix_summary()["buildings"]  # the extract's broken footprints, counted
+    assert repaired > 0 and skipped > 0 and result.ingest.import_id is not None
 
     def texts(page):
         return page.inner_text(".leaflet-control-attribution"), page.inner_text(".leaflet-control-layers")

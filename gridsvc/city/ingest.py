@@ -9,14 +9,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from ..db import store
 from ..db.layers import INGESTED, layer_spec
 from ..db.sql import sql
-from ..errors import InputError, UnknownCRSError, UnreadableFileError
+from ..errors import InputError, NotFoundError, UnknownCRSError, UnreadableFileError
 from ..files.uploads import file_sha256
-from ..geo.checks import check_in_china, check_raw_coordinates, repair_geometries
+from ..geo.checks import GeometryFix, check_in_china, check_raw_coordinates, repair_geometries_logged
 from ..geo.crs import CrsSpec, parse_crs, to_wgs84
 from ..geo.streets import WIDTH_FROM_INPUT, carriageway_widths, street_polygons
 from ..people import audit
@@ -34,12 +34,29 @@ LEDGER = (".csv", ".xlsx", ".xls", ".xlsm")
 
 @dataclass
 class IngestReport:
-    """What an ingest stored, per layer, and what it noticed on the way."""
+    """What an ingest stored, per layer, and what it noticed on the way.
+
+    notes holds every note (repairs included, at most MAX_NOTES of them per layer); fixes every geometry repaired
+    or skipped, per layer, as stored in the imports row `import_id` (`gridsvc imports show ID`).
+    """
 
     source_file: str
     crs: str
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    fixes: dict[str, list[GeometryFix]] = field(default_factory=dict)
+    fix_notes: list[str] = field(default_factory=list, repr=False)
+    import_id: int | None = None
+
+    @property
+    def other_notes(self) -> list[str]:
+        """The notes that are not about one repaired or skipped geometry (CRS, duplicates, empty layers)."""
+        return [n for n in self.notes if n not in set(self.fix_notes)]
+
+    def fix_summary(self) -> dict[str, tuple[int, int]]:
+        """Layer -> (geometries repaired, skipped), for the layers that had any."""
+        return {layer: (sum(f.action == "repaired" for f in fixes), sum(f.action == "skipped" for f in fixes))
+                for layer, fixes in self.fixes.items() if fixes}
 
 
 def _file_crs(gdf: gpd.GeoDataFrame, declared: str | None, source: str, layer: str,
@@ -127,15 +144,25 @@ def read_source(path: Path, *, kind: str | None = None, layer: str | None = None
 def prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalogue, strict: bool = False,
                    ) -> tuple[dict[str, gpd.GeoDataFrame], list[str]]:
     """Repair geometries (strict: reject what cannot be repaired) and derive street widths and polygons."""
+    out, notes, _, _ = _prepare_layers(layers, source, cat, strict)
+    return out, notes
+
+
+def _prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalogue, strict: bool = False,
+                    ) -> tuple[dict[str, gpd.GeoDataFrame], list[str], list[str], dict[str, list[GeometryFix]]]:
+    """prepare_layers, plus the notes that came from geometry repair and every GeometryFix per layer."""
     notes: list[str] = []
+    fix_notes: list[str] = []
+    fixes: dict[str, list[GeometryFix]] = {}
     out = {}
     for name, gdf in layers.items():
         if gdf.empty:
             continue
         gdf = gdf.reset_index(drop=True)
         labels = [f"feature {sid}" for sid in gdf["source_id"]]
-        gdf, fixes = repair_geometries(gdf, f"{source} {name}", labels, strict=strict)
-        notes += fixes
+        gdf, repair_notes, fixes[name] = repair_geometries_logged(gdf, f"{source} {name}", labels, strict=strict)
+        notes += repair_notes
+        fix_notes += repair_notes
         dup = gdf["source_id"].duplicated(keep="last")
         if dup.any():
             notes.append(f"{source} {name}: {int(dup.sum())} duplicate source id(s), last one kept "
@@ -156,7 +183,7 @@ def prepare_layers(layers: dict[str, gpd.GeoDataFrame], source: str, cat: Catalo
         if name == "admin_units":
             gdf["provisional"] = False
         out[name] = gdf
-    return out, notes
+    return out, notes, fix_notes, fixes
 
 
 def ingest(engine: Engine, path: Path, *, kind: str | None = None, layer: str | None = None,
@@ -172,13 +199,14 @@ def ingest(engine: Engine, path: Path, *, kind: str | None = None, layer: str | 
     tick("reading", 0, 3)
     layers, notes, crs_label = read_source(path, kind=kind, layer=layer, crs=crs, columns=columns, cat=cat)
     tick("checking geometries", 1, 3)
-    layers, fix_notes = prepare_layers(layers, path.name, cat, strict=strict)
-    notes += fix_notes
+    layers, prepare_notes, fix_notes, fixes = _prepare_layers(layers, path.name, cat, strict=strict)
+    notes += prepare_notes
     if not layers:
         raise InputError("no streets, buildings, compounds, markets, units or boundaries found", source=path.name)
-    report = IngestReport(source_file=path.name, crs=crs_label, notes=notes)
-    report.counts = store_layers(engine, layers, path.name, sha256=file_sha256(path), path=str(path.resolve()),
-                                 crs_label=crs_label, notes=notes, progress=tick)
+    report = IngestReport(source_file=path.name, crs=crs_label, notes=notes, fixes=fixes, fix_notes=fix_notes)
+    report.counts, report.import_id = _store_layers(
+        engine, layers, path.name, sha256=file_sha256(path), path=str(path.resolve()), crs_label=crs_label,
+        notes=report.other_notes, fixes=fixes, progress=tick)
     return report
 
 
@@ -186,7 +214,23 @@ def store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_fil
                  path: str = "", crs_label: str = "EPSG:4326", notes: list[str] | None = None,
                  progress: Progress | None = None) -> dict[str, dict[str, int]]:
     """Upsert prepared layers of one source in one transaction, link units to buildings, log the import."""
+    counts, _ = _store_layers(engine, layers, source_file, sha256=sha256, path=path, crs_label=crs_label,
+                              notes=notes, progress=progress)
+    return counts
+
+
+def _store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_file: str, *, sha256: str = "",
+                  path: str = "", crs_label: str = "EPSG:4326", notes: list[str] | None = None,
+                  fixes: dict[str, list[GeometryFix]] | None = None, progress: Progress | None = None,
+                  ) -> tuple[dict[str, dict[str, int]], int]:
+    """store_layers, returning the counts and the imports row's id.
+
+    The row's notes are the notes (text) followed by one object per geometry repaired or skipped
+    ({layer, feature, action, reason}).
+    """
     tick = progress or (lambda *_: None)
+    logged = [*(notes or []), *({"layer": layer, "feature": f.feature, "action": f.action, "reason": f.reason}
+                                for layer, layer_fixes in (fixes or {}).items() for f in layer_fixes)]
     counts: dict[str, dict[str, int]] = {}
     order = [n for n in INGESTED if n in layers]
     with engine.begin() as conn:
@@ -197,14 +241,32 @@ def store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_fil
             index_rows(conn, name, upsert.written_ids, upsert.removed_ids)  # grid-scoped reads see them at once
             counts[name] = upsert.as_dict() | {"rows": len(layers[name])}
         conn.execute(sql("link_units_to_buildings"), {"sf": source_file, "max_m": 10.0})
-        conn.execute(
+        import_id = conn.execute(
             text("INSERT INTO imports (source_file, path, sha256, crs, counts, notes) "
-                 "VALUES (:f, :p, :h, :c, CAST(:n AS jsonb), CAST(:o AS jsonb))"),
+                 "VALUES (:f, :p, :h, :c, CAST(:n AS jsonb), CAST(:o AS jsonb)) RETURNING id"),
             {"f": source_file, "p": path, "h": sha256, "c": crs_label,
-             "n": json.dumps(counts), "o": json.dumps(notes or [], ensure_ascii=False)},
-        )
+             "n": json.dumps(counts), "o": json.dumps(logged, ensure_ascii=False)},
+        ).scalar_one()
         audit.bulk(conn, "import", "imports", source_file, {"sha256": sha256, "crs": crs_label, "counts": counts})
         for name in order:  # fresh statistics, or the planner misjudges the first queries after a bulk load
             conn.execute(text(f"ANALYZE {layer_spec(name).table}"))
     tick("done", len(order), len(order))
-    return counts
+    return counts, import_id
+
+
+def list_imports(conn: Connection, limit: int = 50) -> list[dict]:
+    """The newest imports first: id, time, file, CRS, rows stored, geometries repaired and skipped."""
+    return [dict(r._mapping) for r in conn.execute(sql("imports_list"), {"limit": limit})]
+
+
+def import_detail(conn: Connection, import_id: int) -> dict:
+    """One import: its row, its notes (text) and every geometry it repaired or skipped (layer, feature, action,
+    reason); NotFoundError if there is no such import."""
+    row = conn.execute(sql("import_show"), {"id": import_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no import {import_id}; `gridsvc imports list` shows them")
+    out = dict(row)
+    notes = out.pop("notes") or []
+    out["notes"] = [n for n in notes if isinstance(n, str)]
+    out["fixes"] = [n for n in notes if isinstance(n, dict)]
+    return out

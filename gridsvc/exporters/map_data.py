@@ -1,9 +1,12 @@
-"""Compact layer data for offline maps (pure): one shared table of texts, delta-coded integer coordinates.
+"""Compact layer data for offline maps: one shared table of texts, delta-coded integer coordinates.
 
 A district's zones as GeoJSON with a popup text per feature are mostly repeated keys and values; here every
 distinct text is stored once and each feature keeps only indices into that table, and coordinates are
 integers (degrees x 10^decimals) stored as differences from the previous vertex, split by part lengths
 (the ragged layout of shapely.to_ragged_array). gridsvc/static/js/offline_layers.js decodes it.
+
+No database access: it works on GeoDataFrames already read, but it is not part of the pure core (gridsvc/geo) as it
+borrows db.store's Multi* promotion (to_multi) for the layer columns.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import geopandas as gpd
@@ -229,6 +230,15 @@ def _reason_text(reason: str) -> str:
     return f"{what[:1].lower() + what[1:]} at {where}"
 
 
+@dataclass(frozen=True)
+class GeometryFix:
+    """One feature an ingest changed on the way in: repaired with make_valid, or skipped, and why."""
+
+    feature: str  # its label, e.g. 'feature way/123'
+    action: str  # 'repaired' | 'skipped'
+    reason: str  # e.g. 'self-intersection at 24.95 60.16', 'empty geometry'
+
+
 def repair_geometries(
     gdf: gpd.GeoDataFrame,
     source: str | None = None,
@@ -239,10 +249,22 @@ def repair_geometries(
 
     A geometry that cannot be repaired is skipped and reported, or with strict=True rejects the input.
     """
+    out, notes, _ = repair_geometries_logged(gdf, source, labels, strict)
+    return out, notes
+
+
+def repair_geometries_logged(
+    gdf: gpd.GeoDataFrame,
+    source: str | None = None,
+    labels: Sequence[str] | None = None,
+    strict: bool = False,
+) -> tuple[gpd.GeoDataFrame, list[str], list[GeometryFix]]:
+    """repair_geometries, plus one GeometryFix for every feature repaired or skipped (notes stop at MAX_NOTES)."""
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     lab = _labels(labels, len(geoms))
     notes: list[str] = []
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    fixes = [GeometryFix(str(label), "skipped", "empty geometry") for label in lab[empty]]
     if empty.any():
         notes.append(f"{int(empty.sum())} feature(s) with empty geometry skipped: {format_where(lab, empty)}")
     invalid = ~empty & ~shapely.is_valid(geoms)
@@ -260,6 +282,9 @@ def repair_geometries(
             if strict:
                 raise InvalidGeometryError(what, source=source, where=format_where(lab[invalid], lost))
             notes.append(f"{int(lost.sum())} feature(s) skipped: {what}: {format_where(lab[invalid], lost)}")
+            fixes += [GeometryFix(str(label), "skipped", f"invalid geometry ({_reason_text(reason)}) cannot be "
+                                  f"repaired into a valid {geom.geom_type}")
+                      for label, reason, geom in zip(lab[invalid][lost], reasons[lost], bad[lost], strict=True)]
             dropped = np.zeros(len(geoms), dtype=bool)
             dropped[np.flatnonzero(invalid)[lost]] = True
             empty = empty | dropped
@@ -269,10 +294,12 @@ def repair_geometries(
         new[invalid] = fixed
         out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs=gdf.crs)
         bad_labels = lab[invalid]
+        fixes += [GeometryFix(str(label), "repaired", _reason_text(reason))
+                  for label, reason in zip(bad_labels, reasons, strict=True)]
         for label, reason in zip(bad_labels[:MAX_NOTES], reasons[:MAX_NOTES], strict=False):
             notes.append(f"{label}: {_reason_text(reason)} repaired with make_valid")
         if len(bad_labels) > MAX_NOTES:
             notes.append(
                 f"… and {len(bad_labels) - MAX_NOTES} more invalid geometries repaired with make_valid"
             )
-    return out[~empty], notes
+    return out[~empty], notes, fixes

@@ -7,7 +7,15 @@ import pytest
 import shapely
 
 from gridsvc.errors import InputError, InvalidGeometryError, OutsideChinaError, SwappedCoordinatesError
-from gridsvc.geo.checks import check_in_china, check_raw_coordinates, format_where, repair_geometries
+from gridsvc.geo.checks import (
+    MAX_NOTES,
+    GeometryFix,
+    check_in_china,
+    check_raw_coordinates,
+    format_where,
+    repair_geometries,
+    repair_geometries_logged,
+)
 from gridsvc.geo.crs import parse_crs, to_wgs84
 
 TAIYUAN = (112.55, 37.85)
@@ -217,3 +225,23 @@ def test_unrepairable_geometry_is_skipped_and_reported_by_default(geom):
     out, notes = repair_geometries(gdf, "city.geojson", ["feature 0", "feature 1 (osm way 9)"])
     assert out["n"].tolist() == [0]
     assert any("skipped" in n and "feature 1 (osm way 9)" in n for n in notes)
+
+
+def test_every_repaired_or_skipped_feature_is_logged_past_the_notes_limit():
+    n = MAX_NOTES + 5
+    bowties = [shapely.Polygon([(2 * i, 0), (2 * i + 1, 1), (2 * i + 1, 0), (2 * i, 1)]) for i in range(n)]
+    collapsed = shapely.Polygon([(0, 0), (1, 1), (2, 2), (0, 0)])
+    gdf = gpd.GeoDataFrame(geometry=[*bowties, collapsed, None, shapely.box(0, 0, 1, 1)])
+    labels = [f"feature way/{i}" for i in range(len(gdf))]
+    out, notes, fixes = repair_geometries_logged(gdf, "city.geojson", labels)
+    assert len(out) == n + 1 and out.geometry.is_valid.all()
+    assert notes == repair_geometries(gdf, "city.geojson", labels)[1]  # the notes stay as they were
+    assert any(note.startswith("… and 5 more") for note in notes)
+    repaired = [f for f in fixes if f.action == "repaired"]
+    assert [f.feature for f in repaired] == labels[:n]
+    assert repaired[0] == GeometryFix("feature way/0", "repaired", "self-intersection at 0.5 0.5")
+    assert [f for f in fixes if f.action == "skipped"] == [
+        GeometryFix(f"feature way/{n + 1}", "skipped", "empty geometry"),
+        GeometryFix(f"feature way/{n}", "skipped", "invalid geometry (self-intersection at 1 1) "
+                    "cannot be repaired into a valid Polygon"),
+    ]
