@@ -9,9 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from support import bearer, zone_point
 
-from gridsvc import settings as settings_mod
 from gridsvc.api.app import create_app
-from gridsvc.db import engine as engine_mod
 from gridsvc.ops import cases as core
 from gridsvc.ops.flow import load_flow
 from gridsvc.people.roles import role_table
@@ -31,17 +29,6 @@ PATHS = {
     "deferred": ["register", "defer"], "void": ["invalidate"],
 }
 ADMIN = Principal("case-admin", "admin")
-
-
-@pytest.fixture
-def cli_env(database_url, monkeypatch):
-    """The CLI on the test database."""
-    monkeypatch.setenv("GRIDSVC_DATABASE_URL", database_url)
-    settings_mod.get_settings.cache_clear()
-    engine_mod.get_engine.cache_clear()
-    yield
-    engine_mod.get_engine.cache_clear()
-    settings_mod.get_settings.cache_clear()
 
 
 def _fields(action: str, other_case: int) -> dict:
