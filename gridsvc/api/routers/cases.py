@@ -64,7 +64,7 @@ class NewCase(BaseModel):
         default_factory=dict, max_length=10, description='ids elsewhere, e.g. {"hotline": "12345-2026-000123"}')
     reported_at: str | None = Field(default=None, max_length=40, description="when it was reported (default now; "
                                                                            "e.g. a hotline call taken earlier)")
-    photos: list[Annotated[str, Field(pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20,
+    photos: list[Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20,
                                                                            description="sha256 of POST /uploads photos")
 
 
@@ -76,7 +76,7 @@ class CaseAction(BaseModel):
                                                    "request_extension, grant_extension, refuse_extension, defer, "
                                                    "resume, invalidate, mark_duplicate")
     note: str | None = Field(default=None, max_length=2000)
-    photos: list[Annotated[str, Field(pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20)
+    photos: list[Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20)
     duplicate_of: int | None = Field(default=None, ge=1, description="mark_duplicate: the case this one repeats")
     new_deadline: str | None = Field(default=None, max_length=40, description="grant_extension: ISO time")
     version: int | None = Field(default=None, ge=1, description="the version you saw (instead of If-Match)")
@@ -148,7 +148,8 @@ def act_on_case(conn: ActWriter, scoped: CaseScope, principal: CurrentUser, case
 def list_cases(conn: Conn, principal: CurrentUser,
                grid: Annotated[str | None, Query(max_length=20, pattern=r"^\d{12}(\d{3})?$",
                                                  description="a grid (15 digits) or community (12 digits) code")] = None,
-               state: Annotated[list[str] | None, Query(description="repeatable")] = None,
+               state: Annotated[list[Annotated[str, Field(max_length=30)]] | None,
+                                Query(max_length=20, description="repeatable")] = None,
                overdue: Annotated[bool | None, Query(description="past the running stage's deadline now")] = None,
                party: Annotated[int | None, Query(ge=1)] = None,
                category: Annotated[str | None, Query(max_length=20)] = None,
