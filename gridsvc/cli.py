@@ -26,6 +26,9 @@ export_app = typer.Typer(help="Export stored data to files.", no_args_is_help=Tr
 uploads_app = typer.Typer(help="Uploaded photos and ledgers: retention.", no_args_is_help=True)
 imports_app = typer.Typer(help="What each ingest stored, and every geometry it repaired or skipped.",
                           no_args_is_help=True)
+cases_app = typer.Typer(help="Cases (问题/案卷): deadlines and escalation (督办).", no_args_is_help=True)
+ops_app = typer.Typer(help="The operations rules (geodata/ops): check them, bring the database in line.",
+                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
@@ -34,6 +37,8 @@ app.add_typer(people_app, name="people")
 app.add_typer(user_app, name="user")
 app.add_typer(uploads_app, name="uploads")
 app.add_typer(imports_app, name="imports")
+app.add_typer(cases_app, name="cases")
+app.add_typer(ops_app, name="ops")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -642,6 +647,44 @@ def audit_cmd(
         for r in rows:
             console.print(f"{for_people(r['at'])} {r['actor']} ({r['source']}) {r['action']} "
                           f"{r['table_name']}:{r['record_id']}", highlight=False)
+
+
+@cases_app.command("tick")
+def cases_tick(
+    now: Annotated[str | None, typer.Option(help="the time to tick at (ISO; a naive time is GRIDSVC_TZ); default now")
+                   ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Mark overdue cases and escalate them (督办单 per level reached). Idempotent; safe from cron every minute."""
+    with _errors():
+        from .ops.cases import tick
+        from .timekeeping import instant
+
+        at = None if now is None else instant(now, edge="start", where="--now")
+        with _engine().begin() as conn:
+            report = tick(conn, at)
+        if as_json:
+            print(json.dumps(report, ensure_ascii=False))
+        elif "skipped" in report:
+            console.print(f"skipped: {report['skipped']}", highlight=False)
+        else:
+            console.print(f"{report['now']}: {report['overdue']} case(s) overdue, {report['cases_marked']} marked, "
+                          f"{report['escalations_issued']} 督办单 issued", highlight=False)
+
+
+@ops_app.command("sync")
+def ops_sync() -> None:
+    """Check every geodata/ops file and bring the departments table in line with departments.toml."""
+    with _errors():
+        from .ops.cases import sync_departments
+        from .ops.flow import load_flow
+        from .ops.rules import load_rules
+
+        load_rules()
+        load_flow()
+        with _engine().begin() as conn:
+            n = sync_departments(conn)
+        console.print(f"ops rules valid; departments: {n} row(s) written", highlight=False)
 
 
 @app.command()

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import make_url, text
 from support import APP_TABLES, bearer, require_chromium
 
+from gridsvc import settings as settings_mod
+from gridsvc.db import engine as engine_mod
 from gridsvc.db import migrate
 from gridsvc.db.engine import make_engine
 from gridsvc.settings import get_settings
@@ -87,6 +89,17 @@ def clean_db(engine):
 def chromium():
     """Debian's Chromium (the test fails where it is missing: see support.require_chromium)."""
     return require_chromium()
+
+
+@pytest.fixture
+def cli_env(database_url, monkeypatch):
+    """The CLI on the test database."""
+    monkeypatch.setenv("GRIDSVC_DATABASE_URL", database_url)
+    settings_mod.get_settings.cache_clear()
+    engine_mod.get_engine.cache_clear()
+    yield
+    engine_mod.get_engine.cache_clear()
+    settings_mod.get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,6 @@ from typer.testing import CliRunner
 from gridsvc import settings as settings_mod
 from gridsvc.api.app import create_app
 from gridsvc.cli import app as cli_app
-from gridsvc.db import engine as engine_mod
 from gridsvc.errors import InputError
 from gridsvc.exporters.checklist_pdf import checklist_pdf
 from gridsvc.zones.policies import load_policy
@@ -53,17 +52,6 @@ def handover(engine):
         for stmt in filter(str.strip, ZONE_SQL.split(";")):
             c.execute(text(stmt), {"t": HANDOVER, "x": LNG, "y": LAT})
     return engine
-
-
-@pytest.fixture
-def cli_env(database_url, monkeypatch):
-    """The CLI on the test database."""
-    monkeypatch.setenv("GRIDSVC_DATABASE_URL", database_url)
-    settings_mod.get_settings.cache_clear()
-    engine_mod.get_engine.cache_clear()
-    yield
-    engine_mod.get_engine.cache_clear()
-    settings_mod.get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from .docs import mount_docs
 from .routers import (
     audit,
     auth,
+    cases,
     exports,
     health,
     layers,
@@ -104,5 +105,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(public_pages.router)
     app.include_router(exports.router)
     app.include_router(upload_files.router)
+    app.include_router(cases.router)
     mount_docs(app)
     return app

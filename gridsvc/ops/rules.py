@@ -9,6 +9,7 @@ from ..zones.policies import list_policies
 from .categories import Categories, Department, load_categories, load_departments
 from .checklists import Checklist, load_checklists, policy_checklist
 from .escalation import Escalation, load_escalation
+from .flow import Flow, load_flow
 from .limits import TimeLimits, load_time_limits
 from .ratings import RatingRules, load_ratings
 
@@ -21,13 +22,15 @@ class OpsRules:
     escalation: Escalation
     checklists: dict[str, Checklist]
     ratings: RatingRules
+    flow: Flow
 
 
 def load_rules() -> OpsRules:
     """Every ops file, cross-checked; also generates each shipped policy's checklist (raising InputError naming
     the file and entry of the first problem)."""
     rules = OpsRules(departments=load_departments(), categories=load_categories(), time_limits=load_time_limits(),
-                     escalation=load_escalation(), checklists=load_checklists(), ratings=load_ratings())
+                     escalation=load_escalation(), checklists=load_checklists(), ratings=load_ratings(),
+                     flow=load_flow())
     for name in list_policies():
         policy_checklist(name)
     return rules

@@ -43,6 +43,8 @@ WRITES = {
     ("POST", "/ogc/collections/{collectionId}/items"): "zones.edit",
     ("PUT", "/ogc/collections/{collectionId}/items/{featureId}"): "zones.edit",
     ("DELETE", "/ogc/collections/{collectionId}/items/{featureId}"): "zones.edit",
+    ("POST", "/cases"): "cases.report",
+    ("POST", "/cases/{case_id}/actions"): "cases.act",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
