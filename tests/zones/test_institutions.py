@@ -8,6 +8,7 @@ from support import TAIYUAN, shared_file
 
 from gridsvc.city.grid import build_grid
 from gridsvc.city.ingest import ingest
+from gridsvc.db import migrate
 from gridsvc.zones.build import build_zones
 from gridsvc.zones.lookup import lookup
 
@@ -71,3 +72,21 @@ def test_identical_rebuild_changes_nothing(taiyuan):
             "AND ST_Intersects(a.geom, b.geom) WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 0.05"
         )).scalar()
     assert overlaps == 0
+
+
+def test_the_schema_steps_back_below_institutions_and_up_again(taiyuan):
+    """`db reset` downgrades through 0008 with institution grounds and zones stored (it used to hit the zones' FK)."""
+    engine, _ = taiyuan
+    with engine.connect() as c:
+        held = c.execute(text("SELECT count(*) FROM zones z JOIN parties p ON p.id = z.party_id "
+                              "WHERE p.kind = 'institution'")).scalar()
+    assert held > 0
+    migrate.downgrade(engine, "0007")
+    try:
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM parties WHERE kind = 'institution'")).scalar() == 0
+            assert c.execute(text("SELECT count(*) FROM zones WHERE party_id IS NULL AND compound_id IS NULL "
+                                  "AND kind = 'compound'")).scalar() == 0
+    finally:
+        migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()

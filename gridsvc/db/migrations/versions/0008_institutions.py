@@ -30,6 +30,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Institution grounds and what institutions hold go with them: the older schema has no place for either
+    # (zones name their party ON DELETE RESTRICT, so their versions go first).
+    op.execute("DELETE FROM zones WHERE party_id IN (SELECT id FROM parties WHERE kind = 'institution') "
+               "OR compound_id IN (SELECT id FROM compounds WHERE kind = 'institution')")
+    op.execute("DELETE FROM compounds WHERE kind = 'institution'")
     op.execute("DELETE FROM parties WHERE kind = 'institution'")
     op.drop_constraint("party_kind_known", "parties")
     op.create_check_constraint("party_kind_known", "parties", f"kind IN {OLD_KINDS}")
