@@ -12,6 +12,8 @@ from .layers import LAYERS, LayerSpec
 from .sql import sql
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
+# Layers with a validity period: `datetime` selects the features valid at that instant or during that interval.
+TEMPORAL = {"zones": ("valid_from", "valid_to")}
 
 
 def ident(name: str) -> str:
@@ -79,3 +81,30 @@ def feature_page(conn: Connection, spec: LayerSpec, *, limit: int, offset: int, 
         f"SELECT {columns}, ST_AsGeoJSON(geom, {int(decimals)}) AS _geom FROM {ident(spec.table)} {cond} "
         f"ORDER BY {ident(spec.key)} LIMIT :limit OFFSET :offset"), {**args, "limit": limit, "offset": offset},
     ).mappings().all()
+
+
+def bbox_period_filter(spec: LayerSpec, bbox: tuple[float, float, float, float] | None,
+                       period: tuple | None) -> tuple[str, dict]:
+    """WHERE condition (fixed SQL, registry column names) and bound parameters of an OGC API bbox (minx > maxx:
+    across the antimeridian) and datetime period (lo, hi; either may be None) on a layer."""
+    clauses, params = [], {}
+    if bbox is not None:
+        minx, miny, maxx, maxy = bbox
+        params.update(bminy=miny, bmaxy=maxy)
+        if minx <= maxx:
+            clauses.append("ST_Intersects(geom, ST_MakeEnvelope(:bminx, :bminy, :bmaxx, :bmaxy, 4326))")
+            params.update(bminx=minx, bmaxx=maxx)
+        else:  # crosses the antimeridian: two boxes
+            clauses.append("(ST_Intersects(geom, ST_MakeEnvelope(:bminx, :bminy, 180, :bmaxy, 4326)) OR "
+                           "ST_Intersects(geom, ST_MakeEnvelope(-180, :bminy, :bmaxx, :bmaxy, 4326)))")
+            params.update(bminx=minx, bmaxx=maxx)
+    if period is not None and spec.name in TEMPORAL:
+        start_col, end_col = TEMPORAL[spec.name]
+        lo, hi = period
+        if hi is not None:
+            clauses.append(f"{start_col} <= :dt_hi")
+            params["dt_hi"] = hi
+        if lo is not None:
+            clauses.append(f"({end_col} IS NULL OR {end_col} > :dt_lo)")
+            params["dt_lo"] = lo
+    return " AND ".join(clauses), params
