@@ -93,9 +93,10 @@ def _cli_actor(dbapi_conn, record, proxy) -> None:
     """Session defaults for the audit triggers: this process writes as cli:<login user>."""
     import getpass
 
+    from .db.sql import sql
+
     with dbapi_conn.cursor() as cur:
-        cur.execute("SELECT set_config('gridsvc.actor', %s, false), set_config('gridsvc.role', 'admin', false), "
-                    "set_config('gridsvc.source', 'cli', false)", (f"cli:{getpass.getuser()}",))
+        cur.execute(sql("audit_cli_session").text, {"actor": f"cli:{getpass.getuser()}"})
 
 
 @db_app.command("up")
@@ -718,9 +719,9 @@ def demo(
         console.print(f"grid: {result.grid.cells} cells, {result.grid.communities} communities")
         console.print(f"zones ({result.zones.policy}): {result.zones.counts}")
         console.print(f"map written: {result.map_path.resolve()}")
-        from sqlalchemy import text
+        from .db.sql import sql
         with engine.connect() as conn:
-            users = conn.execute(text("SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")).scalar()
+            users = conn.execute(sql("admins_active_count")).scalar()
         if not users:
             console.print("no admin yet (there are no default credentials): create one with\n"
                           "  .venv/bin/gridsvc user add YOUR_NAME --role admin --password-stdin\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -12,7 +11,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from ..errors import DatabaseUnavailableError, InputError
+from ..errors import DatabaseUnavailableError
+from ..geo.bbox import BBox, parse_bbox
 
 
 def get_engine(request: Request) -> Engine:
@@ -31,36 +31,6 @@ def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connect
                                        "shortly") from e
     with conn:
         yield conn
-
-
-@dataclass(frozen=True)
-class BBox:
-    """A WGS84 bounding box."""
-
-    minx: float
-    miny: float
-    maxx: float
-    maxy: float
-
-
-def parse_bbox(value: str | None) -> BBox | None:
-    """'minLng,minLat,maxLng,maxLat' -> BBox, or InputError saying what is wrong."""
-    if value is None or value == "":
-        return None
-    parts = value.split(",")
-    try:
-        nums = [float(p) for p in parts]
-    except ValueError:
-        raise InputError(f"bbox must be four numbers minLng,minLat,maxLng,maxLat; got {value!r}",
-                         where="query parameter bbox") from None
-    if len(nums) != 4 or not all(math.isfinite(n) for n in nums):
-        raise InputError(f"bbox must be four finite numbers minLng,minLat,maxLng,maxLat; got {value!r}",
-                         where="query parameter bbox")
-    b = BBox(*nums)
-    if not (-180 <= b.minx <= b.maxx <= 180 and -90 <= b.miny <= b.maxy <= 90):
-        raise InputError(f"bbox {value!r} is out of range or min > max (order: minLng,minLat,maxLng,maxLat)",
-                         where="query parameter bbox")
-    return b
 
 
 def bbox_param(bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS84)",

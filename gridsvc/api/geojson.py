@@ -9,12 +9,14 @@ from decimal import Decimal
 import numpy as np
 import shapely
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from ..db.layer_sql import feature_count, feature_page
 from ..db.layers import LayerSpec
 from ..geo.basemap_shift import DisplayCrs, bbox_to_wgs84, shift_geometries
+from ..geo.bbox import BBox
 from ..geo.zone_geometry import OUTPUT_DECIMALS
-from .dependencies import BBox, Page
+from .dependencies import Page
 
 
 class GeoJSONResponse(JSONResponse):
@@ -44,21 +46,10 @@ def feature_collection(conn: Connection, spec: LayerSpec, bbox: BBox | None, pag
     crs="gcj02": bbox is in GCJ-02 and the coordinates come back in GCJ-02 (for a 高德 basemap; positions
     outside China are unchanged).
     """
-    clauses, args = [], dict(params or {})
-    if where:
-        clauses.append(where)
-    if bbox is not None:
-        clauses.append("geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)")
-        minx, miny, maxx, maxy = bbox_to_wgs84(bbox.minx, bbox.miny, bbox.maxx, bbox.maxy, crs)
-        args.update(minx=minx, miny=miny, maxx=maxx, maxy=maxy)
-    cond = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    matched = conn.execute(text(f"SELECT count(*) FROM {spec.table} {cond}"), args).scalar_one()
-    key = "" if spec.key in spec.columns else f"{spec.key}, "
-    src = ", source_file, source_id" if spec.sourced else ""
-    rows = conn.execute(text(
-        f"SELECT {key}{', '.join(spec.columns)}{src}, ST_AsGeoJSON(geom, {OUTPUT_DECIMALS}) AS _geom FROM {spec.table} {cond} "
-        f"ORDER BY {spec.key} LIMIT :limit OFFSET :offset"), {**args, "limit": page.limit, "offset": page.offset},
-    ).mappings().all()
+    bounds = None if bbox is None else bbox_to_wgs84(bbox.minx, bbox.miny, bbox.maxx, bbox.maxy, crs)
+    matched = feature_count(conn, spec, where, params, bounds)
+    rows = feature_page(conn, spec, limit=page.limit, offset=page.offset, decimals=OUTPUT_DECIMALS, where=where,
+                        params=params, bounds=bounds)
     geometries = ([json.loads(r["_geom"]) for r in rows] if crs == "wgs84"
                   else _shifted_geometries([r["_geom"] for r in rows], crs) if rows else [])
     features = []

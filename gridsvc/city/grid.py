@@ -9,9 +9,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from ..db import store
+from ..db.layer_sql import layer_sql
 from ..db.layers import layer_spec
 from ..db.sql import sql
 from ..errors import NotFoundError
@@ -55,13 +56,6 @@ def _extent(conn: Connection):
     return shapely.from_wkb(data), False
 
 
-def _copy(conn: Connection, table: str, columns: list[str], rows) -> None:
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _imported_communities(conn: Connection) -> gpd.GeoDataFrame:
     return store.read_layer(conn, layer_spec("admin_units"), "level = 'community' AND NOT provisional")
 
@@ -92,8 +86,8 @@ def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | N
         cells = h3cells.cells_in_extent(extent, res, max_cells or get_settings().max_grid_cells)
         polys = h3cells.cell_polygons(cells)
         table = _assign(cells, polys, res, admin_code, _imported_communities(conn))
-        conn.execute(text("DELETE FROM grid_cells"))
-        conn.execute(text("DELETE FROM admin_units WHERE provisional"))
+        conn.execute(sql("grid_cells_clear"))
+        conn.execute(sql("admin_units_clear_provisional"))
         tick("storing communities", 1, 4)
         prov = table[table["community_id"].isna()]
         com_ids = _store_provisional(conn, table[table["community_id"].isna().to_numpy()], admin_code)
@@ -101,12 +95,12 @@ def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | N
                                                                   table["community_h3"].map(com_ids))
         tick("storing cells", 2, 4)
         wkb = store.ewkb_hex(polys)
-        _copy(conn, "grid_cells", ["h3", "res", "code", "community_id", "geom"],
-              zip(table["h3"].tolist(), [res] * len(table), table["code"].tolist(),
-                  [None if pd.isna(v) else int(v) for v in community_id], wkb, strict=True))
+        store.copy_rows(conn, "grid_cells", ["h3", "res", "code", "community_id", "geom"],
+                        zip(table["h3"].tolist(), [res] * len(table), table["code"].tolist(),
+                            [None if pd.isna(v) else int(v) for v in community_id], wkb, strict=True))
         tick("indexing features", 3, 4)
         counts = _index_features(conn, res)
-        conn.execute(text("ANALYZE grid_cells, feature_cells, admin_units"))
+        conn.execute(sql("grid_analyze"))
         tick("done", 4, 4)
     return GridReport(res=res, cells=len(table), communities=int(table["community_code"].nunique()),
                       subdistricts=int(table["subdistrict_code"].nunique()), provisional=len(prov) > 0,
@@ -117,9 +111,8 @@ def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -
     """Insert provisional district/subdistricts/communities; returns community h3 -> admin id."""
     if cells.empty:
         return {}
-    district = conn.execute(text(
-        "INSERT INTO admin_units (level, code, name, provisional, geom) VALUES "
-        "('district', :code, :name, true, ST_GeomFromWKB(:g, 4326)) RETURNING id"),
+    district = conn.execute(
+        sql("district_insert_provisional"),
         {"code": admin_code, "name": f"临时区 {admin_code}",
          "g": shapely.to_wkb(h3cells.cells_outline(cells["h3"]))}).scalar()
     ids_by_h3: dict[int, int] = {}
@@ -130,11 +123,8 @@ def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -
         groups = cells.groupby(key, sort=True)
         first = groups.first()
         outlines = [shapely.to_wkb(h3cells.cells_outline(members)) for _, members in groups["h3"]]
-        ids = conn.execute(text(
-            "INSERT INTO admin_units (level, code, name, parent_id, provisional, h3, geom) "
-            "SELECT :level, c, n, p, true, h, ST_GeomFromWKB(g, 4326) "
-            "FROM unnest(CAST(:codes AS text[]), CAST(:names AS text[]), CAST(:parents AS int[]), "
-            "CAST(:h3s AS bigint[]), CAST(:geoms AS bytea[])) AS t(c, n, p, h, g) RETURNING id"),
+        ids = conn.execute(
+            sql("admin_units_insert_provisional"),
             {"level": level, "codes": first[code].tolist(), "names": first[name].tolist(),
              "parents": [district] * len(first) if parent is None else [ids_by_h3[int(v)] for v in first[parent]],
              "h3s": [int(v) for v in first.index], "geoms": outlines},
@@ -145,8 +135,7 @@ def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -
 
 def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = None) -> int:
     """Store the cells covering a layer's rows (all of them, or those with these ids); returns the pairs stored."""
-    where = "" if ids is None else "WHERE id = ANY(:ids)"
-    rows = conn.execute(text(f"SELECT id, ST_AsBinary(geom) FROM {layer_spec(name).table} {where} ORDER BY id"),
+    rows = conn.execute(layer_sql("layer_geometries", name, where="" if ids is None else "WHERE id = ANY(:ids)"),
                         {"ids": ids}).all()
     if not rows:
         return 0
@@ -154,13 +143,13 @@ def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = N
     geoms = gpd.GeoSeries(shapely.from_wkb([r[1] for r in rows]), crs=4326)
     pos, cells = h3cells.cover_features(geoms, res)
     pairs = np.unique(np.column_stack([feature_ids[pos], cells]), axis=0)
-    _copy(conn, "feature_cells", ["layer", "feature_id", "h3"], ((name, int(f), int(c)) for f, c in pairs))
+    store.copy_rows(conn, "feature_cells", ["layer", "feature_id", "h3"], ((name, int(f), int(c)) for f, c in pairs))
     return len(pairs)
 
 
 def _index_features(conn: Connection, res: int) -> dict[str, int]:
     """Recompute feature_cells for every indexed layer."""
-    conn.execute(text("DELETE FROM feature_cells"))
+    conn.execute(sql("feature_cells_clear"))
     return {name: _cover_rows(conn, name, res) for name in INDEXED_LAYERS}
 
 

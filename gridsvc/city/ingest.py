@@ -9,9 +9,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from ..db import store
+from ..db.layer_sql import layer_sql
 from ..db.layers import INGESTED, layer_spec
 from ..db.sql import sql
 from ..errors import InputError, NotFoundError, UnknownCRSError, UnreadableFileError
@@ -242,14 +243,13 @@ def _store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_fi
             counts[name] = upsert.as_dict() | {"rows": len(layers[name])}
         conn.execute(sql("link_units_to_buildings"), {"sf": source_file, "max_m": 10.0})
         import_id = conn.execute(
-            text("INSERT INTO imports (source_file, path, sha256, crs, counts, notes) "
-                 "VALUES (:f, :p, :h, :c, CAST(:n AS jsonb), CAST(:o AS jsonb)) RETURNING id"),
+            sql("import_insert"),
             {"f": source_file, "p": path, "h": sha256, "c": crs_label,
              "n": json.dumps(counts), "o": json.dumps(logged, ensure_ascii=False)},
         ).scalar_one()
         audit.bulk(conn, "import", "imports", source_file, {"sha256": sha256, "crs": crs_label, "counts": counts})
         for name in order:  # fresh statistics, or the planner misjudges the first queries after a bulk load
-            conn.execute(text(f"ANALYZE {layer_spec(name).table}"))
+            conn.execute(layer_sql("layer_analyze", name))
     tick("done", len(order), len(order))
     return counts, import_id
 

@@ -2,6 +2,7 @@
 
 from functools import cache
 from pathlib import Path
+from string import Template
 
 from sqlalchemy import TextClause, text
 
@@ -9,6 +10,10 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
 @cache
-def sql(name: str) -> TextClause:
-    """The statement in sql/<name>.sql."""
-    return text((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+def sql(name: str, **parts: str) -> TextClause:
+    """The statement in sql/<name>.sql, its $placeholders (if any) filled in with `parts`.
+
+    Parts are fixed SQL written in gridsvc/db (identifiers, conditions on bound parameters), never request values.
+    """
+    source = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return text(Template(source).substitute(parts) if parts else source)

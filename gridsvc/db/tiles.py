@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from ..errors import InputError
 from ..geo.basemap_shift import IDENTITY, DisplayCrs, tile_affine
-from .layer_sql import attribute_exprs, layer_sql
+from .layer_sql import attribute_exprs, layer_columns, layer_sql
 from .layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
 from .sql import sql
 
@@ -115,8 +115,7 @@ def layer_fields(conn: Connection) -> dict[str, dict[str, str]]:
         types.setdefault(table, {})[column] = data_type
     out = {}
     for spec in LAYERS.values():
-        cols = ([spec.key] if spec.key not in spec.columns else []) + list(spec.columns)
-        out[spec.name] = {c: _field_type(c, types.get(spec.table, {}).get(c, "")) for c in cols}
+        out[spec.name] = {c: _field_type(c, types.get(spec.table, {}).get(c, "")) for c in layer_columns(spec)}
     return out
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..city.grid import stored_res
 from ..db.layers import layer_spec
@@ -19,6 +19,7 @@ from ..db.sql import sql
 from ..db.store import read_layer
 from ..errors import InputError, NotFoundError
 from ..geo import h3cells
+from ..geo.bbox import parse_bbox
 from ..geo.crs import local_metric_crs
 from .generalize import OVERVIEW_ZOOM, zoom_to_fit
 
@@ -27,36 +28,6 @@ STREET_MARGIN_M = 30.0  # a street's scope reaches as far as units get frontage 
 WINDOW_MARGIN_M = 80.0  # context shown around a small scope on its map
 MAP_LAYERS = ("cells", "buildings", "streets", "compounds", "markets", "zones", "units")
 
-UNITS_SQL = """
-SELECT u.id, u.name, u.category, u.address, u.contact, u.phone, u.building_id, u.public_code, u.rating,
-       u.credit_points, u.rated_at, g.code AS grid_code, o.name AS officer_name, o.phone AS officer_phone,
-       ST_AsBinary(u.geom) AS geom
-FROM units u
-LEFT JOIN feature_cells fc ON fc.layer = 'units' AND fc.feature_id = u.id
-LEFT JOIN grid_cells g ON g.h3 = fc.h3
-LEFT JOIN LATERAL (SELECT o.name, o.phone FROM officer_grids og JOIN officers o ON o.id = og.officer_id
-                   WHERE og.grid_code = g.code ORDER BY o.id LIMIT 1) o ON true
-{where}
-ORDER BY u.id
-"""
-
-ZONES_SQL = """
-SELECT z.zone_id, z.id AS version_id, z.zone_key, z.version, z.kind, z.provenance, z.policy, z.unit_id, z.street_id,
-       z.compound_id, z.market_id, z.party_id, z.party_kind, z.party_name, z.party_contact, z.party_phone,
-       z.area_m2, z.side, z.depth_rule, z.frontage_m, z.valid_from, ST_AsBinary(z.geom) AS geom
-FROM zones_current z
-{where}
-ORDER BY z.zone_id
-"""
-
-# Grid code and first officer of H3 cells (a zone's grid is the cell holding its point on surface).
-CELL_FACTS_SQL = """
-SELECT g.h3, g.code AS grid_code, o.name AS officer_name, o.phone AS officer_phone
-FROM grid_cells g
-LEFT JOIN LATERAL (SELECT o.name, o.phone FROM officer_grids og JOIN officers o ON o.id = og.officer_id
-                   WHERE og.grid_code = g.code ORDER BY o.id LIMIT 1) o ON true
-WHERE g.h3 = ANY(:cells)
-"""
 CELL_FACTS = ("grid_code", "officer_name", "officer_phone")
 
 
@@ -128,9 +99,7 @@ def _with_zoom(kind: str, key: str, label: str, polygon: BaseGeometry, **kw) -> 
 
 
 def _grid(conn: Connection, code: str) -> Scope:
-    row = conn.execute(text(
-        "SELECT g.h3, ST_AsBinary(g.geom) AS geom, a.name AS community "
-        "FROM grid_cells g LEFT JOIN admin_units a ON a.id = g.community_id WHERE g.code = :c"), {"c": code}).first()
+    row = conn.execute(sql("grid_scope"), {"c": code}).first()
     if row is None:
         raise NotFoundError(f"no grid with code {code!r}; grid codes have 15 digits (gridsvc export layer cells "
                             "lists them), and the grid must be built first (gridsvc build grid)", source="scope")
@@ -140,37 +109,28 @@ def _grid(conn: Connection, code: str) -> Scope:
 
 
 def _community(conn: Connection, code: str) -> Scope:
-    row = conn.execute(text(
-        "SELECT id, name, ST_AsBinary(geom) AS geom FROM admin_units WHERE level = 'community' AND code = :c"),
-        {"c": code}).first()
+    row = conn.execute(sql("community_by_code"), {"c": code}).first()
     if row is None:
         raise NotFoundError(f"no community with code {code!r}; community codes have 12 digits "
                             "(the first 12 of its grid codes)", source="scope")
-    cells = conn.execute(text("SELECT h3 FROM grid_cells WHERE community_id = :i ORDER BY h3"),
-                         {"i": row.id}).scalars().all()
+    cells = conn.execute(sql("community_cells"), {"i": row.id}).scalars().all()
     return _with_zoom("community", code, f"社区 Community {row.name} ({code})", shapely.from_wkb(row.geom),
                       cells=tuple(int(c) for c in cells), community=row.name)
 
 
 def _street(conn: Connection, name: str) -> Scope:
-    geom = conn.execute(text("SELECT ST_AsBinary(ST_Union(geom)) FROM streets WHERE name = :n OR name_zh = :n"),
-                        {"n": name}).scalar()
+    geom = conn.execute(sql("street_outline"), {"n": name}).scalar()
     if geom is not None:
         return _with_zoom("street", name, f"街道 Street {name}", grow(shapely.from_wkb(geom), STREET_MARGIN_M))
-    sub = conn.execute(text("SELECT ST_AsBinary(geom) FROM admin_units WHERE level = 'subdistrict' AND name = :n"),
-                       {"n": name}).scalar()
+    sub = conn.execute(sql("subdistrict_outline"), {"n": name}).scalar()
     if sub is not None:
         return _with_zoom("street", name, f"街道办 Subdistrict {name}", shapely.from_wkb(sub))
-    like = conn.execute(text(
-        "SELECT DISTINCT name FROM streets WHERE name LIKE :p ORDER BY name LIMIT 5"),
-        {"p": f"%{name[:2]}%"}).scalars().all()
+    like = conn.execute(sql("street_names_like"), {"p": f"%{name[:2]}%"}).scalars().all()
     hint = f"; similar names: {', '.join(like)}" if like else ""
     raise NotFoundError(f"no street or subdistrict named {name!r}{hint}", source="scope")
 
 
 def _bbox(value: str) -> Scope:
-    from ..api.dependencies import parse_bbox
-
     b = parse_bbox(value)
     if b.minx == b.maxx or b.miny == b.maxy:
         raise InputError(f"bbox {value!r} has no area", source="scope")
@@ -179,7 +139,7 @@ def _bbox(value: str) -> Scope:
 
 
 def _everything(conn: Connection) -> Scope:
-    extent = conn.execute(text("SELECT ST_AsBinary(ST_Extent(geom)::geometry) FROM grid_cells")).scalar()
+    extent = conn.execute(sql("grid_extent")).scalar()
     extent = extent or conn.execute(sql("data_extent")).scalar()
     if extent is None:
         raise NotFoundError("the database holds no data to export; run gridsvc ingest first", source="scope")
@@ -222,8 +182,8 @@ def _filter(scope: Scope, name: str, *, margin_m: float = 0.0, window: bool = Fa
 
 
 def _frame(conn: Connection, query: str, where: str, params: dict) -> gpd.GeoDataFrame:
-    """Rows of a query (with a geom WKB column) as a WGS84 GeoDataFrame."""
-    result = conn.execute(text(query.format(where=f"WHERE {where}" if where else "")), params)
+    """Rows of a named query in db/sql (with a geom WKB column and a $where) as a WGS84 GeoDataFrame."""
+    result = conn.execute(sql(query, where=f"WHERE {where}" if where else ""), params)
     cols = list(result.keys())
     rows = result.all()
     data = {c: pd.Series([r[i] for r in rows], dtype=object) for i, c in enumerate(cols)}
@@ -257,12 +217,12 @@ def layer_for_export(conn: Connection, name: str, grid: str | None = None, commu
 def read_units(conn: Connection, scope: Scope, *, window: bool = False) -> gpd.GeoDataFrame:
     """Units inside the scope with their public code, rating, grid code and grid officer."""
     where, params = _filter(scope, "units", window=window, alias="u.")
-    return _frame(conn, UNITS_SQL, where, params)
+    return _frame(conn, "scope_units", where, params)
 
 
 def units_by_id(conn: Connection, ids: list[int]) -> gpd.GeoDataFrame:
     """Units by id, as read_units gives them, in the order given; NotFoundError naming any unknown id."""
-    units = _frame(conn, UNITS_SQL, "u.id = ANY(:ids)", {"ids": [int(i) for i in ids]})
+    units = _frame(conn, "scope_units", "u.id = ANY(:ids)", {"ids": [int(i) for i in ids]})
     missing = sorted(set(int(i) for i in ids) - set(units["id"].astype(int)))
     if missing:
         raise NotFoundError(f"no unit with id {', '.join(map(str, missing))}", source="units")
@@ -272,7 +232,7 @@ def units_by_id(conn: Connection, ids: list[int]) -> gpd.GeoDataFrame:
 def read_zones(conn: Connection, scope: Scope, *, window: bool = False) -> gpd.GeoDataFrame:
     """Current zones inside the scope with party, grid code and the officer of the grid they lie in."""
     where, params = _filter(scope, "zones", window=window, alias="z.")
-    zones = _frame(conn, ZONES_SQL, where, params)
+    zones = _frame(conn, "scope_zones", where, params)
     res = stored_res(conn)
     if zones.empty or res is None:
         return zones.assign(**{c: pd.Series([None] * len(zones), index=zones.index, dtype=object)
@@ -286,7 +246,7 @@ def read_zones(conn: Connection, scope: Scope, *, window: bool = False) -> gpd.G
 def cell_facts(conn: Connection, cells) -> pd.DataFrame:
     """Grid code and first officer (name, phone) of each H3 cell, in the order given (NaN for unknown cells)."""
     cells = np.asarray(cells, dtype=np.int64)
-    rows = conn.execute(text(CELL_FACTS_SQL), {"cells": np.unique(cells).tolist()}).mappings().all()
+    rows = conn.execute(sql("cell_facts"), {"cells": np.unique(cells).tolist()}).mappings().all()
     return pd.DataFrame(rows, columns=["h3", *CELL_FACTS]).set_index("h3").reindex(cells)
 
 

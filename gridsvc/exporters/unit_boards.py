@@ -7,10 +7,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..city.catalogue import load_catalogue
 from ..db.layers import layer_spec
+from ..db.sql import sql
 from ..db.store import read_layer
 from ..errors import NotFoundError
 from ..geo.crs import local_metric_crs
@@ -22,7 +23,7 @@ DEFAULT_POLICY = "三包"
 
 def default_policy(conn: Connection) -> str:
     """The policy of the latest zone build (三包 before any build)."""
-    return conn.execute(text("SELECT policy FROM zone_builds ORDER BY id DESC LIMIT 1")).scalar() or DEFAULT_POLICY
+    return conn.execute(sql("latest_build_policy")).scalar() or DEFAULT_POLICY
 
 
 def unit_names(units: gpd.GeoDataFrame) -> pd.Series:

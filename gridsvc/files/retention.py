@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
+from ..db.sql import sql
 from ..errors import InputError
 from ..settings import Settings
 from .uploads import KINDS, SHA256_RE, stored_path
@@ -45,9 +46,6 @@ ORPHAN_GRACE_S = 24 * 3600  # files without a row younger than this may be an up
 BATCH = 500  # checksums per unlink transaction (advisory locks held at once)
 UPLOAD_LOCK = 0x75706C64  # 'upld': key space of pg_advisory_xact_lock(UPLOAD_LOCK, hashtext(sha256))
 _SHARD = re.compile(r"[0-9a-f]{2}")
-_LIMITS = "unnest(CAST(:kinds AS text[]), CAST(:days AS int[])) AS k(kind, days)"
-_EXPIRED = "u.kind = k.kind AND u.created_at < now() - make_interval(days => k.days)"
-_FIELDS = "u.sha256, u.kind, u.size_bytes, u.filename, u.created_at"
 
 
 @dataclass(frozen=True)
@@ -96,9 +94,7 @@ def retention_limits(settings: Settings, kind: str | None = None, older_than: in
 
 def lock_files(conn: Connection, shas: Iterable[str]) -> None:
     """Hold, until this transaction ends, the store's lock on these checksums (in a fixed order: no deadlock)."""
-    conn.execute(text("SELECT count(pg_advisory_xact_lock(:ns, hashtext(s))) "
-                      "FROM (SELECT DISTINCT unnest(CAST(:shas AS text[])) AS s ORDER BY 1) AS t"),
-                 {"ns": UPLOAD_LOCK, "shas": sorted(set(shas))})
+    conn.execute(sql("uploads_lock"), {"ns": UPLOAD_LOCK, "shas": sorted(set(shas))})
 
 
 def prune_uploads(engine: Engine, root: Path, limits: Mapping[str, int], *, dry_run: bool = False,
@@ -111,12 +107,8 @@ def prune_uploads(engine: Engine, root: Path, limits: Mapping[str, int], *, dry_
     root = Path(root)
     report = PruneReport(dry_run, dict(limits))
     params = {"kinds": list(limits), "days": list(limits.values())}
-    if dry_run:
-        sql = f"SELECT {_FIELDS} FROM uploads u, {_LIMITS} WHERE {_EXPIRED}"
-    else:
-        sql = f"DELETE FROM uploads u USING {_LIMITS} WHERE {_EXPIRED} RETURNING {_FIELDS}"
     with engine.begin() as conn:  # the deletions commit (audited) before any file goes
-        expired = conn.execute(text(sql), params).mappings().all()
+        expired = conn.execute(sql("uploads_expired" if dry_run else "uploads_expire"), params).mappings().all()
     for row in sorted(expired, key=lambda r: (r["created_at"], r["sha256"])):
         path = stored_path(root, row["sha256"])
         size = _size(path)
@@ -143,7 +135,7 @@ def _size(path: Path) -> int | None:
 
 def _named(conn: Connection, shas: list[str]) -> set[str]:
     """The checksums among shas that an index row names."""
-    return set(conn.execute(text("SELECT sha256 FROM uploads WHERE sha256 = ANY(:s)"), {"s": shas}).scalars())
+    return set(conn.execute(sql("uploads_named"), {"s": shas}).scalars())
 
 
 def _unlink_unreferenced(engine: Engine, root: Path, shas: list[str]) -> list[str]:

@@ -5,43 +5,37 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from ..db.sql import sql
 from ..errors import InputError
 from ..timekeeping import instant
 
 
 def use_actor(conn: Connection, actor: str, role: str | None, source: str) -> None:
     """Name the writer of this transaction for the audit triggers."""
-    conn.execute(text("SELECT set_config('gridsvc.actor', :a, true), set_config('gridsvc.role', :r, true), "
-                      "set_config('gridsvc.source', :s, true)"), {"a": actor, "r": role or "", "s": source})
+    conn.execute(sql("audit_use_actor"), {"a": actor, "r": role or "", "s": source})
 
 
 def start_bulk(conn: Connection) -> None:
     """From here to the end of the transaction, row triggers stay quiet: the job writes one summary (bulk())."""
-    conn.execute(text("SELECT set_config('gridsvc.audit', 'summary', true)"))
+    conn.execute(sql("audit_start_bulk"))
 
 
 def bulk(conn: Connection, action: str, table: str, record_id: str | int | None, summary: dict) -> None:
     """The summary row of a bulk job (ingest, zone build) of this transaction."""
     start_bulk(conn)
-    conn.execute(text(
-        "INSERT INTO audit_log (actor, role, source, action, table_name, record_id, after) VALUES ("
-        "coalesce(nullif(current_setting('gridsvc.actor', true), ''), 'db:' || current_user), "
-        "nullif(current_setting('gridsvc.role', true), ''), "
-        "coalesce(nullif(current_setting('gridsvc.source', true), ''), 'db'), :a, :t, :r, CAST(:s AS jsonb))"),
-        {"a": action, "t": table, "r": None if record_id is None else str(record_id),
-         "s": json.dumps(summary, ensure_ascii=False, default=str)})
+    conn.execute(sql("audit_bulk_insert"),
+                 {"a": action, "t": table, "r": None if record_id is None else str(record_id),
+                  "s": json.dumps(summary, ensure_ascii=False, default=str)})
 
 
 def event(conn: Connection, *, actor: str, source: str, action: str, table: str, record_id: str | None,
           after: dict) -> None:
     """An audit row for something no table trigger sees (a refused or throttled login)."""
-    conn.execute(text(
-        "INSERT INTO audit_log (actor, source, action, table_name, record_id, after) "
-        "VALUES (:actor, :source, :a, :t, :r, CAST(:after AS jsonb))"),
-        {"actor": actor, "source": source, "a": action, "t": table, "r": record_id,
-         "after": json.dumps(after, ensure_ascii=False, default=str)})
+    conn.execute(sql("audit_event_insert"),
+                 {"actor": actor, "source": source, "a": action, "t": table, "r": record_id,
+                  "after": json.dumps(after, ensure_ascii=False, default=str)})
 
 
 def query(conn: Connection, *, table: str | None = None, record: str | None = None, actor: str | None = None,
@@ -58,10 +52,6 @@ def query(conn: Connection, *, table: str | None = None, record: str | None = No
         raise InputError("limit must be 1 to 10,000", where="limit")
     since = None if since is None else instant(since, edge="start", where="since")
     until = None if until is None else instant(until, edge="after", where="until")
-    rows = conn.execute(text(
-        "SELECT id, at, actor, role, source, action, table_name, record_id, before, after FROM audit_log "
-        "WHERE (CAST(:t AS text) IS NULL OR table_name = :t) AND (CAST(:r AS text) IS NULL OR record_id = :r) "
-        "AND (CAST(:a AS text) IS NULL OR actor = :a) AND (CAST(:s AS timestamptz) IS NULL OR at >= :s) "
-        "AND (CAST(:u AS timestamptz) IS NULL OR at < :u) ORDER BY at DESC, id DESC LIMIT :n"),
-        {"t": table, "r": record, "a": actor, "s": since, "u": until, "n": limit}).mappings().all()
+    rows = conn.execute(sql("audit_rows"),
+                        {"t": table, "r": record, "a": actor, "s": since, "u": until, "n": limit}).mappings().all()
     return [dict(r) for r in rows]

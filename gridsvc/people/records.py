@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..city.catalogue import load_catalogue
+from ..db.queries.records import record_by_id, record_update, unit_party_update
 from ..db.sql import sql
 from ..errors import ForbiddenError, InputError, NotFoundError
 from ..zones.edits import ANY_VERSION, Expected, require_version
@@ -26,17 +27,11 @@ EDITABLE = {
 }
 _NAMES = {"parties": "party", "units": "unit"}
 RATINGS = ("red", "yellow", "black")  # 红牌 / 黄牌 / 黑牌
-FIELDS = {
-    "parties": "id, kind, ref, name, contact, phone, version",
-    "units": "id, name, category, address, contact, phone, public_code, rating, credit_points, rated_at, version, "
-             "ST_X(geom) AS lng, ST_Y(geom) AS lat",
-}
 
 
 def get_record(conn: Connection, table: str, record_id: int) -> dict:
     """One party or unit with its version."""
-    row = conn.execute(text(f"SELECT {FIELDS[table]} FROM {table} WHERE id = :id"),
-                       {"id": record_id}).mappings().first()
+    row = conn.execute(record_by_id(table), {"id": record_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"no {_NAMES[table]} {record_id}", id=record_id)
     return dict(row)
@@ -67,14 +62,10 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
         if changes.get("rating") is not None and changes["rating"] not in RATINGS:
             raise InputError(f"rating must be one of {', '.join(RATINGS)} (红/黄/黑牌), got {changes['rating']!r}",
                              where="rating")
-    assignments = ", ".join(f"{c} = :{c}" for c in changes)
-    if table == "units" and {"rating", "credit_points"} & set(changes):
-        assignments += ", rated_at = now()"
-    row = conn.execute(text(
-        f"UPDATE {table} SET {assignments} WHERE id = :id AND (CAST(:any AS boolean) OR version = :expected) "
-        f"RETURNING {FIELDS[table]}"),
-        {**changes, "id": record_id, "any": expected == ANY_VERSION,
-         "expected": expected if isinstance(expected, int) else -1}).mappings().first()
+    rated = table == "units" and bool({"rating", "credit_points"} & set(changes))
+    row = conn.execute(record_update(table, tuple(changes), rated),
+                       {**changes, "id": record_id, "any": expected == ANY_VERSION,
+                        "expected": expected if isinstance(expected, int) else -1}).mappings().first()
     if row is None:  # gone (404) or changed meanwhile (412)
         require_version(record_id, _version_of(conn, table, record_id), expected, what=what,
                         field="a version field")
@@ -84,7 +75,7 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
 
 
 def _check_party_editable(conn: Connection, party_id: int) -> None:
-    row = conn.execute(text("SELECT kind, ref FROM parties WHERE id = :id"), {"id": party_id}).first()
+    row = conn.execute(sql("party_kind_ref"), {"id": party_id}).first()
     if row is not None and row.kind == "unit":
         ref = row.ref
         raise InputError(f"party {party_id} is a frontage unit ({ref}): edit the unit (PATCH /units/"
@@ -108,7 +99,6 @@ def _sync_unit_party(conn: Connection, unit_id: int, changes: Mapping[str, Any])
     if not shared:
         return
     if "name" in shared and not (shared["name"] or "").strip():  # named by its kind, as sync_parties does
-        category = conn.execute(text("SELECT category FROM units WHERE id = :i"), {"i": unit_id}).scalar()
+        category = conn.execute(sql("unit_category"), {"i": unit_id}).scalar()
         shared["name"] = load_catalogue().unit_label(None, category)
-    conn.execute(text(f"UPDATE parties SET {', '.join(f'{c} = :{c}' for c in shared)} "
-                      "WHERE kind = 'unit' AND ref = :ref"), {**shared, "ref": f"unit:{unit_id}"})
+    conn.execute(unit_party_update(tuple(shared)), {**shared, "ref": f"unit:{unit_id}"})

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..db.instance import identity
+from ..db.queries.users import principal_row
+from ..db.sql import sql
 from ..errors import AuthError, ConflictError, InputError, NotFoundError
 from ..settings import get_settings
 from .roles import role_table
@@ -58,72 +60,58 @@ def create_user(conn: Connection, name: str, role: str, password: str | None, gr
         _check_password(password)
     if role == "grid_officer" and not grids:
         raise InputError("a grid officer needs at least one --grid CODE", where="grids")
-    if party_id is not None and conn.execute(text("SELECT 1 FROM parties WHERE id = :p"), {"p": party_id}).first() is None:
+    if party_id is not None and conn.execute(sql("party_exists"), {"p": party_id}).first() is None:
         raise NotFoundError(f"no party {party_id}", where="party")
     if role == "party" and party_id is None:
         raise InputError("a responsible-party user needs --party ID", where="party")
-    if conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first():
+    if conn.execute(sql("user_exists"), {"n": name}).first():
         raise ConflictError(f"user {name!r} exists already")
-    uid = conn.execute(text(
-        "INSERT INTO users (name, role, password_hash, party_id) VALUES (:n, :r, :h, :p) RETURNING id"),
+    uid = conn.execute(sql("user_insert"),
         {"n": name, "r": role, "h": _hasher.hash(password) if password else None, "p": party_id}).scalar_one()
     for code in dict.fromkeys(grids):
-        conn.execute(text("INSERT INTO user_grids (user_id, grid_code) VALUES (:u, :g)"), {"u": uid, "g": code})
+        conn.execute(sql("user_grid_insert"), {"u": uid, "g": code})
     return uid
 
 
 def list_users(conn: Connection) -> list[dict]:
     """Every user with role, grids, tokens in use and state."""
-    return [dict(r) for r in conn.execute(text(
-        "SELECT u.name, u.role, u.party_id, u.created_at, u.disabled_at, "
-        "coalesce(array_agg(DISTINCT g.grid_code) FILTER (WHERE g.grid_code IS NOT NULL), '{}') AS grids, "
-        "count(DISTINCT t.id) FILTER (WHERE t.revoked_at IS NULL) AS active_tokens "
-        "FROM users u LEFT JOIN user_grids g ON g.user_id = u.id LEFT JOIN api_tokens t ON t.user_id = u.id "
-        "GROUP BY u.id ORDER BY u.name")).mappings()]
+    return [dict(r) for r in conn.execute(sql("users_list")).mappings()]
 
 
 def disable_user(conn: Connection, name: str) -> None:
     """Disable a user: logins, JWTs and API tokens stop working at once."""
-    if conn.execute(text("UPDATE users SET disabled_at = now() WHERE name = :n AND disabled_at IS NULL"),
-                    {"n": name}).rowcount == 0:
+    if conn.execute(sql("user_disable"), {"n": name}).rowcount == 0:
         raise NotFoundError(f"no active user {name!r}")
 
 
 def issue_api_token(conn: Connection, name: str, label: str | None = None) -> str:
     """A new long-lived API token for a user (shown once; only its SHA-256 is stored)."""
-    uid = conn.execute(text("SELECT id FROM users WHERE name = :n AND disabled_at IS NULL"), {"n": name}).scalar()
+    uid = conn.execute(sql("user_active_id"), {"n": name}).scalar()
     if uid is None:
         raise NotFoundError(f"no active user {name!r}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    conn.execute(text("INSERT INTO api_tokens (user_id, token_hash, label) VALUES (:u, :h, :l)"),
-                 {"u": uid, "h": _digest(token), "l": label})
+    conn.execute(sql("api_token_insert"), {"u": uid, "h": _digest(token), "l": label})
     return token
 
 
 def revoke_tokens(conn: Connection, name: str) -> int:
     """Revoke every API token of a user; returns how many."""
-    return conn.execute(text(
-        "UPDATE api_tokens t SET revoked_at = now() FROM users u WHERE u.id = t.user_id AND u.name = :n "
-        "AND t.revoked_at IS NULL"), {"n": name}).rowcount
+    return conn.execute(sql("api_tokens_revoke"), {"n": name}).rowcount
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _principal(conn: Connection, where: str, params: dict, via: str) -> Principal | None:
-    row = conn.execute(text(
-        "SELECT u.id, u.name, u.role, u.party_id, coalesce(array_agg(g.grid_code) FILTER (WHERE g.grid_code IS NOT NULL), "
-        f"'{{}}') AS grids FROM users u LEFT JOIN user_grids g ON g.user_id = u.id WHERE u.disabled_at IS NULL AND "
-        f"{where} GROUP BY u.id"), params).mappings().first()
+def _principal(conn: Connection, by: str, params: dict, via: str) -> Principal | None:
+    row = principal_row(conn, by, params)
     return None if row is None else Principal(row["name"], row["role"], tuple(row["grids"]), row["party_id"], via,
                                               row["id"])
 
 
 def authenticate(conn: Connection, name: str, password: str) -> Principal:
     """The user for a name and password; AuthError (one message for every failure) otherwise."""
-    row = conn.execute(text("SELECT password_hash FROM users WHERE name = :n AND disabled_at IS NULL"),
-                       {"n": name}).first()
+    row = conn.execute(sql("user_password_hash"), {"n": name}).first()
     try:
         if row is None or row[0] is None:
             _hasher.hash("timing")  # same work whether or not the user exists
@@ -131,7 +119,7 @@ def authenticate(conn: Connection, name: str, password: str) -> Principal:
         _hasher.verify(row[0], password)
     except (VerificationError, InvalidHashError):
         raise AuthError("wrong user name or password") from None
-    return _principal(conn, "u.name = :n", {"n": name}, "jwt")
+    return _principal(conn, "name", {"n": name}, "jwt")
 
 
 def _signing_key(conn: Connection) -> str:
@@ -157,8 +145,7 @@ def principal_for_bearer(conn: Connection, token: str) -> Principal:
     API tokens are found by their SHA-256 in this database's own api_tokens; JWTs must be signed with this
     database's key (or GRIDSVC_JWT_SECRET), name this database as audience and a user id that is still active."""
     if token.startswith(TOKEN_PREFIX):
-        p = _principal(conn, "u.id = (SELECT user_id FROM api_tokens WHERE token_hash = :h AND revoked_at IS NULL)",
-                       {"h": _digest(token)}, "token")
+        p = _principal(conn, "token", {"h": _digest(token)}, "token")
         if p is None:
             raise AuthError("the API token is unknown or revoked")
         return p
@@ -173,7 +160,7 @@ def principal_for_bearer(conn: Connection, token: str) -> Principal:
         raise AuthError("the token is not valid") from None
     if not (isinstance(claims["sub"], str) and claims["sub"].isdigit() and len(claims["sub"]) <= 10):
         raise AuthError("the token is not valid")
-    p = _principal(conn, "u.id = :id", {"id": int(claims["sub"])}, "jwt")
+    p = _principal(conn, "id", {"id": int(claims["sub"])}, "jwt")
     if p is None:
         raise AuthError("the user of this token is disabled or gone")
     return p

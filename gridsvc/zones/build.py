@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from ..db import store
 from ..db.layers import layer_spec
@@ -51,14 +51,13 @@ def _read(conn: Connection, name: str) -> gpd.GeoDataFrame:
 
 
 def _planner_zones(conn: Connection) -> gpd.GeoDataFrame:
-    rows = conn.execute(text(
-        "SELECT id, ST_AsBinary(geom) FROM zones WHERE origin = 'planner' AND valid_to IS NULL")).all()
+    rows = conn.execute(sql("planner_zones")).all()
     return gpd.GeoDataFrame({"id": [r[0] for r in rows]},
                             geometry=gpd.GeoSeries.from_wkb([r[1] for r in rows], crs=4326), crs=4326)
 
 
 def _party_ids(conn: Connection) -> dict[str, int]:
-    return dict(conn.execute(text("SELECT ref, id FROM parties WHERE kind <> 'street_steward' ORDER BY id")).all())
+    return dict(conn.execute(sql("party_ids_by_ref")).all())
 
 
 def _projected(crs):
@@ -128,24 +127,15 @@ def assemble(result, areas: gpd.GeoDataFrame, planner: gpd.GeoDataFrame, streets
 
 
 def _write_versions(conn: Connection, zones: gpd.GeoDataFrame, build_id: int) -> tuple[int, int]:
-    conn.execute(text(
-        "CREATE TEMP TABLE _new_zones ON COMMIT DROP AS SELECT zone_key, kind, policy, party_id, unit_id, street_id, "
-        "compound_id, market_id, props, geom FROM zones WITH NO DATA"))
     geoms = store.ewkb_hex(store.to_multi(np.asarray(zones.geometry.values), "MULTIPOLYGON"))
     cols = {c: (zones[c].tolist() if c in zones else [None] * len(zones)) for c in ZONE_COLUMNS[:-1]}
     for c in ("party_id", "unit_id", "street_id", "compound_id", "market_id"):
         cols[c] = _nullable_int(cols[c])
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy(f"COPY _new_zones ({', '.join(ZONE_COLUMNS)}) FROM STDIN") as copy:
-        for i in range(len(zones)):
-            row = [cols[c][i] for c in ZONE_COLUMNS[:-1]]
-            row[ZONE_COLUMNS.index("props")] = json.dumps(row[ZONE_COLUMNS.index("props")], ensure_ascii=False)
-            copy.write_row([*row, geoms[i]])
-    conn.execute(text("CREATE INDEX ON _new_zones (zone_key)"))
-    conn.execute(text("ANALYZE _new_zones"))
-    closed = conn.execute(sql("close_changed_zones")).rowcount
-    opened = conn.execute(sql("open_new_zones"), {"build_id": build_id}).rowcount
-    conn.execute(text("DROP TABLE _new_zones"))
+    cols["props"] = [json.dumps(p, ensure_ascii=False) for p in cols["props"]]
+    rows = ([*(cols[c][i] for c in ZONE_COLUMNS[:-1]), geoms[i]] for i in range(len(zones)))
+    with store.temp_table(conn, "_new_zones", "zones", ZONE_COLUMNS, rows, index="zone_key"):
+        closed = conn.execute(sql("close_changed_zones")).rowcount
+        opened = conn.execute(sql("open_new_zones"), {"build_id": build_id}).rowcount
     return opened, closed
 
 
@@ -172,12 +162,10 @@ def build_zones(engine: Engine, policy_name: str = "三包", progress: Progress 
         unassigned = [{"unit_id": int(u), "reason": r} for u, r in
                       zip(result.unassigned["unit_id"], result.unassigned["reason"], strict=True)]
         counts = {k: int(v) for k, v in zones["kind"].value_counts().items()} | {"unassigned_units": len(unassigned)}
-        build_id = conn.execute(text(
-            "INSERT INTO zone_builds (policy, counts, unassigned) VALUES (:p, CAST(:c AS jsonb), CAST(:u AS jsonb)) "
-            "RETURNING id"), {"p": policy.name, "c": json.dumps(counts), "u": json.dumps(unassigned)}).scalar()
+        build_id = conn.execute(sql("zone_build_insert"), {"p": policy.name, "c": json.dumps(counts), "u": json.dumps(unassigned)}).scalar()
         audit.bulk(conn, "build", "zones", build_id, {"policy": policy.name, "counts": counts})
         opened, closed = _write_versions(conn, zones, build_id)
-        conn.execute(text("ANALYZE zones, parties"))
+        conn.execute(sql("zone_build_analyze"))
         tick("done", 5, 5)
     return ZoneBuildReport(build_id=build_id, policy=policy.name, counts=counts, opened=opened, closed=closed,
                            unassigned=unassigned)

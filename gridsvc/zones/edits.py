@@ -31,7 +31,7 @@ from typing import Literal
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..db.sql import sql
 from ..errors import (
@@ -73,8 +73,8 @@ Expected = int | str | None  # the version edited; "*"; a weak If-Match ('W/"…
 
 def _lock(conn: Connection) -> datetime:
     """Serialise zone edits; the edit's timestamp (one instant closes old and opens new versions)."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EDIT_LOCK})
-    return conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    conn.execute(sql("zone_edit_lock"), {"k": EDIT_LOCK})
+    return conn.execute(sql("clock_timestamp")).scalar_one()
 
 
 def _current(conn: Connection, zone_id: int) -> Mapping:
@@ -87,14 +87,14 @@ def _current(conn: Connection, zone_id: int) -> Mapping:
 def _party(conn: Connection, party_id) -> Mapping:
     if isinstance(party_id, bool) or not isinstance(party_id, int):
         raise InputError(f"party_id must be an integer, got {party_id!r}", where="properties.party_id")
-    row = conn.execute(text("SELECT id, kind, ref, name FROM parties WHERE id = :p"), {"p": party_id}).mappings().first()
+    row = conn.execute(sql("party_by_id"), {"p": party_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"no party {party_id}: create it first (POST /parties)", where="properties.party_id")
     return row
 
 
 def _default_policy(conn: Connection) -> str:
-    return conn.execute(text("SELECT policy FROM zone_builds ORDER BY id DESC LIMIT 1")).scalar() or "三包"
+    return conn.execute(sql("latest_build_policy")).scalar() or "三包"
 
 
 def etag(record_id: int, version: int) -> str:
@@ -180,8 +180,7 @@ def check_scope(conn: Connection, what: str, geom: BaseGeometry | None, *, princ
 
 def stored_shape(conn: Connection, zone_id: int) -> BaseGeometry | None:
     """A zone's current geometry, else that of its last version (a deleted zone); None when there is no such zone."""
-    wkb = conn.execute(text("SELECT ST_AsBinary(geom) FROM zones WHERE zone_id = :z ORDER BY valid_to IS NULL DESC, "
-                            "version DESC LIMIT 1"), {"z": zone_id}).scalar()
+    wkb = conn.execute(sql("zone_last_shape"), {"z": zone_id}).scalar()
     return shapely.from_wkb(wkb) if wkb is not None else None
 
 
@@ -351,7 +350,7 @@ def _snap(conn: Connection, geom: BaseGeometry, own: BaseGeometry | None, exclud
 
 
 def _area_ok(conn: Connection, geom: BaseGeometry, subject: str) -> None:
-    area = conn.execute(text("SELECT ST_Area(ST_GeomFromWKB(:w, 4326)::geography)"), {"w": geom.wkb}).scalar_one()
+    area = conn.execute(sql("geodesic_area"), {"w": geom.wkb}).scalar_one()
     if area < MIN_AREA_M2:
         raise InputError(f"{subject} has {area:.2f} m²; a zone needs at least {MIN_AREA_M2} m²", where="geometry")
 
@@ -468,9 +467,7 @@ def revert_zone(conn: Connection, zone_id: int, version: int, *, overlap: Overla
     cur = conn.execute(sql("zone_current"), {"zone_id": zone_id}).mappings().one_or_none()
     last = None
     if cur is None:  # a deleted zone: the precondition names the version that was deleted
-        last = conn.execute(text("SELECT zone_key, max(version) AS v, (array_agg(props ORDER BY version DESC))[1] "
-                                 "AS p, (array_agg(unit_id ORDER BY version DESC))[1] AS unit_id FROM zones "
-                                 "WHERE zone_id = :z GROUP BY zone_key"), {"z": zone_id}).mappings().one()
+        last = conn.execute(sql("zone_last_version"), {"z": zone_id}).mappings().one()
         require_version(zone_id, last["v"], expected_version, zone_id=zone_id)
     else:
         check_version(cur, expected_version)

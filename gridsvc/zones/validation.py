@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import geopandas as gpd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ..db import store
 from ..db.layers import layer_spec
+from ..db.sql import sql
 from ..geo import zone_validation as zv
 from ..geo.crs import local_metric_crs
 
@@ -28,7 +29,7 @@ def validate(conn: Connection, limit: int = 500) -> dict:
     ms["centerline"] = gpd.GeoSeries(streets["centerline"], crs=4326).to_crs(metric)
     mc = cells.to_crs(metric)
     zoned = set(zones.loc[zones["kind"] == "frontage", "unit_id"].dropna().astype(int))
-    build = conn.execute(text("SELECT id, policy, unassigned FROM zone_builds ORDER BY id DESC LIMIT 1")).one_or_none()
+    build = conn.execute(sql("latest_build")).one_or_none()
     reasons = {int(u["unit_id"]): u["reason"] for u in (build.unassigned if build else [])}
     missing = [{"unit_id": int(i), "name": n, "reason": reasons.get(int(i), "no current frontage zone")}
                for i, n in zip(units["id"], units["name"], strict=True) if int(i) not in zoned]

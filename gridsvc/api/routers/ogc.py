@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection
 
-from ...db.layer_sql import layer_bounds
+from ...db.layer_sql import bbox_period_filter, layer_bounds
 from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ...zones import edits as zone_edits
@@ -38,8 +38,6 @@ PART4_CLASSES = (
 )
 EDITABLE = ("zones",)
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
-# Layers with a validity period: `datetime` selects the features valid at that instant or during that interval.
-TEMPORAL = {"zones": ("valid_from", "valid_to")}
 
 
 def _param_name(loc: tuple) -> str:
@@ -192,31 +190,6 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]
     return lo, hi
 
 
-def _filters(spec: LayerSpec, bbox, period) -> tuple[str, dict]:
-    """WHERE clause (fixed SQL, registry column names) and bound parameters for bbox and datetime."""
-    clauses, params = [], {}
-    if bbox is not None:
-        minx, miny, maxx, maxy = bbox
-        params.update(bminy=miny, bmaxy=maxy)
-        if minx <= maxx:
-            clauses.append("ST_Intersects(geom, ST_MakeEnvelope(:bminx, :bminy, :bmaxx, :bmaxy, 4326))")
-            params.update(bminx=minx, bmaxx=maxx)
-        else:  # crosses the antimeridian: two boxes
-            clauses.append("(ST_Intersects(geom, ST_MakeEnvelope(:bminx, :bminy, 180, :bmaxy, 4326)) OR "
-                           "ST_Intersects(geom, ST_MakeEnvelope(-180, :bminy, :bmaxx, :bmaxy, 4326)))")
-            params.update(bminx=minx, bmaxx=maxx)
-    if period is not None and spec.name in TEMPORAL:
-        start_col, end_col = TEMPORAL[spec.name]
-        lo, hi = period
-        if hi is not None:
-            clauses.append(f"{start_col} <= :dt_hi")
-            params["dt_hi"] = hi
-        if lo is not None:
-            clauses.append(f"({end_col} IS NULL OR {end_col} > :dt_lo)")
-            params["dt_lo"] = lo
-    return " AND ".join(clauses), params
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -251,7 +224,7 @@ def items(
 ) -> GeoJSONResponse:
     """One page of features: numberMatched, numberReturned, timeStamp and next/prev links."""
     spec = layer_spec(collectionId)
-    where, params = _filters(spec, parse_ogc_bbox(bbox), parse_datetime(datetime_))
+    where, params = bbox_period_filter(spec, parse_ogc_bbox(bbox), parse_datetime(datetime_))
     page = Page(min(limit, MAX_LIMIT), offset)
     fc = feature_collection(conn, spec, None, page, str(request.url), where=where, params=params)
     fc["timeStamp"] = _now()

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from ...db.sql import sql
 from ..dependencies import Conn
 from ..record_routes import add_record_routes
 from ..security import CurrentUser, redact, writer_for
@@ -44,21 +45,16 @@ PartyWriter = Annotated[Connection, Depends(writer_for(fields_of="parties"))]
 def list_parties(conn: Conn, principal: CurrentUser, q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
                  kind: PartyKind | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict]:
     """Parties whose name contains q (case-insensitive), of one kind if given, by name."""
-    rows = conn.execute(text(
-        "SELECT id, kind, name, contact, phone FROM parties "
-        "WHERE (CAST(:q AS text) IS NULL OR name ILIKE '%' || CAST(:q AS text) || '%') "
-        "AND (CAST(:k AS text) IS NULL OR kind = CAST(:k AS text)) ORDER BY name, id LIMIT :n"),
-        {"q": q.replace("%", r"\%").replace("_", r"\_") if q else None, "k": kind, "n": limit}).mappings().all()
+    escaped = q.replace("%", r"\%").replace("_", r"\_") if q else None
+    rows = conn.execute(sql("parties_search"), {"q": escaped, "k": kind, "n": limit}).mappings().all()
     return redact([dict(r) for r in rows], principal)
 
 
 @router.post("/parties", status_code=201, summary="Record a responsible party")
 def create_party(conn: PartyCreator, party: PartyIn) -> dict:
     """A new party (its ref is generated: api:<hex>)."""
-    row = conn.execute(text(
-        "INSERT INTO parties (kind, ref, name, contact, phone) VALUES (:kind, :ref, :name, :contact, :phone) "
-        "RETURNING id, kind, name, contact, phone"),
-        party.model_dump() | {"ref": f"api:{uuid.uuid4().hex[:12]}", "name": party.name.strip()}).mappings().one()
+    row = conn.execute(sql("party_insert"), party.model_dump() | {"ref": f"api:{uuid.uuid4().hex[:12]}",
+                                                                "name": party.name.strip()}).mappings().one()
     conn.commit()
     return dict(row)
 

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import FileResponse
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ...db.instance import upload_root
+from ...db.sql import sql
 from ...errors import NotFoundError
 from ...files import uploads as core
 from ...files.retention import lock_files
@@ -23,7 +24,6 @@ router = APIRouter(tags=["uploads"])
 Sha256 = Annotated[str, Path(description="the file's SHA-256 (64 lowercase hex characters)", min_length=64,
                              max_length=64, pattern="^[0-9a-f]{64}$")]
 UploadWriter = Annotated[Connection, Depends(writer_for("uploads.write"))]
-COLUMNS = "sha256, kind, content_type, size_bytes, filename, uploaded_by, created_at"
 
 
 def upload_dir(request: Request, conn: Connection) -> FsPath:
@@ -53,14 +53,12 @@ def upload(request: Request, response: Response, conn: UploadWriter,
     found = core.check_upload(f, size, kind)
     lock_files(conn, [sha256])  # until commit: `gridsvc uploads prune` cannot unlink the file under the new row
     core.store(upload_dir(request, conn), f, sha256)
-    row = conn.execute(text(
-        "INSERT INTO uploads (sha256, kind, content_type, size_bytes, filename, uploaded_by) "
-        f"VALUES (:sha, :kind, :ct, :size, :name, :by) ON CONFLICT (sha256) DO NOTHING RETURNING {COLUMNS}"),
-        {"sha": sha256, "kind": found.kind, "ct": found.content_type, "size": size,
-         "name": core.clean_filename(file.filename), "by": conn.info["principal"].name}).mappings().first()
+    row = conn.execute(sql("upload_insert"),
+                       {"sha": sha256, "kind": found.kind, "ct": found.content_type, "size": size,
+                        "name": core.clean_filename(file.filename), "by": conn.info["principal"].name}).mappings().first()
     if row is None:
         response.status_code = 200
-        row = conn.execute(text(f"SELECT {COLUMNS} FROM uploads WHERE sha256 = :sha"), {"sha": sha256}).mappings().one()
+        row = conn.execute(sql("upload_by_sha"), {"sha": sha256}).mappings().one()
     conn.commit()
     return _answer(row)
 
@@ -71,7 +69,7 @@ def upload(request: Request, response: Response, conn: UploadWriter,
 def download(request: Request, sha256: Sha256,
              principal: Annotated[Principal, Depends(require("uploads.read"))], conn: Conn) -> FileResponse:
     """The file as uploaded, with the content type found at upload (never sniffed by the browser)."""
-    row = conn.execute(text(f"SELECT {COLUMNS} FROM uploads WHERE sha256 = :sha"), {"sha": sha256}).mappings().first()
+    row = conn.execute(sql("upload_by_sha"), {"sha": sha256}).mappings().first()
     if row is None:
         raise NotFoundError(f"no upload with SHA-256 {sha256}")
     path = core.stored_path(upload_dir(request, conn), sha256)

@@ -1,0 +1,1 @@
+"""Named queries built from parts (identifiers, optional filters); fixed statements are files in db/sql."""

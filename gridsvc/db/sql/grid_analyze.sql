@@ -1,0 +1,1 @@
+ANALYZE grid_cells, feature_cells, admin_units

@@ -1,0 +1,1 @@
+SELECT ST_AsBinary(ST_Extent(geom)::geometry) FROM grid_cells

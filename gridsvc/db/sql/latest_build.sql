@@ -1,0 +1,1 @@
+SELECT id, policy, unassigned FROM zone_builds ORDER BY id DESC LIMIT 1

@@ -1,0 +1,1 @@
+SELECT id, kind, ref, name FROM parties WHERE id = :p

@@ -1,0 +1,1 @@
+SELECT kind, ref FROM parties WHERE id = :id

@@ -1,0 +1,1 @@
+SELECT DISTINCT name FROM streets WHERE name LIKE :p ORDER BY name LIMIT 5

@@ -1,0 +1,1 @@
+UPDATE streets SET steward_party_id = :p WHERE id = ANY(:ids)

@@ -1,0 +1,1 @@
+SELECT category FROM units WHERE id = :i
