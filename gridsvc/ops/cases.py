@@ -15,8 +15,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from ..db.queries.cases import case_update
 from ..db.sql import sql
 from ..errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from ..timekeeping import instant, iso, zone
@@ -44,17 +45,10 @@ def sync_departments(conn: Connection) -> int:
     """Bring the departments table in line with departments.toml (new and changed rows; those no longer in the
     file are marked inactive, never deleted: old cases name them). Returns the rows written."""
     deps = list(load_departments().values())
-    n = conn.execute(text(
-        "INSERT INTO departments (code, zh, en, leader_zh, note, active) "
-        "SELECT * , true FROM unnest(CAST(:c AS text[]), CAST(:zh AS text[]), CAST(:en AS text[]), "
-        "CAST(:l AS text[]), CAST(:n AS text[])) "
-        "ON CONFLICT (code) DO UPDATE SET zh = EXCLUDED.zh, en = EXCLUDED.en, leader_zh = EXCLUDED.leader_zh, "
-        "note = EXCLUDED.note, active = true WHERE (departments.zh, departments.en, departments.leader_zh, "
-        "departments.note, departments.active) IS DISTINCT FROM (EXCLUDED.zh, EXCLUDED.en, EXCLUDED.leader_zh, "
-        "EXCLUDED.note, true)"),
+    n = conn.execute(sql("departments_sync"),
         {"c": [d.code for d in deps], "zh": [d.zh for d in deps], "en": [d.en for d in deps],
          "l": [d.leader_zh for d in deps], "n": [d.note for d in deps]}).rowcount
-    n += conn.execute(text("UPDATE departments SET active = false WHERE active AND NOT code = ANY(:c)"),
+    n += conn.execute(sql("departments_retire"),
                       {"c": [d.code for d in deps]}).rowcount
     return n
 
@@ -93,7 +87,7 @@ def check_case_scope(conn: Connection, case_id: int, principal) -> None:
     cases (403). An unknown case has no scope yet (404 later)."""
     if principal is None or principal.role not in ("grid_officer", "party"):
         return
-    row = conn.execute(text("SELECT grid_code, party_id FROM cases WHERE id = :i"), {"i": case_id}).first()
+    row = conn.execute(sql("case_scope_row"), {"i": case_id}).first()
     if row is None:
         return
     if principal.role == "grid_officer" and not _in_grids(row.grid_code, principal.grids):
@@ -106,8 +100,7 @@ def check_case_scope(conn: Connection, case_id: int, principal) -> None:
 def grid_at(conn: Connection, lng: float, lat: float, crs: str = "wgs84") -> str | None:
     """The grid code of the cell holding a point (None outside the grid)."""
     x, y = to_wgs84_point(lng, lat, crs)
-    return conn.execute(text("SELECT code FROM grid_cells WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), "
-                             "4326)) ORDER BY code LIMIT 1"), {"x": x, "y": y}).scalar()
+    return conn.execute(sql("grid_code_at"), {"x": x, "y": y}).scalar()
 
 
 def check_report_scope(conn: Connection, lng: Any, lat: Any, crs: Any, principal) -> None:
@@ -127,18 +120,14 @@ def check_report_scope(conn: Connection, lng: Any, lat: Any, crs: Any, principal
 
 def _next_code(conn: Connection, at: datetime) -> str:
     day = at.astimezone(zone()).date()
-    n = conn.execute(text("INSERT INTO case_counters (day, n) VALUES (:d, 1) ON CONFLICT (day) DO UPDATE "
-                          "SET n = case_counters.n + 1 RETURNING n"), {"d": day}).scalar_one()
+    n = conn.execute(sql("case_code_next"), {"d": day}).scalar_one()
     return f"{day:%Y%m%d}{n:05d}"
 
 
 def _event(conn: Connection, case_id: int, action: str, from_state: str | None, to_state: str | None, *,
            actor: str, role: str | None, at: datetime, note: str | None = None, photos: list[str] | None = None,
            data: dict | None = None) -> None:
-    conn.execute(text(
-        "INSERT INTO case_events (case_id, seq, action, from_state, to_state, actor, role, at, note, photos, data) "
-        "SELECT :c, coalesce(max(seq), 0) + 1, :a, :f, :t, :actor, :role, :at, :note, :photos, CAST(:data AS jsonb) "
-        "FROM case_events WHERE case_id = :c"),
+    conn.execute(sql("case_event_insert"),
         {"c": case_id, "a": action, "f": from_state, "t": to_state, "actor": actor, "role": role, "at": at,
          "note": note, "photos": photos or [], "data": json.dumps(data or {}, ensure_ascii=False, default=str)})
 
@@ -148,7 +137,7 @@ def _check_photos(conn: Connection, photos: list[str] | None) -> list[str]:
     if len(photos) > MAX_PHOTOS:
         raise InputError(f"at most {MAX_PHOTOS} photos", where="photos")
     if photos:
-        found = set(conn.execute(text("SELECT sha256 FROM uploads WHERE sha256 = ANY(:s) AND kind = 'photo'"),
+        found = set(conn.execute(sql("photos_found"),
                                  {"s": photos}).scalars())
         missing = [p for p in photos if p not in found]
         if missing:
@@ -195,13 +184,11 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
     zone_row = routed["zone"]
     party = None
     if zone_row is not None:
-        party = conn.execute(text("SELECT p.id, p.name FROM zones z JOIN parties p ON p.id = z.party_id "
-                                  "WHERE z.zone_id = :z AND z.version = :v"),
+        party = conn.execute(sql("case_zone_party"),
                              {"z": zone_row["id"], "v": zone_row["version"]}).first()
     grid = routed["cell"]["grid_code"]
-    officer = conn.execute(text("SELECT o.id, o.name FROM officers o JOIN officer_grids og ON og.officer_id = o.id "
-                                "WHERE og.grid_code = :g ORDER BY o.id LIMIT 1"), {"g": grid}).first() if grid else None
-    if conn.execute(text("SELECT 1 FROM departments WHERE code = :c"), {"c": cat.department}).first() is None:
+    officer = conn.execute(sql("grid_officer_first"), {"g": grid}).first() if grid else None
+    if conn.execute(sql("department_exists"), {"c": cat.department}).first() is None:
         sync_departments(conn)
     deadlines = project_deadlines(category, urgency, "register", at)
     due = datetime.fromisoformat(deadlines["register"])
@@ -211,14 +198,7 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
                                                                              "policy", "unit_id")}
     x, y = routed["point"]["lng"], routed["point"]["lat"]
     code = _next_code(conn, at)
-    case_id = conn.execute(text(
-        "INSERT INTO cases (code, state, category, kind, urgency, description, source, reporter_name, reporter_phone,"
-        " reported_by, reported_at, geom, route_zone_id, zone_version, zone_kind, unit_id, party_id, party_name,"
-        " grid_code, officer_id, officer_name, department, rule, routing, deadlines, stage, stage_started_at, due_at,"
-        " escalate_at, external_ids) VALUES (:code, 'accepted', :cat, :kind, :urg, :desc, :src, :rn, :rp, :by, :at,"
-        " ST_SetSRID(ST_MakePoint(:x, :y), 4326), :zid, :zv, :zk, :unit, :pid, :pname, :grid, :oid, :oname, :dept,"
-        " :rule, CAST(:routing AS jsonb), CAST(:deadlines AS jsonb), 'register', :at, :due, :esc,"
-        " CAST(:ext AS jsonb)) RETURNING id"),
+    case_id = conn.execute(sql("case_insert"),
         {"code": code, "cat": category, "kind": cat.kind, "urg": urgency, "desc": description.strip(), "src": source,
          "rn": reporter_name, "rp": reporter_phone, "by": actor, "at": at, "x": x, "y": y,
          "zid": zone_row["id"] if zone_row else None, "zv": zone_row["version"] if zone_row else None,
@@ -270,13 +250,13 @@ def act(conn: Connection, case_id: int, action: str, *, principal, expected_vers
         raise InputError(f"{action} ({spec.zh}) needs {', '.join(missing)}", where=missing[0])
     photos = _check_photos(conn, photos)
     deadline = _parse_deadline(new_deadline, now) if spec.deadline == "new_deadline" else None
-    row = conn.execute(text("SELECT * FROM cases WHERE id = :i FOR UPDATE"), {"i": case_id}).mappings().first()
+    row = conn.execute(sql("case_for_update"), {"i": case_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"no case {case_id}")
     if duplicate_of is not None:
         if duplicate_of == case_id:
             raise InputError("a case cannot duplicate itself", where="duplicate_of")
-        if conn.execute(text("SELECT 1 FROM cases WHERE id = :i"), {"i": duplicate_of}).first() is None:
+        if conn.execute(sql("case_exists"), {"i": duplicate_of}).first() is None:
             raise InputError(f"no case {duplicate_of} to be a duplicate of", where="duplicate_of")
     require_version(case_id, row["version"], expected_version, what="case", field="version", case_id=case_id)
     state = row["state"]
@@ -297,8 +277,7 @@ def act(conn: Connection, case_id: int, action: str, *, principal, expected_vers
         extra["rework_count"] = row["rework_count"] + 1
     sets = {**changes, **extra, "state": to, "prior_state": prior,
             "closed_at": now if flow.states[to].final else None}
-    assignments = ", ".join(f"{k} = :{k}" for k in sets)
-    conn.execute(text(f"UPDATE cases SET {assignments}, version = version + 1, updated_at = :now WHERE id = :id"),
+    conn.execute(case_update(sets),
                  {**{k: (json.dumps(v) if k == "deadlines" else v) for k, v in sets.items()}, "now": now,
                   "id": case_id})
     event_data = dict(data or {})
@@ -385,23 +364,16 @@ def _in_scope(row, principal) -> bool:
     return True
 
 
-_SELECT = ("SELECT c.*, ST_X(c.geom) AS lng, ST_Y(c.geom) AS lat FROM cases c")
-
-
 def get_case(conn: Connection, case_id: int, principal=None, now: datetime | None = None) -> dict:
     """One case with its events, escalations and the actions the principal may take on it now."""
     now = now or datetime.now(zone())
-    row = conn.execute(text(f"{_SELECT} WHERE c.id = :i"), {"i": case_id}).mappings().first()
+    row = conn.execute(sql("case_by_id"), {"i": case_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"no case {case_id}")
-    events = [dict(e) | {"at": iso(e["at"])} for e in conn.execute(text(
-        "SELECT seq, action, from_state, to_state, actor, role, at, note, photos, data FROM case_events "
-        "WHERE case_id = :i ORDER BY seq"), {"i": case_id}).mappings()]
+    events = [dict(e) | {"at": iso(e["at"])} for e in conn.execute(sql("case_events"), {"i": case_id}).mappings()]
     out = _case_dict(row, events, load_flow(), principal.role if principal else None, _in_scope(row, principal), now)
     out["escalation_notices"] = [dict(e) | {"issued_at": iso(e["issued_at"]), "due_at": iso(e["due_at"])}
-                                 for e in conn.execute(text(
-                                     "SELECT id, stage, level, level_code, issued_at, due_at, notify, to_whom, reason "
-                                     "FROM escalations WHERE case_id = :i ORDER BY id"), {"i": case_id}).mappings()]
+                                 for e in conn.execute(sql("case_escalations"), {"i": case_id}).mappings()]
     return out
 
 
@@ -432,7 +404,7 @@ def list_cases(conn: Connection, *, principal=None, grid: str | None = None, sta
         "until": None if until is None else instant(until, edge="after", where="until"),
         "open": open_only, "order": order, "limit": limit, "offset": offset, "now": now}).all()
     total = ids[0].total if ids else 0
-    rows = {r["id"]: r for r in conn.execute(text(f"{_SELECT} WHERE c.id = ANY(:ids)"),
+    rows = {r["id"]: r for r in conn.execute(sql("cases_by_ids"),
                                              {"ids": [i.id for i in ids]}).mappings()}
     role = principal.role if principal else None
     items = [_case_dict(rows[i.id], None, flow, role, _in_scope(rows[i.id], principal), now) for i in ids]
@@ -454,7 +426,7 @@ def tick(conn: Connection, now: datetime | None = None) -> dict:
     from ..people.audit import bulk
 
     now = now or datetime.now(zone())
-    if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": TICK_LOCK}).scalar_one():
+    if not conn.execute(sql("case_tick_lock"), {"k": TICK_LOCK}).scalar_one():
         return {"now": now.isoformat(), "skipped": "another tick is running"}
     esc = load_escalation()
     deps = load_departments()

@@ -1,0 +1,3 @@
+SELECT 1
+FROM cases
+WHERE id = :i

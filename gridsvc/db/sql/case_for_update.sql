@@ -1,0 +1,3 @@
+SELECT *
+FROM cases
+WHERE id = :i FOR UPDATE

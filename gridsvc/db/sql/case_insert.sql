@@ -1,0 +1,3 @@
+INSERT INTO cases (code, state, category, kind, urgency, description, source, reporter_name, reporter_phone, reported_by, reported_at, geom, route_zone_id, zone_version, zone_kind, unit_id, party_id, party_name, grid_code, officer_id, officer_name, department, rule, routing, deadlines, stage, stage_started_at, due_at, escalate_at, external_ids)
+VALUES (:code, 'accepted', :cat, :kind, :urg, :desc, :src, :rn, :rp, :by, :at, ST_SetSRID(ST_MakePoint(:x, :y), 4326), :zid, :zv, :zk, :unit, :pid, :pname, :grid, :oid, :oname, :dept, :rule, CAST(:routing AS jsonb), CAST(:deadlines AS jsonb), 'register', :at, :due, :esc, CAST(:ext AS jsonb))
+RETURNING id

@@ -1,0 +1,3 @@
+SELECT grid_code, party_id
+FROM cases
+WHERE id = :i

@@ -1,0 +1,3 @@
+UPDATE departments
+SET active = false
+WHERE active AND NOT code = ANY(:c)
