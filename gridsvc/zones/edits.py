@@ -54,6 +54,7 @@ from ..geo.zone_geometry import (
     polygonal,
     snap_to_stored,
 )
+from .kinds import PARTY_KINDS_OF_ZONE, ZONE_KIND_OF_PARTY, ZONE_KINDS
 from .policies import list_policies
 
 Overlap = Literal["reject", "clip", "take"]
@@ -62,11 +63,6 @@ MIN_OVERLAP_M2 = 0.01  # shared edges and float noise; the same tolerance as B's
 OUTSIDE_TOLERANCE_M2 = 1.0
 MIN_AREA_M2 = 0.5
 EDIT_LOCK = 0x67726964  # pg_advisory_xact_lock key of zone edits ('grid')
-ZONE_KIND_OF_PARTY = {"unit": "frontage", "market_operator": "market", "property_manager": "compound",
-                      "building_head": "compound", "street_steward": "street_space", "grid_officer": "street_space",
-                      "institution": "compound"}
-ZONE_KINDS = ("frontage", "market", "compound", "street_space")
-PARTY_KINDS_OF_ZONE = {k: tuple(p for p, z in ZONE_KIND_OF_PARTY.items() if z == k) for k in ZONE_KINDS}
 ANY_VERSION = "*"  # If-Match: * : the caller knowingly edits whatever version is current
 Expected = int | str | None  # the version edited; "*"; a weak If-Match ('W/"…"', never matches); None is refused
 

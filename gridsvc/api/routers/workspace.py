@@ -17,6 +17,7 @@ from ...db.layers import LAYERS, layer_spec
 from ...db.sql import sql
 from ...errors import InputError, NotFoundError
 from ...maps.city_map import STYLE, ZONE_STYLE
+from ...zones import kinds
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
 from ..security import CurrentUser, redact
@@ -41,7 +42,8 @@ def workspace_page() -> FileResponse:
 @router.get("/workspace/config", summary="What the workspace page needs: colours, zoom levels, first view")
 def workspace_config(conn: Conn) -> dict:
     """Zone colours by kind of responsible party and layer colours (the same palette as the offline map,
-    gridsvc/maps/city_map.py), each layer's lowest tile zoom, the detail zoom and the managed area's bbox."""
+    gridsvc/maps/city_map.py), each layer's lowest tile zoom, the detail zoom, the managed area's bbox, and the zone and party kinds with
+    their labels (gridsvc/zones/kinds.py: the page has no list of its own)."""
     row = conn.execute(sql("workspace_extent")).one()
     bounds = None if row.minx is None else [row.minx, row.miny, row.maxx, row.maxy]
     return {
@@ -53,6 +55,7 @@ def workspace_config(conn: Conn) -> dict:
         "max_zoom": tiles.MAX_ZOOM,
         "detail_zoom": DETAIL_ZOOM,
         "bounds": bounds,
+        **kinds.for_workspace(),
     }
 
 
