@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, text
 
 from ..db.layers import LayerSpec
-from ..geo.basemap_shift import DisplayCrs, bbox_to_wgs84, shift_geometries
+from ..geo.basemap_shift import bbox_to_wgs84, shift_geometries
+from ..geo.crs import DisplayCrs
 from ..geo.zone_geometry import OUTPUT_DECIMALS
 from .dependencies import BBox, Page
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from ..errors import InputError
-from ..geo.basemap_shift import IDENTITY, DisplayCrs, tile_affine
+from ..geo.basemap_shift import IDENTITY, tile_affine
+from ..geo.crs import DisplayCrs
 from .layer_sql import attribute_exprs, layer_sql
 from .layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
 from .sql import sql

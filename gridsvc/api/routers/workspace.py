@@ -6,7 +6,7 @@ Every asset is served by gridsvc from /static (mounted by gridsvc/api/docs.py): 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
@@ -16,6 +16,7 @@ from ...db import tiles
 from ...db.layers import LAYERS, layer_spec
 from ...db.sql import sql
 from ...errors import InputError, NotFoundError
+from ...geo.crs import DisplayCrs
 from ...maps.city_map import STYLE, ZONE_STYLE
 from ...zones import kinds
 from ..dependencies import Conn, Page
@@ -29,7 +30,7 @@ PAGE = Path(__file__).resolve().parent.parent.parent / "static" / "workspace" / 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 DETAIL_ZOOM = 16  # from here on the layers come as GeoJSON of the viewport (and zones can be edited)
-LocateCrs = Annotated[Literal["wgs84", "gcj02"], Query(description="coordinates of the answer (gcj02 for 高德)")]
+LocateCrs = Annotated[DisplayCrs, Query(description="coordinates of the answer (gcj02 for 高德)")]
 
 
 @router.get("/", include_in_schema=False)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
+from ...geo.crs import ClientCrs
 from ...geo.zone_geometry import rounded, to_client
 from ...zones import edits as zone_edits
 from ...zones import validation
@@ -24,7 +25,7 @@ from ..security import CurrentUser, Writer, redact
 from ..versions import IfMatch, etag, expected_version
 
 router = APIRouter(tags=["zones"])
-CrsParam = Annotated[Literal["wgs84", "gcj02", "bd09"], Query(description="coordinates of body and response "
+CrsParam = Annotated[ClientCrs, Query(description="coordinates of body and response "
                                                                       "(gcj02 for 高德 basemaps)")]
 OverlapParam = Annotated[Overlap, Query(
     description="when the zone overlaps others: reject (409), clip (yours yields) or take (theirs yield)")]
