@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from ..city.catalogue import load_catalogue
 from ..db.sql import sql
 from ..errors import ForbiddenError, InputError, NotFoundError
-from ..zones.edits import ANY_VERSION, Expected, require_version
+from ..versions import ANY_VERSION, Expected, require_version
 
 # What an API client may change, per table (everything else comes from imports or is derived).
 EDITABLE = {

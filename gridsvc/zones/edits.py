@@ -39,8 +39,6 @@ from ..errors import (
     InputError,
     NotFoundError,
     OutsideManagedAreaError,
-    PreconditionRequiredError,
-    StaleVersionError,
     ZoneOverlapError,
 )
 from ..geo.geojson_checks import check_feature
@@ -54,6 +52,7 @@ from ..geo.zone_geometry import (
     polygonal,
     snap_to_stored,
 )
+from ..versions import Expected, require_version
 from .kinds import PARTY_KINDS_OF_ZONE, ZONE_KIND_OF_PARTY, ZONE_KINDS
 from .policies import list_policies
 
@@ -63,8 +62,6 @@ MIN_OVERLAP_M2 = 0.01  # shared edges and float noise; the same tolerance as B's
 OUTSIDE_TOLERANCE_M2 = 1.0
 MIN_AREA_M2 = 0.5
 EDIT_LOCK = 0x67726964  # pg_advisory_xact_lock key of zone edits ('grid')
-ANY_VERSION = "*"  # If-Match: * : the caller knowingly edits whatever version is current
-Expected = int | str | None  # the version edited; "*"; a weak If-Match ('W/"…"', never matches); None is refused
 
 
 def _lock(conn: Connection) -> datetime:
@@ -91,29 +88,6 @@ def _party(conn: Connection, party_id) -> Mapping:
 
 def _default_policy(conn: Connection) -> str:
     return conn.execute(text("SELECT policy FROM zone_builds ORDER BY id DESC LIMIT 1")).scalar() or "三包"
-
-
-def etag(record_id: int, version: int) -> str:
-    """The ETag of a zone, party or unit version: "<id>-<version>"."""
-    return f'"{record_id}-{version}"'
-
-
-def require_version(record_id: int, version: int, expected: Expected, *, what: str = "zone",
-                    field: str = "properties.version", **ids) -> None:
-    """Refuse a write without a precondition (428) or based on an older version (412); "*" accepts any version."""
-    found = {**ids, "current_version": version, "etag": etag(record_id, version)}
-    if expected is None:
-        raise PreconditionRequiredError(
-            f"{what} {record_id} is at version {version}: send If-Match: {etag(record_id, version)} (or {field}) "
-            "so that an edit made meanwhile by someone else is not overwritten", **found)
-    if isinstance(expected, str) and expected.startswith("W/"):
-        raise StaleVersionError(f"If-Match {expected} is a weak ETag, which never matches: If-Match compares "
-                                f"strongly (RFC 9110 13.1.1); {what} {record_id} is at version {version}, send "
-                                f"If-Match: {etag(record_id, version)}", **found)
-    if expected != ANY_VERSION and (isinstance(expected, bool) or not isinstance(expected, int)
-                                    or expected != version):
-        raise StaleVersionError(f"{what} {record_id} is at version {version}, not {expected}: "
-                                "reload it and apply your change again", **found)
 
 
 def check_version(current: Mapping, expected: Expected) -> None:
