@@ -9,8 +9,9 @@ from sqlalchemy import Connection
 from ..errors import InputError
 from ..geo.basemap_shift import IDENTITY, tile_affine
 from ..geo.crs import DisplayCrs
+from ..people.masking import PERSONAL_COLUMNS
 from .layer_sql import attribute_exprs, layer_sql
-from .layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
+from .layers import LAYERS, LayerSpec, layer_spec
 from .sql import sql
 
 EXTENT = 4096

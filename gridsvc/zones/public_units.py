@@ -21,6 +21,7 @@ from ..db.sql import sql
 from ..errors import GridsvcError, NotFoundError
 from ..exporters.checklist_pdf import UNRATED, rating_label
 from ..maps.zone_sketch import Street
+from ..people.masking import mask_phone
 from ..timekeeping import iso
 from .policies import load_policy
 
@@ -48,20 +49,6 @@ def normalise_code(code: str) -> str | None:
     """The code as stored (lower case), or None when it cannot be a public code."""
     text = (code or "").strip().lower()
     return text if CODE_RE.match(text) else None
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """A phone number for a public page: 13812341234 -> 138****1234 (digits only; +86 dropped)."""
-    if phone is None:
-        return None
-    digits = re.sub(r"\D", "", str(phone))
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    if not digits:
-        return None
-    if len(digits) < 8:
-        return "*" * max(len(digits) - 2, 2) + digits[-2:]
-    return f"{digits[:3]}****{digits[-4:]}"
 
 
 def rating_info(value: str | None) -> dict:

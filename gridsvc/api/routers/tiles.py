@@ -10,8 +10,9 @@ from sqlalchemy import Connection
 
 from ...db import tiles
 from ...db.layer_sql import layer_bounds
-from ...db.layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
+from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...geo.crs import DisplayCrs
+from ...people.masking import PERSONAL_COLUMNS
 from ..dependencies import Conn
 from ..security import CurrentUser, sees_personal
 
