@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from ..city.catalogue import load_catalogue
 from ..db.sql import sql
 from ..errors import ForbiddenError, InputError, NotFoundError
+from ..ops.ratings import RATING_CODES
 from ..versions import ANY_VERSION, Expected, require_version
 
 # What an API client may change, per table (everything else comes from imports or is derived).
@@ -25,7 +26,6 @@ EDITABLE = {
     "units": ("name", "category", "address", "contact", "phone", "rating", "credit_points"),
 }
 _NAMES = {"parties": "party", "units": "unit"}
-RATINGS = ("red", "yellow", "black")  # 红牌 / 黄牌 / 黑牌
 FIELDS = {
     "parties": "id, kind, ref, name, contact, phone, version",
     "units": "id, name, category, address, contact, phone, public_code, rating, credit_points, rated_at, version, "
@@ -64,8 +64,8 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
     if table == "parties":
         _check_party_editable(conn, record_id)
     if table == "units":
-        if changes.get("rating") is not None and changes["rating"] not in RATINGS:
-            raise InputError(f"rating must be one of {', '.join(RATINGS)} (红/黄/黑牌), got {changes['rating']!r}",
+        if changes.get("rating") is not None and changes["rating"] not in RATING_CODES:
+            raise InputError(f"rating must be one of {', '.join(RATING_CODES)} (红/黄/黑牌), got {changes['rating']!r}",
                              where="rating")
     assignments = ", ".join(f"{c} = :{c}" for c in changes)
     if table == "units" and {"rating", "credit_points"} & set(changes):
