@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from gridsvc.geo.basemap_shift import tile_of  # noqa: F401  (the tests' import)
 from gridsvc.settings import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's Chromium, which `make setup` installs

@@ -10,12 +10,11 @@ import h3
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from support import ARTIFACTS, tile_pixel
+from support import ARTIFACTS, tile_of, tile_pixel
 
 from gridsvc.api.app import create_app
 from gridsvc.db.layers import LAYERS
 from gridsvc.db.tiles import EXTENT, MAX_ZOOM, MIN_ZOOM
-from gridsvc.geo.basemap_shift import tile_of
 
 XINJIEKOU = (118.7836, 32.0427)
 GOOD_LAYERS = ("streets", "buildings", "units", "cells", "admin_units", "zones")

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 from fastapi.testclient import TestClient
+from files.test_uploads import CSV_GBK, EXE, HTML, PNG, image, xlsx
 from sqlalchemy import text
 from support import bearer
-from test_uploads import CSV_GBK, EXE, HTML, PNG, image, xlsx
 
 from gridsvc.api.app import create_app
 from gridsvc.files import uploads
