@@ -304,7 +304,8 @@ def test_audit_lists_what_the_cli_changed(cli_city):
 
 
 def test_validate_lists_the_gap_and_the_detached_zone(cli_city):
-    from gridsvc.zones.edits import ANY_VERSION, replace_zone
+    from gridsvc.versions import ANY_VERSION
+    from gridsvc.zones.edits import replace_zone
 
     engine, shops, gap = cli_city.engine, cli_city.shops, expected_gap("三包")
     a, b, c_ = shops["甲便利店"], shops["乙面包房"], shops["丙药店"]

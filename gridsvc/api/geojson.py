@@ -13,8 +13,9 @@ from sqlalchemy import Connection
 
 from ..db.layer_sql import feature_count, feature_page
 from ..db.layers import LayerSpec
-from ..geo.basemap_shift import DisplayCrs, bbox_to_wgs84, shift_geometries
+from ..geo.basemap_shift import bbox_to_wgs84, shift_geometries
 from ..geo.bbox import BBox
+from ..geo.crs import DisplayCrs
 from ..geo.zone_geometry import OUTPUT_DECIMALS
 from .dependencies import Page
 

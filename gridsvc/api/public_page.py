@@ -1,7 +1,8 @@
 """Server-rendered HTML of the public unit page (一户一码) and its 404: mobile first, inline CSS, no scripts.
 
 Every value goes through Jinja2 autoescaping; the only markup let through unescaped is the zone sketch,
-which gridsvc.maps.zone_sketch builds with its own labels escaped.
+which gridsvc.maps.zone_sketch builds with its own labels escaped. The board's labels and colours come from
+ratings.toml (gridsvc.ops.ratings), as the checklist PDF's do; the page never loads reportlab.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
+from ..ops.ratings import load_ratings
+
 FONT_STACK = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", '
               '"Microsoft YaHei", system-ui, sans-serif')
-# board colours per rating value: (background, text)
-BOARDS = {"red": ("#C62828", "#FFFFFF"), "yellow": ("#F6C21C", "#3A2E00"), "black": ("#1C1C1C", "#FFFFFF"),
-          None: ("#FFFFFF", "#5F6B76")}
 # The page loads nothing: styles are inline, images are inline SVG, and nothing else is allowed.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; " \
       "frame-ancestors 'none'"
@@ -201,7 +201,8 @@ def zone_groups(zones: list[dict]) -> list[dict]:
 
 def render_unit(data: dict, sketch_svg: str) -> str:
     """The page of one unit from public_units.public_unit(...).data and its sketch SVG (already safe)."""
-    board = BOARDS.get(data["rating"]["value"], BOARDS[None])
+    sign = load_ratings().sign_for(data["rating"]["value"])
+    board = (sign.page, sign.page_text)  # board colours (ratings.toml [signs]): background, text
     return _ENV.get_template("unit").render(css=Markup(CSS), sketch=Markup(sketch_svg), board=board,
                                             zone_groups=zone_groups(data["zones"]), **data)
 

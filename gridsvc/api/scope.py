@@ -15,12 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from ..geo.crs import CLIENT_CRS
 from ..people import records as record_edits
 from ..zones import edits as zone_edits
 from .dependencies import Conn
 from .security import CurrentUser
-
-CLIENT_CRS = ("wgs84", "gcj02", "bd09")
 
 
 async def json_body(request: Request) -> Any:

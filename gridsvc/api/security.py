@@ -11,14 +11,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
-from ..db.layers import PERSONAL_COLUMNS as PERSONAL
 from ..db.sql import sql
 from ..errors import AuthError, ForbiddenError, RateLimitedError
 from ..people.audit import use_actor
+from ..people.masking import PERSONAL_COLUMNS, mask_field
 from ..people.roles import PUBLIC, role_table
 from ..people.users import Principal, principal_for_bearer
 from ..settings import get_settings
-from ..zones.public_units import mask_phone
 from .dependencies import Conn
 
 _bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
@@ -165,11 +164,6 @@ def own_records(conn: Connection, principal: Principal | None, table: str) -> fr
     return frozenset()
 
 
-def mask_name(value: Any) -> Any:
-    """张** style."""
-    return value[0] + "*" * min(len(value) - 1, 2) if isinstance(value, str) and value else value
-
-
 def redact(obj: Any, principal: Principal | None, own: Iterable[int] = (), records: Iterable[int] = ()) -> Any:
     """A JSON value with personal fields masked for principals that may not see them. Kept: those of their own
     party (a dict whose party_id is theirs), and whole records (a row or GeoJSON Feature by its id) listed in
@@ -191,8 +185,8 @@ def redact(obj: Any, principal: Principal | None, own: Iterable[int] = (), recor
     keep = obj.get("party_id") in mine if mine else False
     out = {}
     for k, v in obj.items():
-        if k in PERSONAL and not keep:
-            out[k] = mask_phone(v) if "phone" in k else mask_name(v)
+        if k in PERSONAL_COLUMNS and not keep:
+            out[k] = mask_field(k, v)
         else:
             out[k] = redact(v, principal, mine)
     return out

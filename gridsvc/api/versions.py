@@ -1,4 +1,5 @@
-"""ETags and If-Match: every update names the version it was based on, so no edit is silently overwritten."""
+"""If-Match, the HTTP side of versioned records: every update names the version it was based on, so no edit is
+silently overwritten. The ETags and the precondition itself are gridsvc/versions.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated
 from fastapi import Header
 
 from ..errors import InputError
-from ..zones.edits import ANY_VERSION, etag
+from ..versions import ANY_VERSION, etag
 
 __all__ = ["IfMatch", "etag", "expected_version"]
 

@@ -44,8 +44,6 @@ LAYERS: dict[str, LayerSpec] = {
                   label="网格 Grid cells"),
     )
 }
-# Contact names and phones: shown to staff, masked or left out for everyone else.
-PERSONAL_COLUMNS = frozenset({"contact", "phone", "party_contact", "party_phone", "officer_phone"})
 INGESTED = ("streets", "buildings", "compounds", "markets", "units", "admin_units")
 
 

@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ..zones.kinds import ZONE_KINDS
+
 ADMIN_LEVELS = ("district", "subdistrict", "community", "grid")
 
 
@@ -205,11 +207,6 @@ class FeatureCell(Base):
     layer: Mapped[str] = mapped_column(String(16), primary_key=True)
     feature_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     h3: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
-
-
-ZONE_KINDS = ("frontage", "market", "compound", "street_space")
-PARTY_KINDS = ("unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer",
-               "institution")
 
 
 class ZoneBuild(Base):

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from ..errors import InputError
-from ..geo.basemap_shift import IDENTITY, DisplayCrs, tile_affine
+from ..geo.basemap_shift import IDENTITY, tile_affine
+from ..geo.crs import DisplayCrs
+from ..people.masking import PERSONAL_COLUMNS
 from .layer_sql import attribute_exprs, layer_columns, layer_sql
-from .layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
+from .layers import LAYERS, LayerSpec, layer_spec
 from .sql import sql
 
 EXTENT = 4096

@@ -20,15 +20,10 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..errors import InputError, MissingColumnsError
+from ..ops.ratings import load_ratings, rating_label
 from ..timekeeping import today
 from .pdf_fonts import CjkFonts, render_with_cjk
 
-UNRATED = "未评"
-# Accepted spellings of a unit's current rating -> the printed label.
-RATINGS = {"red": "红牌", "yellow": "黄牌", "black": "黑牌", "红牌": "红牌", "黄牌": "黄牌", "黑牌": "黑牌",
-           "红": "红牌", "黄": "黄牌", "黑": "黑牌"}
-RATING_COLOURS = {"红牌": ("#C62828", "#FDECEA"), "黄牌": ("#8D6E00", "#FFF6D5"), "黑牌": ("#000000", "#E0E0E0"),
-                  UNRATED: ("#757575", None)}
 INK = colors.HexColor("#1F2D3D")
 RULE = colors.HexColor("#9AA5B1")
 HEAD_BG = colors.HexColor("#E3EAF2")
@@ -36,9 +31,9 @@ ZEBRA = colors.HexColor("#F6F8FA")
 MARGIN = 12 * mm
 HEADER_H = 22 * mm
 FOOTER_H = 10 * mm
-LEGEND = "检查结果：达标在方框内打 √，不达标打 × 并在备注栏写明问题。评级：红牌 / 黄牌 / 黑牌，未评 = 尚无评级。"
+LEGEND = "检查结果：达标在方框内打 √，不达标打 × 并在备注栏写明问题。评级：{boards}，{unrated} = 尚无评级。"
 # Fixed words of the page furniture (so that the font subset has them from the start).
-LABELS = "网格编码社区网格员巡查日期政策序号单位名称地址当前评级备注共户红牌黄牌黑牌未评第页打印"
+LABELS = "网格编码社区网格员巡查日期政策序号单位名称地址当前评级备注共户第页打印"  # + the ratings' labels
 SIGNATURE = "网格员签字：__________________　　检查日期：______年____月____日　　复核人：__________________"
 
 
@@ -81,20 +76,6 @@ def officer_parts(officer) -> tuple[str, str]:
         parts = [str(p or "") for p in officer] + ["", ""]
         return parts[0], parts[1]
     return str(officer), ""
-
-
-def rating_label(value, *, where: str = "") -> str:
-    """The printed rating (红牌/黄牌/黑牌) of a value such as 'red' or '红牌'; 未评 when missing."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return UNRATED
-    text = str(value).strip()
-    if text in ("", UNRATED):
-        return UNRATED
-    label = RATINGS.get(text.lower())
-    if label is None:
-        raise InputError(f"unknown rating {value!r}; use red/yellow/black (红牌/黄牌/黑牌) or leave empty",
-                         source="rows", where=where or None)
-    return label
 
 
 def _rows(rows) -> list[dict]:
@@ -182,9 +163,11 @@ def _table(rows: list[dict], duties: list[dict], widths: list[float], st: dict) 
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
+    signs = {s.label: s for s in load_ratings().signs.values()}
+    unrated = load_ratings().unrated.label
     for i, r in enumerate(rows, start=1):
-        fg, bg = RATING_COLOURS[r["rating"]]
-        rating = Paragraph(f'<font color="{fg}"><b>{r["rating"]}</b></font>' if r["rating"] != UNRATED
+        fg, bg = signs[r["rating"]].ink, signs[r["rating"]].tint
+        rating = Paragraph(f'<font color="{fg}"><b>{r["rating"]}</b></font>' if r["rating"] != unrated
                            else f'<font color="{fg}">{r["rating"]}</font>', st["center"])
         data.append([Paragraph(escape(r["seq"]), st["center"]), Paragraph(escape(r["name"]), st["cell"]),
                      Paragraph(escape(r["address"]), st["small"]), rating,
@@ -197,8 +180,15 @@ def _table(rows: list[dict], duties: list[dict], widths: list[float], st: dict) 
 
 
 def _summary(rows: list[dict]) -> str:
-    counts = {label: sum(r["rating"] == label for r in rows) for label in ("红牌", "黄牌", "黑牌", UNRATED)}
+    labels = [s.label for s in load_ratings().signs.values()]  # 红牌 黄牌 黑牌 未评
+    counts = {label: sum(r["rating"] == label for r in rows) for label in labels}
     return f"共 {len(rows)} 户　　" + "　".join(f"{k} {v}" for k, v in counts.items())
+
+
+def _legend() -> str:
+    ratings = load_ratings()
+    return LEGEND.format(boards=" / ".join(s.label for s in ratings.rated_signs().values()),
+                         unrated=ratings.unrated.label)
 
 
 def _page_furniture(info: dict, fonts: CjkFonts, total: list[int]):
@@ -248,7 +238,7 @@ def checklist_pdf(rows, *, grid_code: str, community: str, officer, policy_dutie
     info = {"title": f"{title}（门前{family}）" if family else title,
             "grid_code": str(grid_code), "community": str(community), "date": when, "policy": policy,
             "officer": f"{officer_name}（{officer_phone}）" if officer_phone else officer_name}
-    text = " ".join([*info.values(), LABELS, LEGEND, SIGNATURE, *(d["zh"] for d in duties),
+    text = " ".join([*info.values(), LABELS, _legend(), _summary(items), SIGNATURE, *(d["zh"] for d in duties),
                      *(r[k] for r in items for k in ("seq", "name", "address", "rating"))])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -265,7 +255,7 @@ def checklist_pdf(rows, *, grid_code: str, community: str, officer, policy_dutie
                                     subject=f"{community} {when}", invariant=1,
                                     initialFontName=fonts.regular)
             furniture = _page_furniture(info, fonts, total)
-            story = [Paragraph(_summary(items), st["summary"]), Paragraph(LEGEND, st["note"]),
+            story = [Paragraph(_summary(items), st["summary"]), Paragraph(_legend(), st["note"]),
                      Spacer(1, 3 * mm), _table(items, duties, widths, st), Spacer(1, 8 * mm),
                      Paragraph(SIGNATURE, st["cell"])]
             doc.build(story, onFirstPage=furniture, onLaterPages=furniture)

@@ -17,8 +17,8 @@ from ..db.layers import layer_spec
 from ..maps import assets
 from ..maps.city_map import STYLE, ZONE_FIELDS, ZONE_STYLE
 from ..maps.layer_map import MapLayer, build_layers_map, render_html
+from ..ops.ratings import load_ratings
 from ..zones.policies import load_policy
-from .checklist_pdf import RATINGS, UNRATED
 from .generalize import clip_to_bounds, cluster_points, decimals_for_zoom, simplify
 from .map_data import LayerData, encode_layers, script_json
 from .scope import MAP_LAYERS, Scope, read_scope_layers
@@ -37,7 +37,6 @@ CONTEXT_FIELDS = {
 }
 OVERVIEW_ZONE_FIELDS = ["责任方 party", "类型 kind", "职责 duties", "联系人 contact", "电话 phone",
                         "网格员 grid officer", "政策 policy"]
-RATING_COLOURS = {"红牌": "#d32f2f", "黄牌": "#fbc02d", "黑牌": "#212121"}
 UNIT_COLOUR = "#1f4e79"  # unrated units: blue, so red stays the colour of a red card
 OVERVIEW_SKIPS = ("cells", "buildings")  # tens of thousands of features too small to see in an overview
 UNITS_LABEL, CLUSTER_LABEL, SCOPE_LABEL = "沿街单位 Frontage units", "沿街单位（聚合）Units, clustered", "范围 Scope"
@@ -105,7 +104,8 @@ def unit_frame(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                                                          "public_code")})
     frame["name"] = load_catalogue().unit_labels(units["name"], units["category"])  # 未命名 便利店, not a tag
     frame["category"] = [load_catalogue().kind_label(c) for c in units["category"]]
-    frame["rating"] = units["rating"].map(RATINGS).fillna(UNRATED)
+    ratings = load_ratings()
+    frame["rating"] = units["rating"].map(ratings.spellings()).fillna(ratings.unrated.label)
     frame["officer"] = _person(units["officer_name"], units["officer_phone"])
     return gpd.GeoDataFrame(frame[list(UNIT_FIELDS)].rename(columns=UNIT_FIELDS), geometry=units.geometry.values,
                             crs=4326)
@@ -166,7 +166,7 @@ def map_layers(data: dict[str, gpd.GeoDataFrame], scope: Scope) -> list[tuple[Ma
         add(CLUSTER_LABEL, clusters, _style("#1f4e79", 0.85, 1, cluster=True), generalise=False)
     elif units is not None:
         frame = unit_frame(units)
-        add(UNITS_LABEL, frame, _style(UNIT_COLOUR, 0.95, 1, radius=6, palette=RATING_COLOURS,
+        add(UNITS_LABEL, frame, _style(UNIT_COLOUR, 0.95, 1, radius=6, palette=rating_colours(),
                                       palette_field=list(frame.columns).index(UNIT_FIELDS["rating"])))
     if scope.kind != "all":  # everything has no outline of its own
         outline = gpd.GeoDataFrame(geometry=gpd.GeoSeries([scope.polygon], crs=4326))
@@ -175,12 +175,16 @@ def map_layers(data: dict[str, gpd.GeoDataFrame], scope: Scope) -> list[tuple[Ma
     return out
 
 
+def rating_colours() -> dict[str, str]:
+    """The marker colour of each rated unit's label (红牌 -> red), from ratings.toml; unrated units keep UNIT_COLOUR."""
+    return {s.label: s.map for s in load_ratings().rated_signs().values() if s.map}
+
+
 def legend(layers: list[tuple[MapLayer, LayerData]]) -> list[tuple[str, str]]:
     """Legend rows: every layer, then the unit ratings when units are shown one by one."""
     rows = [(layer.name, layer.color) for layer, _ in layers]
     if any(layer.name == UNITS_LABEL for layer, _ in layers):
-        rows += [(f"{label} {en} rating", color) for (label, color), en in
-                 zip(RATING_COLOURS.items(), ("red", "yellow", "black"), strict=True)]
+        rows += [(f"{sign.label} {code} rating", sign.map) for code, sign in load_ratings().rated_signs().items()]
     return rows
 
 

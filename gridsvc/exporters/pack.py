@@ -15,11 +15,12 @@ from sqlalchemy import Connection
 from ..errors import InputError
 from ..files.spreadsheet import write_csv
 from ..files.uploads import file_sha256
+from ..ops.ratings import load_ratings
 from ..settings import get_settings
 from ..timekeeping import instant, today
 from ..zones.policies import load_policy
 from .board_pdf import boards_pdf, unit_url
-from .checklist_pdf import RATINGS, UNRATED, checklist_pdf
+from .checklist_pdf import checklist_pdf
 from .layers import write_layer
 from .offline_map import write_offline_map
 from .scope import Scope, cell_facts, read_scoped, read_units, read_zones, resolve_scope
@@ -66,7 +67,8 @@ def walk(units: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, unit_zones: gpd.Geo
                           streets)
     info = units.assign(name=unit_names(units)).set_index("id")
     rows = order.join(info[["name", "address", "rating", "public_code"]], on="unit_id")
-    rows["rating"] = rows["rating"].map(RATINGS).fillna(UNRATED)
+    ratings = load_ratings()
+    rows["rating"] = rows["rating"].map(ratings.spellings()).fillna(ratings.unrated.label)
     rows["url"] = rows["public_code"].map(lambda c: unit_url(base_url, c))
     return rows[WALK_COLUMNS]
 
@@ -104,7 +106,8 @@ def _export_frame(gdf: gpd.GeoDataFrame, base_url: str | None = None) -> gpd.Geo
     if "zone_key" in out:
         out.insert(0, "name", out["party_name"].fillna(out["officer_name"]).fillna(out["kind"]))
     if "rating" in out:
-        out["rating_label"] = out["rating"].map(RATINGS).fillna(UNRATED)
+        ratings = load_ratings()
+        out["rating_label"] = out["rating"].map(ratings.spellings()).fillna(ratings.unrated.label)
     if base_url and "public_code" in out:
         out["url"] = out["public_code"].map(lambda c: unit_url(base_url, c))
     return out

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import shapely
 
 from . import chinese_crs
+from .crs import DisplayCrs
 
-DisplayCrs = Literal["wgs84", "gcj02"]
 BBOX_MARGIN_DEG = 1e-4  # ≈ 10 m: the offset is not linear along a box edge
 
 

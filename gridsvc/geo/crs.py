@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +28,11 @@ CHINESE_DATUMS = (
 _GCJ_ALIASES = {"gcj02", "gcj", "mars", "amap", "gaode", "tencent", "高德", "腾讯", "火星"}
 _BD_ALIASES = {"bd09", "bd09ll", "baidu", "百度"}
 _EPSG_ALIASES = {"wgs84": 4326, "wgs1984": 4326, "cgcs2000": 4490, "china2000": 4490}
+# The coordinates an API client sends and receives (bodies, points, answers): gcj02 for 高德/腾讯, bd09 for 百度.
+ClientCrs = Literal["wgs84", "gcj02", "bd09"]
+CLIENT_CRS: tuple[str, ...] = get_args(ClientCrs)
+# The basemaps overlays are drawn for (layers, tiles, outlines): WGS84, or GCJ-02 shifted (gridsvc.geo.basemap_shift).
+DisplayCrs = Literal["wgs84", "gcj02"]
 ACCEPTED = (
     "wgs84 (default), EPSG codes as 4326 / 'EPSG:4547' / 'epsg:4490', "
     "'cgcs2000' (=EPSG:4490), 'gcj02' / 'GCJ-02' (高德/腾讯), 'bd09' / 'BD-09' (百度)"

@@ -14,7 +14,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import InputError, InvalidGeometryError, SwappedCoordinatesError
 from .crs import CrsSpec, parse_crs, points_from_wgs84, points_to_wgs84
-from .geojson_checks import geometry_positions
+from .geojson_checks import Positions, geometry_positions
 
 MAX_VERTICES = 20_000  # per zone; a hand-drawn zone has tens, an auto one hundreds
 POLYGONAL = ("Polygon", "MultiPolygon")
@@ -43,12 +43,15 @@ def check_positions(xy: np.ndarray, where: str = "geometry.coordinates") -> None
                                       "swapped): GeoJSON order is [lng, lat]", where=where)
 
 
-def parse_geometry(geojson, *, kinds: tuple[str, ...] = POLYGONAL, where: str = "geometry") -> BaseGeometry:
+def parse_geometry(geojson, *, kinds: tuple[str, ...] = POLYGONAL, where: str = "geometry",
+                   positions: Positions | None = None) -> BaseGeometry:
     """A GeoJSON geometry object of one of `kinds` as a shapely geometry (checked as GeoJSON, not yet for validity).
 
-    RFC 7946 structure first (geojson_checks), then the numbers; the right-hand rule is not enforced.
+    RFC 7946 structure first (geojson_checks; `positions` when the caller has walked it already), then the
+    numbers; the right-hand rule is not enforced.
     """
-    positions = geometry_positions(geojson, kinds=kinds, where=where, max_positions=MAX_VERTICES)
+    if positions is None:
+        positions = geometry_positions(geojson, kinds=kinds, where=where, max_positions=MAX_VERTICES)
     check_positions(np.array(positions.xy, dtype=float).reshape(-1, 2), f"{where}.coordinates")
     try:
         return shapely.force_2d(shape(geojson))  # heights are accepted and dropped: zones are 2D

@@ -21,7 +21,7 @@ from ..db.queries.cases import case_update
 from ..db.sql import sql
 from ..errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from ..timekeeping import instant, iso, zone
-from ..zones.edits import require_version
+from ..versions import require_version
 from ..zones.lookup import lookup, to_wgs84_point
 from .calendar import add_limit
 from .categories import load_categories, load_departments

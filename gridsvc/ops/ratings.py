@@ -1,7 +1,13 @@
-"""红/黄/黑 boards, credit points and stars (ratings.toml): named conditions on a unit's period metrics."""
+"""红/黄/黑 boards, credit points and stars (ratings.toml): named conditions on a unit's period metrics.
+
+Also the one home of how the boards are shown ([signs.*]): a unit's stored rating (red, yellow, black, or none)
+as 红牌/黄牌/黑牌 with its labels and colours, read by the checklist PDF, the exports, the offline map and the
+public unit page (`signs()`, `rating_label`, `sign_for`). Nothing here imports a renderer.
+"""
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +20,9 @@ from pydantic import Field
 from ..errors import InputError
 from .files import Strict, fail, ops_dir, read_toml, stamp, validate
 
+# A unit's stored rating (units.rating, CHECK unit_rating_known of migration 0003): the boards' codes.
+RatingCode = Literal["red", "yellow", "black"]
+RATING_CODES: tuple[str, ...] = ("red", "yellow", "black")
 Period = Literal["week", "month"]
 PERIODS: tuple[str, ...] = ("week", "month")
 # The metrics the rating code computes per unit and period (documented in ratings.toml).
@@ -58,6 +67,29 @@ class Board(Strict):
     any: tuple[str, ...] = ()
 
 
+HEX = r"^#[0-9A-Fa-f]{6}$"
+
+
+class Sign(Strict):
+    """A board as shown: 红牌 on the door, in the checklists, on the public page and the map."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    meaning_zh: str = Field(min_length=1)
+    meaning_en: str = Field(min_length=1)
+    printed: str | None = Field(default=None, min_length=1)  # the checklists' label when not zh
+    ink: str = Field(pattern=HEX)
+    tint: str | None = Field(default=None, pattern=HEX)
+    page: str = Field(pattern=HEX)
+    page_text: str = Field(pattern=HEX)
+    map: str | None = Field(default=None, pattern=HEX)
+
+    @property
+    def label(self) -> str:
+        """The printed label (红牌, 黄牌, 黑牌, 未评)."""
+        return self.printed or self.zh
+
+
 class Credit(Strict):
     initial: int
     points: dict[CreditEvent, int]
@@ -73,6 +105,7 @@ class _File(Strict):
     otherwise: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     conditions: dict[str, Condition] = Field(min_length=1)
     boards: tuple[Board, ...] = Field(min_length=1)
+    signs: dict[str, Sign] = Field(min_length=1)
     credit: Credit
     stars: tuple[StarLevel, ...] = ()
 
@@ -93,9 +126,46 @@ class RatingRules:
     otherwise: str
     conditions: dict[str, Condition]
     boards: tuple[Board, ...]
+    signs: dict[str, Sign]  # board code (and `otherwise`) -> how it is shown, in the order listed
     credit: Credit
     stars: tuple[StarLevel, ...]  # highest threshold first
     source: str
+
+    @property
+    def unrated(self) -> Sign:
+        """How a unit on no board (`otherwise`, or no rating stored) is shown."""
+        return self.signs[self.otherwise]
+
+    def rated_signs(self) -> dict[str, Sign]:
+        """The signs of the boards (without `otherwise`), in the order listed: red, yellow, black."""
+        return {code: s for code, s in self.signs.items() if code != self.otherwise}
+
+    def spellings(self) -> dict[str, str]:
+        """Accepted spellings of a rating (code, 红牌, 红; lower case) -> the printed label."""
+        out = {}
+        for code, s in self.rated_signs().items():
+            out |= {code.lower(): s.label, s.zh.lower(): s.label, s.zh[0]: s.label}
+        return out
+
+    def sign_for(self, code: str | None) -> Sign:
+        """The sign of a stored rating code; unrated for None or a code with no board."""
+        return self.signs[code] if code in self.rated_signs() else self.unrated
+
+    def rating_label(self, value, *, where: str = "") -> str:
+        """The printed rating (红牌/黄牌/黑牌) of a value such as 'red' or '红牌'; 未评 when missing."""
+        unrated = self.unrated.label
+        if value is None or type(value).__name__ == "NAType" or (isinstance(value, float) and math.isnan(value)):
+            return unrated
+        text = str(value).strip()
+        if text in ("", unrated):
+            return unrated
+        label = self.spellings().get(text.lower())
+        if label is None:
+            codes = "/".join(self.rated_signs())
+            labels = "/".join(s.zh for s in self.rated_signs().values())
+            raise InputError(f"unknown rating {value!r}; use {codes} ({labels}) or leave empty",
+                             source="rows", where=where or None)
+        return label
 
     def rate(self, metrics: Mapping[str, float | None], period: str) -> Rating:
         """The first board (in file order) whose `all` conditions all hold and, if it has `any`, one of those."""
@@ -156,8 +226,22 @@ def parse_ratings(path: Path) -> RatingRules:
         if i and (level.stars == stars[i - 1].stars or level.min_points >= stars[i - 1].min_points):
             raise fail(path, f"stars (stars {level.stars})",
                        "star levels must be distinct, with fewer stars needing fewer points")
+    if set(RATING_CODES) - codes:
+        raise fail(path, "boards", f"boards for every stored rating are needed ({', '.join(RATING_CODES)}); "
+                                   f"missing {', '.join(sorted(set(RATING_CODES) - codes))}")
+    shown = {*codes, data.otherwise}
+    if set(data.signs) != shown:
+        raise fail(path, "signs", f"one sign per board code and for {data.otherwise!r} (otherwise) is needed: "
+                                  f"missing {', '.join(sorted(shown - set(data.signs))) or 'none'}, unknown "
+                                  f"{', '.join(sorted(set(data.signs) - shown)) or 'none'}")
     return RatingRules(periods=data.periods, otherwise=data.otherwise, conditions=dict(data.conditions),
-                       boards=data.boards, credit=data.credit, stars=tuple(stars), source=str(path))
+                       boards=data.boards, signs=dict(data.signs), credit=data.credit, stars=tuple(stars),
+                       source=str(path))
+
+
+def rating_label(value, *, where: str = "") -> str:
+    """The printed rating (红牌/黄牌/黑牌) of a value such as 'red' or '红牌'; 未评 when missing (ratings.toml)."""
+    return load_ratings().rating_label(value, where=where)
 
 
 def load_ratings() -> RatingRules:

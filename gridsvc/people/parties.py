@@ -54,7 +54,8 @@ def set_steward(conn: Connection, street: str, name: str, phone: str | None, by:
 
 def reassign_zone(conn: Connection, zone_id: int, party_id: int, by: str = "cli") -> int:
     """Give a current zone (by its id) to another existing party, as a new planner version; returns the version."""
-    from ..zones.edits import ANY_VERSION, replace_zone, zone_feature
+    from ..versions import ANY_VERSION
+    from ..zones.edits import replace_zone, zone_feature
 
     replace_zone(conn, zone_id, {"type": "Feature", "geometry": None, "properties": {"party_id": party_id}},
                  expected_version=ANY_VERSION, by=by)

@@ -18,7 +18,8 @@ from ..city.catalogue import load_catalogue
 from ..db.queries.records import record_by_id, record_update, unit_party_update
 from ..db.sql import sql
 from ..errors import ForbiddenError, InputError, NotFoundError
-from ..zones.edits import ANY_VERSION, Expected, require_version
+from ..ops.ratings import RATING_CODES
+from ..versions import ANY_VERSION, Expected, require_version
 
 # What an API client may change, per table (everything else comes from imports or is derived).
 EDITABLE = {
@@ -26,7 +27,6 @@ EDITABLE = {
     "units": ("name", "category", "address", "contact", "phone", "rating", "credit_points"),
 }
 _NAMES = {"parties": "party", "units": "unit"}
-RATINGS = ("red", "yellow", "black")  # 红牌 / 黄牌 / 黑牌
 
 
 def get_record(conn: Connection, table: str, record_id: int) -> dict:
@@ -59,8 +59,8 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
     if table == "parties":
         _check_party_editable(conn, record_id)
     if table == "units":
-        if changes.get("rating") is not None and changes["rating"] not in RATINGS:
-            raise InputError(f"rating must be one of {', '.join(RATINGS)} (红/黄/黑牌), got {changes['rating']!r}",
+        if changes.get("rating") is not None and changes["rating"] not in RATING_CODES:
+            raise InputError(f"rating must be one of {', '.join(RATING_CODES)} (红/黄/黑牌), got {changes['rating']!r}",
                              where="rating")
     rated = table == "units" and bool({"rating", "credit_points"} & set(changes))
     row = conn.execute(record_update(table, tuple(changes), rated),

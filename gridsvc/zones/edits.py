@@ -10,6 +10,9 @@ inside their grids), on the geometry that matters: the stored zone(s) for replac
 (and the version revert brings back), the incoming shape in WGS84 for create and replace. Only then come the
 precondition (If-Match: 428/412), the body's validity (422), the party's existence (404) and the overlap rules
 (409). The API runs the same check as a dependency (gridsvc/api/scope.py), before FastAPI validates the body.
+A body is validated once, by the ZoneFeature model (gridsvc/zones/body.py: properties, GeoJSON structure and
+numbers); in the API that happens when FastAPI reads it (so a malformed body is a 422 before the precondition),
+for a mapping passed here after the precondition. What depends on stored data is checked here.
 The scope covers what the writer asked for, not what yields to it: the residual street space cut by an edit may
 reach into other grids, and the part taken lies inside the edited shape.
 
@@ -39,14 +42,10 @@ from ..errors import (
     InputError,
     NotFoundError,
     OutsideManagedAreaError,
-    PreconditionRequiredError,
-    StaleVersionError,
     ZoneOverlapError,
 )
-from ..geo.geojson_checks import check_feature
+from ..geo.crs import ClientCrs, CrsSpec
 from ..geo.zone_geometry import (
-    MAX_VERTICES,
-    POLYGONAL,
     SNAP_DEG,
     answered_as,
     from_client,
@@ -54,6 +53,9 @@ from ..geo.zone_geometry import (
     polygonal,
     snap_to_stored,
 )
+from ..versions import Expected, require_version
+from .body import ZoneFeature, ZoneProperties, zone_body
+from .kinds import PARTY_KINDS_OF_ZONE, ZONE_KIND_OF_PARTY
 from .policies import list_policies
 
 Overlap = Literal["reject", "clip", "take"]
@@ -62,13 +64,6 @@ MIN_OVERLAP_M2 = 0.01  # shared edges and float noise; the same tolerance as B's
 OUTSIDE_TOLERANCE_M2 = 1.0
 MIN_AREA_M2 = 0.5
 EDIT_LOCK = 0x67726964  # pg_advisory_xact_lock key of zone edits ('grid')
-ZONE_KIND_OF_PARTY = {"unit": "frontage", "market_operator": "market", "property_manager": "compound",
-                      "building_head": "compound", "street_steward": "street_space", "grid_officer": "street_space",
-                      "institution": "compound"}
-ZONE_KINDS = ("frontage", "market", "compound", "street_space")
-PARTY_KINDS_OF_ZONE = {k: tuple(p for p, z in ZONE_KIND_OF_PARTY.items() if z == k) for k in ZONE_KINDS}
-ANY_VERSION = "*"  # If-Match: * : the caller knowingly edits whatever version is current
-Expected = int | str | None  # the version edited; "*"; a weak If-Match ('W/"…"', never matches); None is refused
 
 
 def _lock(conn: Connection) -> datetime:
@@ -95,29 +90,6 @@ def _party(conn: Connection, party_id) -> Mapping:
 
 def _default_policy(conn: Connection) -> str:
     return conn.execute(sql("latest_build_policy")).scalar() or "三包"
-
-
-def etag(record_id: int, version: int) -> str:
-    """The ETag of a zone, party or unit version: "<id>-<version>"."""
-    return f'"{record_id}-{version}"'
-
-
-def require_version(record_id: int, version: int, expected: Expected, *, what: str = "zone",
-                    field: str = "properties.version", **ids) -> None:
-    """Refuse a write without a precondition (428) or based on an older version (412); "*" accepts any version."""
-    found = {**ids, "current_version": version, "etag": etag(record_id, version)}
-    if expected is None:
-        raise PreconditionRequiredError(
-            f"{what} {record_id} is at version {version}: send If-Match: {etag(record_id, version)} (or {field}) "
-            "so that an edit made meanwhile by someone else is not overwritten", **found)
-    if isinstance(expected, str) and expected.startswith("W/"):
-        raise StaleVersionError(f"If-Match {expected} is a weak ETag, which never matches: If-Match compares "
-                                f"strongly (RFC 9110 13.1.1); {what} {record_id} is at version {version}, send "
-                                f"If-Match: {etag(record_id, version)}", **found)
-    if expected != ANY_VERSION and (isinstance(expected, bool) or not isinstance(expected, int)
-                                    or expected != version):
-        raise StaleVersionError(f"{what} {record_id} is at version {version}, not {expected}: "
-                                "reload it and apply your change again", **found)
 
 
 def check_version(current: Mapping, expected: Expected) -> None:
@@ -297,39 +269,29 @@ def polygonal_or_empty(geom: BaseGeometry) -> BaseGeometry:
     return shapely.MultiPolygon(polys) if polys else shapely.MultiPolygon()
 
 
-def _feature_shape(feature: Mapping, *, crs, required: bool) -> BaseGeometry | None:
-    """The body's geometry in WGS84, checked as GeoJSON (structure, numbers), not yet for validity."""
-    if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
-        raise InputError("the body must be a GeoJSON Feature", where="body")
-    check_feature(feature, kinds=POLYGONAL, geometry_required=required, max_positions=MAX_VERTICES)
-    if feature.get("geometry") is None:
-        if required:
-            raise InputError("a Polygon or MultiPolygon geometry is required", where="geometry")
-        return None
-    return from_client(parse_geometry(feature["geometry"]), crs)
-
-
-def _feature_geometry(feature: Mapping, *, crs, repair: bool, required: bool) -> BaseGeometry | None:
-    shape = _feature_shape(feature, crs=crs, required=required)
-    return None if shape is None else polygonal(shape, repair=repair)
-
-
-def _properties(feature: Mapping, current_policy: str | None = None) -> Mapping:
-    """The properties of a zone body, each checked against what exists (policies, kinds)."""
-    props = feature.get("properties") or {}
-    if not isinstance(props, Mapping):
-        raise InputError("properties must be an object", where="properties")
-    note = props.get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > 500):
-        raise InputError("note must be text of at most 500 characters", where="properties.note")
-    kind = props.get("kind")
-    if kind is not None and kind not in ZONE_KINDS:
-        raise InputError(f"kind must be one of {', '.join(ZONE_KINDS)}, got {kind!r}", where="properties.kind")
-    policy = props.get("policy")
+def _check_policy(policy: str | None, current_policy: str | None = None) -> None:
+    """A policy sent must exist (or be the zone's own, which may since have been retired)."""
     if policy is not None and policy != current_policy and policy not in list_policies():
         raise InputError(f"policy must name an existing policy: one of {', '.join(list_policies())}; got {policy!r}",
                          where="properties.policy")
-    return props
+
+
+def _requested_shape(feature, crs) -> BaseGeometry | None:
+    """The shape a body asks for, in WGS84, for check_scope (None when it cannot be read: validation says why)."""
+    if not isinstance(feature, ZoneFeature):
+        return scope_shape(feature, crs)
+    try:
+        return feature.shape(crs)
+    except (InputError, ValueError, TypeError):
+        return None
+
+
+def _sent_version(feature) -> object:
+    """properties.version as sent (read before the body is validated: the precondition comes first)."""
+    if isinstance(feature, ZoneFeature):
+        return feature.props.version
+    props = feature.get("properties") if isinstance(feature, Mapping) else None
+    return props.get("version") if isinstance(props, Mapping) else None
 
 
 def _kind_for(party: Mapping, kind: str | None, *, field: str = "properties.kind") -> str:
@@ -355,17 +317,21 @@ def _area_ok(conn: Connection, geom: BaseGeometry, subject: str) -> None:
         raise InputError(f"{subject} has {area:.2f} m²; a zone needs at least {MIN_AREA_M2} m²", where="geometry")
 
 
-def create_zone(conn: Connection, feature: Mapping, *, overlap: Overlap = "reject", crs="wgs84",
-                repair: bool = False, by: str = "api") -> tuple[int, dict]:
-    """A new planner-drawn zone held by properties.party_id; returns (zone_id, edit report)."""
-    check_zone_scope(conn, [], scope_shape(feature, crs))
-    geom = _feature_geometry(feature, crs=crs, repair=repair, required=True)
-    props = _properties(feature)
-    if props.get("party_id") is None:
+def create_zone(conn: Connection, feature: ZoneFeature | Mapping, *, overlap: Overlap = "reject",
+                crs: ClientCrs | CrsSpec = "wgs84", repair: bool = False, by: str = "api") -> tuple[int, dict]:
+    """A new planner-drawn zone held by properties.party_id; returns (zone_id, edit report).
+
+    `feature` is the body the API validated (NewZoneFeature), or a mapping validated here the same way."""
+    check_zone_scope(conn, [], _requested_shape(feature, crs))
+    body = zone_body(feature, new=True)
+    geom = polygonal(body.shape(crs), repair=repair)
+    props = body.props
+    _check_policy(props.policy)
+    if props.party_id is None:
         raise InputError("properties.party_id is required: who is responsible for the new zone?",
                          where="properties.party_id")
-    party = _party(conn, props["party_id"])
-    kind = _kind_for(party, props.get("kind"))
+    party = _party(conn, props.party_id)
+    kind = _kind_for(party, props.kind)
     ts = _lock(conn)
     geom = _snap(conn, geom, None, [])
     _check_inside(conn, geom, None)
@@ -375,33 +341,34 @@ def create_zone(conn: Connection, feature: Mapping, *, overlap: Overlap = "rejec
     unit_id = int(ref.split(":", 1)[1]) if party["kind"] == "unit" and ref.startswith("unit:") else None
     zone_id = _insert(conn, ts, geom, zone_id=None, zone_key=f"planner:{uuid.uuid4().hex[:12]}", version=1,
                       kind=kind, origin="planner",
-                      policy=props.get("policy") or _default_policy(conn), party_id=party["id"], by=by,
-                      props={"note": props["note"]} if props.get("note") else {},
+                      policy=props.policy or _default_policy(conn), party_id=party["id"], by=by,
+                      props={"note": props.note} if props.note else {},
                       refs={"unit_id": unit_id})
     return zone_id, report
 
 
-def replace_zone(conn: Connection, zone_id: int, feature: Mapping, *, overlap: Overlap = "reject", crs="wgs84",
-                 repair: bool = False, expected_version: Expected = None, by: str = "api") -> tuple[int, dict]:
+def replace_zone(conn: Connection, zone_id: int, feature: ZoneFeature | Mapping, *, overlap: Overlap = "reject",
+                 crs: ClientCrs | CrsSpec = "wgs84", repair: bool = False, expected_version: Expected = None,
+                 by: str = "api") -> tuple[int, dict]:
     """A new version of a zone with another geometry and/or party (the zone becomes planner-made).
 
     A party of another kind brings its kind of zone (unless kind is sent, which must fit it). A body that changes
     nothing (the zone as GET gave it) makes no new version: the report says {"unchanged": true}.
     """
-    shape = scope_shape(feature, crs)
+    shape = _requested_shape(feature, crs)
     ts = _lock(conn)
     cur = _current(conn, zone_id)
     before = shapely.from_wkb(cur["wkb"])
     check_scope(conn, f"zone {zone_id}", before)
     check_scope(conn, f"the shape sent for zone {zone_id}", shape)
-    props = feature.get("properties") if isinstance(feature, Mapping) else None
-    version = props.get("version") if isinstance(props, Mapping) else None
-    check_version(cur, expected_version if expected_version is not None else version)
-    geom = _feature_shape(feature, crs=crs, required=False)
+    check_version(cur, expected_version if expected_version is not None else _sent_version(feature))
+    body = zone_body(feature)
+    geom = body.shape(crs)
     if geom is not None:  # the rounding of our answers undone: the stored zone comes back as it is
         geom = before if answered_as(geom, before) else _snap(conn, polygonal(geom, repair=repair), before, [zone_id])
-    props = _properties(feature, cur["policy"])
-    party_id, kind = props.get("party_id"), props.get("kind")
+    props = body.props
+    _check_policy(props.policy, cur["policy"])
+    party_id, kind = props.party_id, props.kind
     if party_id is not None and party_id != cur["party_id"]:
         kind = _kind_for(_party(conn, party_id), kind)
     elif kind is not None and kind != cur["kind"] and cur["party_id"] is not None:
@@ -417,16 +384,15 @@ def replace_zone(conn: Connection, zone_id: int, feature: Mapping, *, overlap: O
         _check_inside(conn, geom, before)
         geom, report = _resolve_overlaps(conn, ts, geom, [zone_id], overlap, f"zone {zone_id}", by)
         _area_ok(conn, geom, f"zone {zone_id}")
-    _new_version(conn, ts, cur, geom, by=by, party_id=party_id, kind=kind, note=props.get("note"),
-                 policy=props.get("policy"))
+    _new_version(conn, ts, cur, geom, by=by, party_id=party_id, kind=kind, note=props.note, policy=props.policy)
     return zone_id, report
 
 
-def _unchanged(cur: Mapping, geom: BaseGeometry | None, party_id, kind, props: Mapping) -> bool:
+def _unchanged(cur: Mapping, geom: BaseGeometry | None, party_id, kind, props: ZoneProperties) -> bool:
     """Whether an edit would store what is stored already."""
     same = ((party_id is None or party_id == cur["party_id"]) and (kind is None or kind == cur["kind"])
-            and props.get("note") in (None, (cur["props"] or {}).get("note"))
-            and props.get("policy") in (None, cur["policy"]))
+            and props.note in (None, (cur["props"] or {}).get("note"))
+            and props.policy in (None, cur["policy"]))
     return same and (geom is None or _same_shape(geom, shapely.from_wkb(cur["wkb"])))
 
 

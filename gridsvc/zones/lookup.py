@@ -15,12 +15,11 @@ from ..db.sql import sql
 from ..errors import InputError, NotFoundError
 from ..geo.crs import CrsSpec, parse_crs, points_to_wgs84
 from ..timekeeping import instant
+from .kinds import KIND_LABELS
 from .policies import load_policy
 
 EVENT_RULE = "事件先属地后属主 (events: territory first, then owner)"
 COMPONENT_RULE = "部件先属主后属地 (components: owner first, then territory)"
-KIND_LABELS = {"frontage": "门前责任区 frontage zone", "market": "市场责任区 market", "compound": "小区或单位院落 compound or grounds",
-               "street_space": "街巷公共空间 street space", "grid": "网格 grid cell"}
 
 
 When = str | date | datetime | None  # a user's date or time: gridsvc/timekeeping.py says what it means

@@ -19,8 +19,9 @@ from ..city.catalogue import load_catalogue
 from ..city.grid import grid_res
 from ..db.sql import sql
 from ..errors import GridsvcError, NotFoundError
-from ..exporters.checklist_pdf import UNRATED, rating_label
 from ..maps.zone_sketch import Street
+from ..ops.ratings import load_ratings
+from ..people.masking import mask_phone
 from ..timekeeping import iso
 from .policies import load_policy
 
@@ -28,13 +29,6 @@ from .policies import load_policy
 # base32/URL-safe, so anything in this alphabet is looked up, anything else is malformed (404 at once).
 CODE_RE = re.compile(r"^[0-9a-z_-]{4,64}$")
 SKETCH_PAD_DEG = 0.0006  # ~60 m: streets and buildings fetched around the zone for the sketch
-UNRATED_LABEL = "未评级"
-RATINGS = {  # label -> (value, English, meaning in Chinese, meaning in English)
-    "红牌": ("red", "Red board", "示范单位", "exemplary"),
-    "黄牌": ("yellow", "Yellow board", "警示，限期整改", "warning: to be put right"),
-    "黑牌": ("black", "Black board", "不达标，重点监管", "failing: under close supervision"),
-    UNRATED: (None, "Not rated yet", "尚未评级", "no rating yet"),
-}
 DEPTH_RULES = {"kerb": ("至路缘石", "to the kerb"), "centreline": ("至道路中心线", "to the street centreline")}
 REPORT = {
     "zh": "发现责任区内有垃圾、占道经营、绿化损坏等问题？请联系本网格网格员，或拨打 12345 政务服务便民热线。"
@@ -50,29 +44,18 @@ def normalise_code(code: str) -> str | None:
     return text if CODE_RE.match(text) else None
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """A phone number for a public page: 13812341234 -> 138****1234 (digits only; +86 dropped)."""
-    if phone is None:
-        return None
-    digits = re.sub(r"\D", "", str(phone))
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    if not digits:
-        return None
-    if len(digits) < 8:
-        return "*" * max(len(digits) - 2, 2) + digits[-2:]
-    return f"{digits[:3]}****{digits[-4:]}"
-
-
 def rating_info(value: str | None) -> dict:
-    """The board to show for a stored rating: value, label (红牌/黄牌/黑牌/未评级) and its meaning."""
+    """The board to show for a stored rating: value, label (红牌/黄牌/黑牌/未评级), its meaning and colours
+    (ratings.toml [signs]); a value the check constraint should have stopped shows as unrated."""
+    ratings = load_ratings()
     try:
-        label = rating_label(value)
-    except GridsvcError:  # a value the check constraint should have stopped: show it as unrated
-        label = UNRATED
-    stored, en, meaning_zh, meaning_en = RATINGS[label]
-    return {"value": stored, "label": UNRATED_LABEL if label == UNRATED else label, "en": en,
-            "meaning_zh": meaning_zh, "meaning_en": meaning_en}
+        label = ratings.rating_label(value)
+    except GridsvcError:
+        label = ratings.unrated.label
+    code = next((c for c, s in ratings.rated_signs().items() if s.label == label), None)
+    sign = ratings.sign_for(code)
+    return {"value": code, "label": sign.zh, "en": sign.en, "meaning_zh": sign.meaning_zh,
+            "meaning_en": sign.meaning_en}
 
 
 @dataclass

@@ -53,7 +53,7 @@ STAFF_READS = {
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
                "sha256": "0" * 64, "code": "x"}
-# The test's own idea of personal data, independent of gridsvc.db.layers.PERSONAL_COLUMNS: fields named like a
+# The test's own idea of personal data, independent of gridsvc.people.masking.PERSONAL_COLUMNS: fields named like a
 # contact person or a phone, and Chinese mobile or landline numbers in any text.
 PERSONAL_NAME = re.compile(r"(^|_)(contact|phone|mobile|tel|telephone|手机|电话|联系人)($|_)", re.I)
 PHONE_NUMBER = re.compile(r"(?<![\d*])(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?![\d*])")

@@ -9,7 +9,8 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
 from gridsvc.maps.zone_sketch import Street, nice_length, sketch_svg, sketch_window, to_local, zone_sketch
-from gridsvc.zones.public_units import mask_phone, normalise_code, rating_info
+from gridsvc.people.masking import mask_phone
+from gridsvc.zones.public_units import normalise_code, rating_info
 
 SVG = "{http://www.w3.org/2000/svg}"
 LNG, LAT = 118.7836, 32.0427  # 新街口

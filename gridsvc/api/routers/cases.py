@@ -25,7 +25,6 @@ from ..versions import IfMatch, etag, expected_version
 router = APIRouter(tags=["cases"])
 ReportWriter = Annotated[Connection, Depends(writer_for("cases.report"))]
 ActWriter = Annotated[Connection, Depends(writer_for("cases.act"))]
-Crs = Literal["wgs84", "gcj02", "bd09"]
 
 
 def report_scope(conn: Conn, principal: CurrentUser, body: Body) -> None:
@@ -51,7 +50,7 @@ class NewCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lng: float = Field(description="longitude of the problem")
     lat: float = Field(description="latitude of the problem")
-    crs: Crs = Field(default="wgs84", description="wgs84 (GPS), gcj02 (高德/腾讯) or bd09 (百度)")
+    crs: ClientCrs = Field(default="wgs84", description="wgs84 (GPS), gcj02 (高德/腾讯) or bd09 (百度)")
     category: str = Field(max_length=20, description="a category code of GET /cases/categories (e.g. SJ0102)")
     description: str = Field(min_length=1, max_length=2000)
     source: Literal[core.SOURCES] = Field(description="inspection, grid_officer, steward, leader, citizen, "  # type: ignore[valid-type]

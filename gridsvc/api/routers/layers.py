@@ -1,16 +1,17 @@
 """GeoJSON endpoints for every stored layer, made by one factory (bbox filter + paging)."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from ...db.layers import LAYERS
+from ...geo.crs import DisplayCrs
 from ..dependencies import BBoxDep, Conn, PageDep
 from ..geojson import GeoJSONResponse, feature_collection
 from ..security import CurrentUser, own_records, redact
 
 router = APIRouter(tags=["layers"])
-LayerCrs = Annotated[Literal["wgs84", "gcj02"], Query(
+LayerCrs = Annotated[DisplayCrs, Query(
     description="coordinates of bbox and of the features: gcj02 for a 高德 basemap (nothing moves outside China)")]
 PATHS = {"streets": "/streets", "buildings": "/buildings", "compounds": "/compounds", "markets": "/markets",
          "units": "/units", "cells": "/grid/cells", "admin_units": "/admin-units", "zones": "/zones"}

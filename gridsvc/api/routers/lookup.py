@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from ...errors import InputError
+from ...geo.crs import ClientCrs
 from ...settings import get_settings
 from ...timekeeping import DATE_HELP, MAX_TEXT
 from ...zones import lookup as core
@@ -15,7 +16,7 @@ from ..dependencies import Conn
 from ..security import POINTS_PER_REQUEST, CurrentUser, charge_anonymous, redact
 
 router = APIRouter(tags=["lookup"])
-CrsParam = Literal["wgs84", "gcj02", "bd09"]
+CrsParam = ClientCrs
 
 
 @router.get("/lookup", summary="Who is responsible here? (grid officer's question)")

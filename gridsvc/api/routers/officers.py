@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import shapely
 from fastapi import APIRouter, Query
@@ -10,13 +10,14 @@ from shapely.geometry import mapping
 
 from ...db.sql import sql
 from ...geo.basemap_shift import bbox_to_wgs84, shift_geometries
+from ...geo.crs import DisplayCrs
 from ...geo.h3cells import cells_outline
 from ..dependencies import BBoxDep, Conn
 from ..geojson import GeoJSONResponse
 from ..security import CurrentUser, redact
 
 router = APIRouter(tags=["officers"])
-OfficerCrs = Annotated[Literal["wgs84", "gcj02"], Query(
+OfficerCrs = Annotated[DisplayCrs, Query(
     description="coordinates of bbox and of the outlines: gcj02 for a 高德 basemap")]
 
 

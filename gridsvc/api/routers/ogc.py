@@ -17,13 +17,14 @@ from ...db.layer_sql import bbox_period_filter, layer_bounds
 from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ...zones import edits as zone_edits
+from ...zones.body import NewZoneFeature, ZoneFeature
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
 from ..scope import NewZoneScope, OGCItemScope
 from ..security import CurrentUser, Writer, own_records, redact
 from ..versions import IfMatch as IfMatchHeader
 from ..versions import etag, expected_version
-from .zones import OverlapParam, RepairParam, ZoneFeature
+from .zones import OverlapParam, RepairParam
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
@@ -277,12 +278,12 @@ def _zone_id(featureId: str) -> int:
 
 @router.post("/collections/{collectionId}/items", status_code=201, summary="Create a feature (Part 4; zones)")
 def create_item(request: Request, conn: Writer, scoped: NewZoneScope, collectionId: CollectionId,
-                feature: Annotated[ZoneFeature, Body(media_type=GEOJSON)],
+                feature: Annotated[NewZoneFeature, Body(media_type=GEOJSON)],
                 overlap: OverlapParam = "reject", repair: RepairParam = False) -> Response:
     """A new zone from a GeoJSON feature (properties.party_id); 201 with its Location."""
     spec = layer_spec(collectionId)
     _editable(spec, "POST")
-    zone_id, _ = zone_edits.create_zone(conn, feature.model_dump(exclude_none=True), overlap=overlap, repair=repair)
+    zone_id, _ = zone_edits.create_zone(conn, feature, overlap=overlap, repair=repair)
     conn.commit()
     url = str(request.url_for("item", collectionId=spec.name, featureId=str(zone_id)))
     return Response(status_code=201, headers={"Location": url, "ETag": etag(zone_id, 1)})  # a new zone
@@ -297,7 +298,7 @@ def replace_item(conn: Writer, scoped: OGCItemScope, collectionId: CollectionId,
     spec = layer_spec(collectionId)
     _editable(spec, "PUT")
     zone_id = _zone_id(featureId)
-    zone_edits.replace_zone(conn, zone_id, feature.model_dump(exclude_none=True), overlap=overlap, repair=repair,
+    zone_edits.replace_zone(conn, zone_id, feature, overlap=overlap, repair=repair,
                             expected_version=expected_version(if_match, zone_id))
     conn.commit()
     return Response(status_code=204, headers={"ETag": etag(zone_id, zone_edits.zone_feature(conn, zone_id)["version"])})

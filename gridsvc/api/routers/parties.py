@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from ...db.sql import sql
+from ...zones.kinds import PartyKind
 from ..dependencies import Conn
 from ..record_routes import add_record_routes
 from ..security import CurrentUser, redact, writer_for
 
 router = APIRouter(tags=["parties"])
-PartyKind = Literal["unit", "property_manager", "building_head", "market_operator", "street_steward", "grid_officer",
-                    "institution"]
 
 
 class PartyIn(BaseModel):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from ...db import tiles
 from ...db.layer_sql import layer_bounds
-from ...db.layers import LAYERS, PERSONAL_COLUMNS, LayerSpec, layer_spec
+from ...db.layers import LAYERS, LayerSpec, layer_spec
+from ...geo.crs import DisplayCrs
+from ...people.masking import PERSONAL_COLUMNS
 from ..dependencies import Conn
 from ..security import CurrentUser, sees_personal
 
@@ -19,7 +21,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 LayerPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}", max_length=64)]
 LayersPath = Annotated[str, Path(description=f"one of: {', '.join(LAYERS)}; or several, comma-separated "
                                              "(one tile holding each layer in that order)", max_length=200)]
-TileCrs = Annotated[Literal["wgs84", "gcj02"], Query(
+TileCrs = Annotated[DisplayCrs, Query(
     description="the basemap's coordinates: gcj02 moves the features by the GCJ-02 offset so they sit on a "
                 "高德 basemap (nothing moves outside China)")]
 

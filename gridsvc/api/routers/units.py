@@ -5,12 +5,13 @@ The units as a GeoJSON FeatureCollection (GET /units?bbox=) come from the layer 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
+from ...ops.ratings import RatingCode
 from ..record_routes import add_record_routes
 from ..scope import UnitScope
 from ..security import writer_for
@@ -26,7 +27,7 @@ class UnitChange(BaseModel):
     address: str | None = Field(default=None, max_length=300)
     contact: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+\-() ]*$")
-    rating: Literal["red", "yellow", "black"] | None = Field(default=None, description="红牌 / 黄牌 / 黑牌")
+    rating: RatingCode | None = Field(default=None, description="红牌 / 黄牌 / 黑牌")
     credit_points: int | None = Field(default=None, ge=-1000, le=1000)
     version: int | None = Field(default=None, ge=1, description="the version you edited (instead of If-Match)")
 

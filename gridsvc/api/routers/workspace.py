@@ -6,7 +6,7 @@ Every asset is served by gridsvc from /static (mounted by gridsvc/api/docs.py): 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
@@ -16,7 +16,9 @@ from ...db import tiles
 from ...db.layers import LAYERS, layer_spec
 from ...db.sql import sql
 from ...errors import InputError, NotFoundError
+from ...geo.crs import DisplayCrs
 from ...maps.city_map import STYLE, ZONE_STYLE
+from ...zones import kinds
 from ..dependencies import Conn, Page
 from ..geojson import GeoJSONResponse, feature_collection
 from ..security import CurrentUser, redact
@@ -28,7 +30,7 @@ PAGE = Path(__file__).resolve().parent.parent.parent / "static" / "workspace" / 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 DETAIL_ZOOM = 16  # from here on the layers come as GeoJSON of the viewport (and zones can be edited)
-LocateCrs = Annotated[Literal["wgs84", "gcj02"], Query(description="coordinates of the answer (gcj02 for 高德)")]
+LocateCrs = Annotated[DisplayCrs, Query(description="coordinates of the answer (gcj02 for 高德)")]
 
 
 @router.get("/", include_in_schema=False)
@@ -41,7 +43,8 @@ def workspace_page() -> FileResponse:
 @router.get("/workspace/config", summary="What the workspace page needs: colours, zoom levels, first view")
 def workspace_config(conn: Conn) -> dict:
     """Zone colours by kind of responsible party and layer colours (the same palette as the offline map,
-    gridsvc/maps/city_map.py), each layer's lowest tile zoom, the detail zoom and the managed area's bbox."""
+    gridsvc/maps/city_map.py), each layer's lowest tile zoom, the detail zoom, the managed area's bbox, and the zone and party kinds with
+    their labels (gridsvc/zones/kinds.py: the page has no list of its own)."""
     row = conn.execute(sql("workspace_extent")).one()
     bounds = None if row.minx is None else [row.minx, row.miny, row.maxx, row.maxy]
     return {
@@ -53,6 +56,7 @@ def workspace_config(conn: Conn) -> dict:
         "max_zoom": tiles.MAX_ZOOM,
         "detail_zoom": DETAIL_ZOOM,
         "bounds": bounds,
+        **kinds.for_workspace(),
     }
 
 

@@ -13,9 +13,11 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
+from ...geo.crs import ClientCrs
 from ...geo.zone_geometry import rounded, to_client
 from ...zones import edits as zone_edits
 from ...zones import validation
+from ...zones.body import NewZoneFeature, ZoneFeature
 from ...zones.edits import Overlap
 from ..dependencies import Conn
 from ..geojson import GeoJSONResponse
@@ -24,31 +26,11 @@ from ..security import CurrentUser, Writer, redact
 from ..versions import IfMatch, etag, expected_version
 
 router = APIRouter(tags=["zones"])
-CrsParam = Annotated[Literal["wgs84", "gcj02", "bd09"], Query(description="coordinates of body and response "
+CrsParam = Annotated[ClientCrs, Query(description="coordinates of body and response "
                                                                       "(gcj02 for 高德 basemaps)")]
 OverlapParam = Annotated[Overlap, Query(
     description="when the zone overlaps others: reject (409), clip (yours yields) or take (theirs yield)")]
 RepairParam = Annotated[bool, Query(description="repair an invalid polygon with make_valid instead of 422")]
-
-
-class ZoneProperties(BaseModel):
-    """Editable properties of a zone."""
-
-    model_config = ConfigDict(extra="allow")
-    party_id: int | None = Field(default=None, description="the responsible party (GET /parties)")
-    kind: Literal["frontage", "market", "compound", "street_space"] | None = None
-    note: str | None = Field(default=None, max_length=500)
-    policy: str | None = Field(default=None, max_length=40)
-    version: int | None = Field(default=None, description="the version you edited (instead of If-Match)")
-
-
-class ZoneFeature(BaseModel):
-    """A GeoJSON Feature carrying a zone (geometry Polygon or MultiPolygon, WGS84 unless crs= says otherwise)."""
-
-    model_config = ConfigDict(extra="allow")
-    type: Literal["Feature"]
-    geometry: dict[str, Any] | None = None
-    properties: ZoneProperties | None = None
 
 
 class LineFeature(BaseModel):
@@ -94,11 +76,10 @@ def validate_zones(conn: Conn, limit: Annotated[int, Query(ge=1, le=100_000)] = 
 
 
 @router.post("/zones", status_code=201, response_class=GeoJSONResponse, summary="Draw a new zone for a party")
-def create_zone(conn: Writer, scoped: NewZoneScope, response: Response, feature: Annotated[ZoneFeature, Body()],
+def create_zone(conn: Writer, scoped: NewZoneScope, response: Response, feature: Annotated[NewZoneFeature, Body()],
                 overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", repair: RepairParam = False) -> dict:
     """A planner-drawn zone; 409 names overlapped zones and areas, 422 outside the managed area."""
-    zone_id, report = zone_edits.create_zone(conn, feature.model_dump(exclude_none=True), overlap=overlap, crs=crs,
-                                             repair=repair)
+    zone_id, report = zone_edits.create_zone(conn, feature, overlap=overlap, crs=crs, repair=repair)
     return _answer(conn, zone_id, report, crs, response, 201)
 
 
@@ -123,8 +104,7 @@ def replace_zone(conn: Writer, scoped: ZoneScope, zone_id: int, response: Respon
                  overlap: OverlapParam = "reject", crs: CrsParam = "wgs84", repair: RepairParam = False,
                  if_match: IfMatch = None) -> dict:
     """A new version of the zone (planner-made from now on); the old one stays in the history."""
-    zone_id, report = zone_edits.replace_zone(conn, zone_id, feature.model_dump(exclude_none=True), overlap=overlap,
-                                              crs=crs, repair=repair,
+    zone_id, report = zone_edits.replace_zone(conn, zone_id, feature, overlap=overlap, crs=crs, repair=repair,
                                               expected_version=expected_version(if_match, zone_id))
     return _answer(conn, zone_id, report, crs, response)
 

@@ -1,5 +1,5 @@
--- Who is responsible at a point on a date: the primary zone (planner > frontage > market > compound > street
--- space), its party, the grid cell and its officer, and the nearest frontage unit.
+-- Who is responsible at a point on a date: the primary zone (planner first, then by zone_rank(kind): frontage >
+-- market > compound > street space), its party, the grid cell and its officer, and the nearest frontage unit.
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lng, :lat), 4326) AS g),
 z AS (
   SELECT z.zone_id AS id, z.zone_key, z.version, z.kind, z.origin, z.policy, z.party_id, z.unit_id, z.street_id,
@@ -7,7 +7,7 @@ z AS (
   FROM zones z, p
   WHERE ST_Covers(z.geom, p.g) AND z.valid_from <= :at AND (z.valid_to IS NULL OR z.valid_to > :at)
   ORDER BY (z.origin = 'planner') DESC,
-           array_position(ARRAY['frontage', 'market', 'compound', 'street_space'], z.kind), z.id
+           zone_rank(z.kind), z.id
   LIMIT 1),
 c AS (SELECT g.code, g.h3 FROM grid_cells g WHERE g.h3 = :h3),
 o AS (

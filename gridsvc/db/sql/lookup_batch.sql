@@ -9,7 +9,7 @@ LEFT JOIN LATERAL (
   SELECT z.id, z.zone_id, z.kind, z.unit_id, z.party_id FROM zones z
   WHERE ST_Covers(z.geom, pts.g) AND z.valid_from <= :at AND (z.valid_to IS NULL OR z.valid_to > :at)
   ORDER BY (z.origin = 'planner') DESC,
-           array_position(ARRAY['frontage', 'market', 'compound', 'street_space'], z.kind), z.id
+           zone_rank(z.kind), z.id
   LIMIT 1) z ON true
 LEFT JOIN parties pa ON pa.id = z.party_id
 LEFT JOIN grid_cells c ON c.h3 = pts.h

@@ -259,6 +259,7 @@
     // who is logged in (this tab's token) before the first tiles are asked for: staff get full attributes
     Promise.all([U.get('workspace/config'), GS.auth.init(document.getElementById('auth'))]).then(function (got) {
       var cfg = got[0];
+      GS.i18n.addKinds(cfg);
       var map = GS.map = L.map('map', {maxZoom: 20, minZoom: 3, zoomSnap: 1, worldCopyJump: false, fadeAnimation: false});
       var mgr = GS.mgr = new GS.layers.Manager(map, cfg);
       var base = stored(BASEMAP_KEY), key = stored(TK_KEY);

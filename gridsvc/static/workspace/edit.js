@@ -6,9 +6,8 @@
   var GS = window.GS;
   var U = GS.util, h = U.h;
   var t = function (k, v) { return GS.i18n.t(k, v); };
-  var PARTY_KINDS = ['unit', 'property_manager', 'building_head', 'market_operator', 'street_steward', 'grid_officer',
-    'institution'];
-  var ZONE_KINDS = ['frontage', 'market', 'compound', 'street_space'];
+  /* the kinds (in order of precedence) and their labels come from the server: GET /workspace/config */
+  function kinds(list) { return (mgr.cfg[list] || []).map(function (k) { return k.kind; }); }
   var DRAFT_STYLE = {color: '#e67e22', weight: 2.5, dashArray: '6 4', fillColor: '#f39c12', fillOpacity: 0.3};
   var SNAP = {snappable: true, snapDistance: 15};
   var OVERLAP_STYLE = {color: '#c0392b', weight: 3, dashArray: '4 4', fill: true, fillColor: '#c0392b', fillOpacity: 0.15};
@@ -163,7 +162,7 @@
   function kindSelect() {
     var sel = h('select', {id: 'edit-kind', 'aria-label': t('edit.kind')},
       h('option', {value: ''}, t('kind.auto')),
-      ZONE_KINDS.map(function (k) { return h('option', {value: k}, t('kind.' + k)); }));
+      kinds('zone_kinds').map(function (k) { return h('option', {value: k}, t('kind.' + k)); }));
     return sel;
   }
 
@@ -463,7 +462,7 @@
     var input = h('input', {type: 'search', id: 'party-search', placeholder: t('party.search'),
                             'aria-label': t('party.search'), autocomplete: 'off'});
     var kind = h('select', {id: 'party-kind', 'aria-label': t('party.kind')}, h('option', {value: ''}, t('party.anyKind')),
-      PARTY_KINDS.map(function (k) { return h('option', {value: k}, t('party.' + k)); }));
+      kinds('party_kinds').map(function (k) { return h('option', {value: k}, t('party.' + k)); }));
     var list = h('ul', {class: 'gs-party-list', id: 'party-list', role: 'listbox'});
     var seq = 0;
     var search = U.debounce(function () {
@@ -494,7 +493,7 @@
     }
     // A new party
     var nk = h('select', {id: 'party-new-kind', 'aria-label': t('party.kind')},
-      PARTY_KINDS.map(function (k) { return h('option', {value: k}, t('party.' + k)); }));
+      kinds('party_kinds').map(function (k) { return h('option', {value: k}, t('party.' + k)); }));
     var nn = h('input', {type: 'text', id: 'party-new-name', maxlength: 200, required: true});
     var nc = h('input', {type: 'text', id: 'party-new-contact', maxlength: 100});
     var np = h('input', {type: 'tel', id: 'party-new-phone', maxlength: 40});

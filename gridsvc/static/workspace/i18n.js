@@ -1,4 +1,6 @@
-/* gridsvc workspace: every label of the page, in Chinese (default) and English. */
+/* gridsvc workspace: every label of the page, in Chinese (default) and English. The labels of zone kinds
+   (kind.*) and party kinds (party.<kind>) come from the server (GET /workspace/config, gridsvc/zones/kinds.py)
+   through i18n.addKinds. */
 (function () {
   'use strict';
   var GS = window.GS = window.GS || {};
@@ -66,17 +68,6 @@
       'basemap.needKey': '请先输入天地图密钥 (tk)。',
       'basemap.gcj': '叠加图层已按 GCJ-02 偏移，与高德底图对齐。',
       'legend.title': '责任区 · 按责任方类型',
-      'party.unit': '商户（门前）',
-      'party.market_operator': '市场开办方',
-      'party.property_manager': '物业',
-      'party.building_head': '楼院长（无物业）',
-      'party.institution': '机关、企事业单位',
-      'party.street_steward': '街巷管家',
-      'party.grid_officer': '网格员（街巷空间）',
-      'kind.frontage': '门前',
-      'kind.market': '市场',
-      'kind.compound': '小区',
-      'kind.street_space': '街巷空间',
       'kind.auto': '按责任方自动',
       'zoom.district': '区级视图 · 矢量瓦片',
       'zoom.detail': '详细视图 · 可编辑',
@@ -280,17 +271,6 @@
       'basemap.needKey': 'Enter a Tianditu key (tk) first.',
       'basemap.gcj': 'Overlays are shifted to GCJ-02 to sit on the Amap basemap.',
       'legend.title': 'Zones by kind of responsible party',
-      'party.unit': 'Shop (frontage)',
-      'party.market_operator': 'Market operator',
-      'party.property_manager': 'Property manager',
-      'party.building_head': 'Building head (no manager)',
-      'party.institution': 'Institution',
-      'party.street_steward': 'Street steward',
-      'party.grid_officer': 'Grid officer (street space)',
-      'kind.frontage': 'Frontage',
-      'kind.market': 'Market',
-      'kind.compound': 'Compound',
-      'kind.street_space': 'Street space',
       'kind.auto': 'From the party',
       'zoom.district': 'District view · vector tiles',
       'zoom.detail': 'Detail view · editable',
@@ -456,6 +436,16 @@
     },
 
     has: function (key) { return DICT[i18n.lang][key] !== undefined; },
+
+    /* The zone and party kinds of the workspace config ({kind, zh, en} each) as kind.* and party.* labels. */
+    addKinds: function (cfg) {
+      [['kind.', cfg.zone_kinds || []], ['party.', cfg.party_kinds || []]].forEach(function (pair) {
+        pair[1].forEach(function (k) {
+          DICT.zh[pair[0] + k.kind] = k.zh;
+          DICT.en[pair[0] + k.kind] = k.en;
+        });
+      });
+    },
 
     /* Fill every [data-i18n] (text), [data-i18n-title], [data-i18n-placeholder], [data-i18n-aria] under root. */
     apply: function (root) {

@@ -6,7 +6,7 @@ department, the rule applied) as values, without foreign keys: reloading a city'
 must neither delete nor reroute a case.
 
 Revision ID: 0010
-Revises: 0008 (to be chained after 0009)
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = "0010"
-down_revision = "0008"  # TODO(lead): "0009" once that migration lands
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
