@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
+from ...geo.crs import ClientCrs
 from ...ops import cases as core
 from ...ops.categories import load_categories
 from ...ops.flow import load_flow
