@@ -41,7 +41,8 @@ def run_once(tree: Path, bench: list[str]) -> dict:
     """One run of `python -m bench.<bench[0]> <bench[1:]>` with `tree` first on the path; its JSON output."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     env.setdefault("GRIDSVC_DATA_DIR", str((REPO / ".gridsvc").resolve()))
-    env.setdefault("GRIDSVC_PUBLIC_MAX_POINTS", "10000")  # the same limits for revisions whose bench predates the cap
+    env.setdefault("GRIDSVC_PUBLIC_MAX_POINTS", "10000")
+    env.setdefault("GRIDSVC_SHARED_GEODATA", str(REPO.parent / "shared" / "geodata"))  # the base tree has no ../shared  # the same limits for revisions whose bench predates the cap
     out = subprocess.run([sys.executable, "-m", f"bench.{bench[0]}", *bench[1:]], cwd=tree, env=env,
                          capture_output=True, text=True, check=False)
     if out.returncode != 0:
