@@ -147,6 +147,7 @@ def main() -> None:
     ingest_benchmarks()
     module_benchmark("exports", "exports.json", "--tiles", "70")  # C: pack for one grid, map sizes
     module_benchmark("workspace", "workspace.json", "--tiles", "70")  # C: page interactive, tile latency
+    module_benchmark("ops", "ops.json", "--tiles", "70")  # G: a year of cases, my grid's open cases, the tick
 
 
 if __name__ == "__main__":
