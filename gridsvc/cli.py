@@ -27,6 +27,8 @@ uploads_app = typer.Typer(help="Uploaded photos and ledgers: retention.", no_arg
 imports_app = typer.Typer(help="What each ingest stored, and every geometry it repaired or skipped.",
                           no_args_is_help=True)
 cases_app = typer.Typer(help="Cases (问题/案卷): deadlines and escalation (督办).", no_args_is_help=True)
+ratings_app = typer.Typer(help="Ratings earned from records: 红/黄/黑 boards, credit points, stars.",
+                          no_args_is_help=True)
 ops_app = typer.Typer(help="The operations rules (geodata/ops): check them, bring the database in line.",
                       no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -39,6 +41,7 @@ app.add_typer(uploads_app, name="uploads")
 app.add_typer(imports_app, name="imports")
 app.add_typer(cases_app, name="cases")
 app.add_typer(ops_app, name="ops")
+app.add_typer(ratings_app, name="ratings")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -671,6 +674,36 @@ def cases_tick(
         else:
             console.print(f"{report['now']}: {report['overdue']} case(s) overdue, {report['cases_marked']} marked, "
                           f"{report['escalations_issued']} 督办单 issued", highlight=False)
+
+
+@ratings_app.command("compute")
+def ratings_compute(
+    period: Annotated[str, typer.Option(help="a month like 2026-11 or an ISO week like 2026-W47 (Beijing time)")],
+    now: Annotated[str | None, typer.Option(help="the time the records are read at (ISO); default now")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rate every unit for a period from its records (ratings.toml) and write the credit entries; idempotent,
+    hand overrides kept."""
+    with _errors():
+        from rich.progress import Progress
+
+        from .ops.rating_records import compute
+        from .timekeeping import instant
+
+        at = None if now is None else instant(now, edge="start", where="--now")
+        with Progress(console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task(f"ratings {period}", total=4)
+            with _engine().begin() as conn:
+                report = compute(conn, period, actor="cli", now=at,
+                                 progress=lambda step, done, total: bar.update(task, completed=done,
+                                                                                description=f"ratings {period}: {step}"))
+        if as_json:
+            print(json.dumps(report, ensure_ascii=False))
+            return
+        b = report["boards"]
+        console.print(f"{report['period']} ({report['kind']}): {report['units']} units rated — 红 {b['red']}, "
+                      f"黄 {b['yellow']}, 黑 {b['black']}, none {b['none']}; {report['ratings_written']} rating(s) "
+                      f"written, {report['credit_entries']} credit entr(y/ies) added", highlight=False)
 
 
 @ops_app.command("sync")

@@ -9,6 +9,8 @@ A time without an offset is wall-clock time in GRIDSVC_TZ; one with an offset (o
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -81,3 +83,48 @@ def iso(value: datetime | str | None) -> str | None:
 def today() -> date:
     """Today's date in GRIDSVC_TZ (a PDF printed at 07:00 Beijing time carries that Beijing day)."""
     return datetime.now(zone()).date()
+
+
+@dataclass(frozen=True)
+class Period:
+    """A rating period in GRIDSVC_TZ: a calendar month (2026-11) or an ISO week from Monday (2026-W47)."""
+
+    kind: Literal["week", "month"]
+    key: str
+    start: datetime  # first instant
+    end: datetime  # first instant of the next period (exclusive)
+    previous: str  # the previous period's key
+
+    @property
+    def previous_start(self) -> datetime:
+        return period(self.previous).start
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def period(key: str) -> Period:
+    """The period a key names: `2026-11` is 2026-11-01 00:00 to 2026-12-01 00:00 Beijing time, `2026-W47` the ISO
+    week 2026-11-16 00:00 to 2026-11-23 00:00. InputError (where="period") for anything else."""
+    tz = zone()
+    text = str(key).strip().upper()
+    if m := _MONTH.match(text):
+        y, mo = int(m[1]), int(m[2])
+        if 1 <= mo <= 12 and 2000 <= y <= 2100:
+            nxt, prv = (y + mo // 12, mo % 12 + 1), (y - (mo == 1), (mo - 2) % 12 + 1)
+            return Period("month", f"{y:04d}-{mo:02d}", datetime(y, mo, 1, tzinfo=tz), datetime(*nxt, 1, tzinfo=tz),
+                          f"{prv[0]:04d}-{prv[1]:02d}")
+    if m := _WEEK.match(text):
+        try:
+            monday = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        except ValueError:
+            monday = None
+        if monday is not None and 2000 <= monday.year <= 2100:
+            start = datetime.combine(monday, time.min, tzinfo=tz)
+            y, w, _ = (monday - timedelta(days=7)).isocalendar()
+            return Period("week", f"{m[1]}-W{int(m[2]):02d}", start,
+                          datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz), f"{y:04d}-W{w:02d}")
+    shown = text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+    raise InputError(f"period must be a month like 2026-11 or an ISO week like 2026-W47, not {shown!r}",
+                     where="period")

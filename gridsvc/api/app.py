@@ -25,6 +25,7 @@ from .routers import (
     officers,
     ogc,
     parties,
+    ratings,
     tiles,
     units,
     workspace,
@@ -106,5 +107,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(upload_files.router)
     app.include_router(cases.router)
+    app.include_router(ratings.router)
     mount_docs(app)
     return app

@@ -161,8 +161,9 @@ class Unit(Sourced, Base):
     phone: Mapped[str | None] = mapped_column(Text)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", ondelete="SET NULL"))
     public_code: Mapped[str] = mapped_column(Text, unique=True)  # 一户一码: the QR code's /u/{code}
-    rating: Mapped[str | None] = mapped_column(Text)  # red / yellow / black board (红黄黑牌)
-    credit_points: Mapped[int | None] = mapped_column(Integer)
+    # the current board (红黄黑牌): written by the ratings code with the period's rating (migration 0012); the
+    # credit points are the ledger's sum (view unit_credit), no column
+    rating: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, server_default="1")  # bumped by a trigger on every change
     geom = mapped_column(geom("POINT"), nullable=False)

@@ -26,20 +26,22 @@ RATING_CODES: tuple[str, ...] = ("red", "yellow", "black")
 Period = Literal["week", "month"]
 PERIODS: tuple[str, ...] = ("week", "month")
 # The metrics the rating code computes per unit and period (documented in ratings.toml).
-METRICS: tuple[str, ...] = ("inspections", "inspections_failed", "items_failed", "score_avg", "cases",
-                            "cases_overdue", "cases_escalated", "cases_on_time", "score_change", "failed_change")
-Metric = Literal["inspections", "inspections_failed", "items_failed", "score_avg", "cases", "cases_overdue",
-                 "cases_escalated", "cases_on_time", "score_change", "failed_change"]
+METRICS: tuple[str, ...] = ("inspections", "inspections_passed", "inspections_failed", "items_failed", "score_avg",
+                            "cases", "cases_overdue", "cases_open_overdue", "cases_escalated", "cases_on_time",
+                            "cases_rework", "score_change", "failed_change")
+Metric = Literal["inspections", "inspections_passed", "inspections_failed", "items_failed", "score_avg", "cases",
+                 "cases_overdue", "cases_open_overdue", "cases_escalated", "cases_on_time", "cases_rework",
+                 "score_change", "failed_change"]
 Op = Literal["==", "!=", "<", "<=", ">", ">="]
 _OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}
 # The events that move credit points (the keys of [credit.points]; every one must be given).
 CREDIT_EVENTS: tuple[str, ...] = ("inspection_passed", "inspection_failed", "case_rectified_on_time", "case_overdue",
                                   "case_escalated", "case_rework", "rating_red", "rating_yellow", "rating_black",
-                                  "duty_board_missing", "pledge_signed")
+                                  "duty_board_missing", "pledge_signed", "unannounced_passed")
 CreditEvent = Literal["inspection_passed", "inspection_failed", "case_rectified_on_time", "case_overdue",
                       "case_escalated", "case_rework", "rating_red", "rating_yellow", "rating_black",
-                      "duty_board_missing", "pledge_signed"]
+                      "duty_board_missing", "pledge_signed", "unannounced_passed"]
 
 
 class Condition(Strict):
@@ -93,6 +95,7 @@ class Sign(Strict):
 class Credit(Strict):
     initial: int
     points: dict[CreditEvent, int]
+    rating_periods: tuple[Period, ...] = ("month",)  # the periods whose boards earn rating_* points
 
 
 class StarLevel(Strict):
@@ -102,6 +105,7 @@ class StarLevel(Strict):
 
 class _File(Strict):
     periods: tuple[Period, ...] = Field(min_length=1)
+    current: Period = "month"
     otherwise: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     conditions: dict[str, Condition] = Field(min_length=1)
     boards: tuple[Board, ...] = Field(min_length=1)
@@ -123,6 +127,7 @@ class RatingRules:
     """ratings.toml, checked."""
 
     periods: tuple[str, ...]
+    current: str  # the period whose latest rating is a unit's current board (units.rating)
     otherwise: str
     conditions: dict[str, Condition]
     boards: tuple[Board, ...]
@@ -234,7 +239,9 @@ def parse_ratings(path: Path) -> RatingRules:
         raise fail(path, "signs", f"one sign per board code and for {data.otherwise!r} (otherwise) is needed: "
                                   f"missing {', '.join(sorted(shown - set(data.signs))) or 'none'}, unknown "
                                   f"{', '.join(sorted(set(data.signs) - shown)) or 'none'}")
-    return RatingRules(periods=data.periods, otherwise=data.otherwise, conditions=dict(data.conditions),
+    if data.current not in data.periods:
+        raise fail(path, "current", f"{data.current!r} is not one of the periods ({', '.join(data.periods)})")
+    return RatingRules(periods=data.periods, current=data.current, otherwise=data.otherwise, conditions=dict(data.conditions),
                        boards=data.boards, signs=dict(data.signs), credit=data.credit, stars=tuple(stars),
                        source=str(path))
 

@@ -18,13 +18,14 @@ from ..city.catalogue import load_catalogue
 from ..db.queries.records import record_by_id, record_update, unit_party_update
 from ..db.sql import sql
 from ..errors import ForbiddenError, InputError, NotFoundError
-from ..ops.ratings import RATING_CODES
 from ..versions import ANY_VERSION, Expected, require_version
 
-# What an API client may change, per table (everything else comes from imports or is derived).
+# What an API client may change, per table (everything else comes from imports or is derived). A unit's rating and
+# credit points are earned from records (gridsvc/ops/rating_records.py): a hand change is an override with a reason
+# (POST /ratings/{unit_id}/override) or a manual credit entry (POST /units/{id}/credit), never a PATCH.
 EDITABLE = {
     "parties": ("name", "contact", "phone"),
-    "units": ("name", "category", "address", "contact", "phone", "rating", "credit_points"),
+    "units": ("name", "category", "address", "contact", "phone"),
 }
 _NAMES = {"parties": "party", "units": "unit"}
 
@@ -58,12 +59,7 @@ def update_record(conn: Connection, table: str, record_id: int, changes: Mapping
                         field="a version field")
     if table == "parties":
         _check_party_editable(conn, record_id)
-    if table == "units":
-        if changes.get("rating") is not None and changes["rating"] not in RATING_CODES:
-            raise InputError(f"rating must be one of {', '.join(RATING_CODES)} (红/黄/黑牌), got {changes['rating']!r}",
-                             where="rating")
-    rated = table == "units" and bool({"rating", "credit_points"} & set(changes))
-    row = conn.execute(record_update(table, tuple(changes), rated),
+    row = conn.execute(record_update(table, tuple(changes)),
                        {**changes, "id": record_id, "any": expected == ANY_VERSION,
                         "expected": expected if isinstance(expected, int) else -1}).mappings().first()
     if row is None:  # gone (404) or changed meanwhile (412)

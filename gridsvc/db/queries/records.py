@@ -10,7 +10,8 @@ from sqlalchemy import TextClause, text
 # What a party or unit record answers with.
 FIELDS = {
     "parties": "id, kind, ref, name, contact, phone, version",
-    "units": "id, name, category, address, contact, phone, public_code, rating, credit_points, rated_at, version, "
+    "units": "id, name, category, address, contact, phone, public_code, rating, "
+             "(SELECT c.balance FROM unit_credit c WHERE c.unit_id = units.id) AS credit_points, rated_at, version, "
              "ST_X(geom) AS lng, ST_Y(geom) AS lat",
 }
 
@@ -29,11 +30,10 @@ def record_by_id(table: str) -> TextClause:
     return text(f"SELECT {FIELDS[table]} FROM {table} WHERE id = :id")
 
 
-def record_update(table: str, columns: tuple[str, ...], rated: bool = False) -> TextClause:
-    """Set `columns` of record :id if it is at version :expected (or :any), stamping rated_at when `rated`;
-    returns the record, or nothing when it is gone or at another version."""
-    assignments = _columns(columns) + (", rated_at = now()" if rated else "")
-    return text(f"UPDATE {table} SET {assignments} WHERE id = :id AND (CAST(:any AS boolean) OR version = :expected) "
+def record_update(table: str, columns: tuple[str, ...]) -> TextClause:
+    """Set `columns` of record :id if it is at version :expected (or :any); returns the record, or nothing when it
+    is gone or at another version."""
+    return text(f"UPDATE {table} SET {_columns(columns)} WHERE id = :id AND (CAST(:any AS boolean) OR version = :expected) "
                 f"RETURNING {FIELDS[table]}")
 
 

@@ -2,8 +2,9 @@
 -- their streets, the policy they were drawn under (else the latest build's), and what lies around it for
 -- the sketch: street centrelines and other buildings within :pad_deg of the zones, building and unit.
 WITH u AS (
-  SELECT id, name, category, address, public_code, rating, credit_points, rated_at, building_id, geom
-  FROM units WHERE public_code = :code),
+  SELECT u.id, u.name, u.category, u.address, u.public_code, u.rating, c.balance AS credit_points, u.rated_at,
+         u.building_id, u.geom
+  FROM units u LEFT JOIN unit_credit c ON c.unit_id = u.id WHERE u.public_code = :code),
 z AS (
   SELECT z.zone_id, z.version, z.policy, z.street_id, coalesce(s.name_zh, s.name) AS street_name, z.side, z.depth_rule, z.frontage_m,
          z.area_m2, z.valid_from, z.geom

@@ -1,0 +1,1 @@
+SELECT id, name FROM units WHERE id = :id
