@@ -207,13 +207,22 @@ def add_credit(conn: Connection, unit_id: int, amount: int, reason: str | None, 
         raise InputError("amount must be a whole number from -1000 to 1000, not 0", where="amount")
     note = _reason(reason, "a manual credit entry")
     when = instant(at, where="at") if at is not None else datetime.now(zone())
+    _open_ledger(conn, unit_id, actor, when)
     conn.execute(sql("credit_entry_insert"), {"unit": unit_id, "amount": amount, "reason": "manual", "note": note,
                                               "source": None, "inspection": None, "case": None, "actor": actor,
                                               "at": when})
     return credit(conn, unit_id)
 
 
+def _open_ledger(conn: Connection, unit_id: int, actor: str, at: datetime) -> None:
+    """The opening entry (ratings.toml credit.initial) of a ledger, once: the first entry of any kind brings it."""
+    conn.execute(sql("credit_entry_insert"), {"unit": unit_id, "amount": load_ratings().credit.initial,
+                                              "reason": "initial", "note": None, "source": f"unit:{unit_id}",
+                                              "inspection": None, "case": None, "actor": actor, "at": at})
+
+
 def _record_credit(conn: Connection, unit_id: int, event: str, source: str, actor: str, at: datetime) -> None:
+    _open_ledger(conn, unit_id, actor, at)
     conn.execute(sql("credit_entry_insert"), {"unit": unit_id, "amount": load_ratings().points(event),
                                               "reason": event, "note": None, "source": source, "inspection": None,
                                               "case": None, "actor": actor, "at": at})

@@ -3,7 +3,7 @@
 -- (its version and computed_at stay). Returns the rows written.
 INSERT INTO unit_ratings (unit_id, period_kind, period, period_start, period_end, board, because, metrics,
                           computed_at)
-SELECT r.unit_id, :kind, :period, :s, :e, r.board, string_to_array(nullif(r.because, ''), ','),
+SELECT r.unit_id, :kind, :period, :s, :e, r.board, coalesce(string_to_array(nullif(r.because, ''), ','), '{}'),
        CAST(r.metrics AS jsonb), :now
 FROM unnest(CAST(:units AS integer[]), CAST(:boards AS text[]), CAST(:because AS text[]),
             CAST(:metrics AS text[])) AS r(unit_id, board, because, metrics)
