@@ -55,9 +55,14 @@ def client(city):
 
 
 def _rate(engine, unit_id: int, rating: str | None, points: int | None) -> None:
+    """The unit's current board as the ratings code stores it, and a ledger whose sum is `points`."""
     with engine.begin() as c:
-        c.execute(text("UPDATE units SET rating = :r, credit_points = :p, rated_at = CASE WHEN CAST(:r AS text) IS NULL THEN NULL "
-                       "ELSE now() END WHERE id = :i"), {"r": rating, "p": points, "i": unit_id})
+        c.execute(text("UPDATE units SET rating = :r, rated_at = CASE WHEN CAST(:r AS text) IS NULL THEN NULL "
+                       "ELSE now() END WHERE id = :i"), {"r": rating, "i": unit_id})
+        c.execute(text("DELETE FROM credit_entries WHERE unit_id = :i"), {"i": unit_id})
+        if points is not None:
+            c.execute(text("INSERT INTO credit_entries (unit_id, amount, reason, source_key, actor, at) VALUES "
+                           "(:i, :p, 'initial', 'unit:' || :i, 'test', now())"), {"i": unit_id, "p": points})
 
 
 def _svg(page: str) -> ET.Element:

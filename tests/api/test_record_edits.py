@@ -51,24 +51,27 @@ def test_a_units_party_is_edited_through_its_unit(client, shop):
     assert r.status_code == 422 and f"/units/{shop['id']}" in r.json()["detail"]
 
 
-def test_rating_a_unit_bumps_its_version_and_its_party_follows_contacts(client, nanjing, shop):
+def test_editing_a_unit_bumps_its_version_and_its_party_follows_contacts(client, nanjing, shop):
     u = client.get(f"/units/{shop['id']}")
     v = u.json()["version"]
     assert u.headers["ETag"] == f'"{shop["id"]}-{v}"'
-    r = client.patch(f"/units/{shop['id']}", json={"rating": "yellow", "credit_points": 85, "phone": "13912345678"},
+    r = client.patch(f"/units/{shop['id']}", json={"address": "湖南路9号", "phone": "13912345678"},
                      headers={"If-Match": u.headers["ETag"]})
     assert r.status_code == 200, r.text
-    assert r.json()["version"] == v + 1 and r.json()["rating"] == "yellow" and r.json()["rated_at"]
+    assert r.json()["version"] == v + 1 and r.json()["address"] == "湖南路9号"
     assert client.get(f"/parties/{shop['party_id']}").json()["phone"] == "13912345678"
-    stale = client.patch(f"/units/{shop['id']}", json={"rating": "red"}, headers={"If-Match": u.headers["ETag"]})
+    stale = client.patch(f"/units/{shop['id']}", json={"address": "x"}, headers={"If-Match": u.headers["ETag"]})
     assert stale.status_code == 412 and stale.headers["ETag"] == f'"{shop["id"]}-{v + 1}"'
-    assert client.patch(f"/units/{shop['id']}", json={"rating": "green", "version": v + 1}).status_code == 422
+    # ratings are earned from records: a PATCH carrying one is refused, naming where a hand change goes
+    r = client.patch(f"/units/{shop['id']}", json={"rating": "red", "version": v + 1})
+    assert r.status_code == 422 and "override" in r.text and "reason" in r.text
+    assert client.patch(f"/units/{shop['id']}", json={"credit_points": 5, "version": v + 1}).status_code == 422
     assert client.patch(f"/units/{shop['id']}", json={"version": v + 1}).status_code == 422, "nothing to change"
     with nanjing.connect() as c:
-        log = c.execute(text("SELECT actor, source, before ->> 'rating', after ->> 'rating' FROM audit_log "
+        log = c.execute(text("SELECT actor, source, before ->> 'address', after ->> 'address' FROM audit_log "
                              "WHERE table_name = 'units' AND record_id = :id ORDER BY id DESC LIMIT 1"),
                         {"id": str(shop["id"])}).one()
-    assert log[1:] == ("api", None, "yellow")
+    assert log[1] == "api" and log[3] == "湖南路9号"
 
 
 def test_roles_on_units_and_parties(nanjing, shop):
@@ -80,16 +83,14 @@ def test_roles_on_units_and_parties(nanjing, shop):
     inspector = bearer(nanjing, "rec-inspector", "inspector")
     party = bearer(nanjing, "rec-party", "party", party_id=shop["party_id"])
     with TestClient(app) as c:
-        r = c.patch(f"/units/{shop['id']}", json={"rating": "black"}, headers={**inspector, "If-Match": "*"})
-        assert r.status_code == 200, "inspectors hand out 红黄黑牌"
-        assert c.patch(f"/units/{shop['id']}", json={"rating": "red"},
+        r = c.patch(f"/units/{shop['id']}", json={"name": "x"}, headers={**inspector, "If-Match": "*"})
+        assert r.status_code == 403, "inspectors change no unit field (boards go through the override)"
+        assert c.patch(f"/units/{shop['id']}", json={"name": "x"},
                        headers={**party, "If-Match": "*"}).status_code == 403
-        p = c.get(f"/units/{shop['id']}").json()
         assert c.patch("/parties/1", json={"phone": "1"}, headers={**inspector, "If-Match": "*"}).status_code == 403
-        assert p["rating"] == "black"
 
 
-def test_a_grid_officer_rates_units_only_in_their_grids(nanjing):
+def test_a_grid_officer_edits_units_only_in_their_grids(nanjing):
     with nanjing.connect() as c:
         grid = c.execute(text("SELECT g.code FROM grid_cells g JOIN units u ON ST_Intersects(g.geom, u.geom) "
                               "ORDER BY g.code LIMIT 1")).scalar_one()
@@ -101,8 +102,8 @@ def test_a_grid_officer_rates_units_only_in_their_grids(nanjing):
         before = c.execute(text("SELECT version FROM units WHERE id = :i"), {"i": outside}).scalar_one()
     h = bearer(nanjing, "rec-officer", "grid_officer", (grid,))
     with TestClient(create_app(nanjing), headers=h) as c:
-        assert c.patch(f"/units/{inside}", json={"credit_points": 90}, headers={"If-Match": "*"}).status_code == 200
-        r = c.patch(f"/units/{outside}", json={"credit_points": 10}, headers={"If-Match": "*"})
+        assert c.patch(f"/units/{inside}", json={"address": "网格内1号"}, headers={"If-Match": "*"}).status_code == 200
+        r = c.patch(f"/units/{outside}", json={"address": "网格外1号"}, headers={"If-Match": "*"})
         assert r.status_code == 403 and "outside your grids" in r.json()["detail"]
     with nanjing.connect() as c:
         assert c.execute(text("SELECT version FROM units WHERE id = :i"), {"i": outside}).scalar_one() == before

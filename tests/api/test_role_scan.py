@@ -45,14 +45,19 @@ WRITES = {
     ("DELETE", "/ogc/collections/{collectionId}/items/{featureId}"): "zones.edit",
     ("POST", "/cases"): "cases.report",
     ("POST", "/cases/{case_id}/actions"): "cases.act",
+    ("POST", "/ratings/{unit_id}/override"): "ratings.override",
+    ("POST", "/units/{unit_id}/credit"): "credit.write",
+    ("POST", "/units/{unit_id}/board"): "boards.write",
+    ("POST", "/units/{unit_id}/pledge"): "boards.write",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
     r"/audit": "audit.read",
     r"/uploads/\{sha256\}": "uploads.read",
+    r"/ratings|/units/\{unit_id\}/(credit|board)|/boards/coverage": "ratings.read",
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
-               "sha256": "0" * 64, "code": "x"}
+               "sha256": "0" * 64, "code": "x", "unit_id": "1"}
 # The test's own idea of personal data, independent of gridsvc.people.masking.PERSONAL_COLUMNS: fields named like a
 # contact person or a phone, and Chinese mobile or landline numbers in any text.
 PERSONAL_NAME = re.compile(r"(^|_)(contact|phone|mobile|tel|telephone|手机|电话|联系人)($|_)", re.I)

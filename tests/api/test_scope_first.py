@@ -94,11 +94,14 @@ def _bad_requests(client, planner, foreign: list[int], unit: int):
     yield "PUT", f"/ogc/collections/zones/items/{a}", {"json": {"type": 5}, "headers": weak}
     yield "DELETE", f"/ogc/collections/zones/items/{a}", {}
     yield "DELETE", f"/ogc/collections/zones/items/{a}", {"headers": weak}
-    yield "PATCH", f"/units/{unit}", {"json": {"rating": "purple"}, "headers": {"If-Match": "*"}}  # pydantic 422
+    yield "PATCH", f"/units/{unit}", {"json": {"rating": "red"}, "headers": {"If-Match": "*"}}  # 422: earned, not typed
     yield "PATCH", f"/units/{unit}", {"json": {"colour": "red"}, "headers": {"If-Match": "*"}}  # not editable
-    yield "PATCH", f"/units/{unit}", {"json": {"credit_points": 5}}  # 428
-    yield "PATCH", f"/units/{unit}", {"json": {"credit_points": 5}, "headers": {"If-Match": f'W/"{unit}-1"'}}
-    yield "PATCH", f"/units/{unit}", {"json": {"credit_points": 5}, "headers": {"If-Match": f'"{unit}-99"'}}
+    yield "PATCH", f"/units/{unit}", {"json": {"address": "5号"}}  # 428
+    yield "PATCH", f"/units/{unit}", {"json": {"address": "5号"}, "headers": {"If-Match": f'W/"{unit}-1"'}}
+    yield "PATCH", f"/units/{unit}", {"json": {"address": "5号"}, "headers": {"If-Match": f'"{unit}-99"'}}
+    yield "POST", f"/units/{unit}/credit", {"json": {"amount": 5, "reason": ""}}  # a reason is needed
+    yield "POST", f"/units/{unit}/board", {"json": {"status": "stolen"}}
+    yield "POST", f"/units/{unit}/pledge", {"json": {"signed_on": "2026-11-02"}}  # no signatory
 
 
 def test_every_zone_and_unit_write_is_scanned(city):
@@ -107,7 +110,7 @@ def test_every_zone_and_unit_write_is_scanned(city):
     a = foreign[0]
     templates = {(m, u.replace(f"/{a}", "/{id}").replace(f"/{unit}", "/{id}")) for m, u in scanned}
     paths = client.app.openapi()["paths"]
-    writes = {(m.upper(), p.replace("{zone_id}", "{id}").replace("{record_id}", "{id}").replace(
+    writes = {(m.upper(), p.replace("{zone_id}", "{id}").replace("{record_id}", "{id}").replace("{unit_id}", "{id}").replace(
         "{collectionId}", "zones").replace("{featureId}", "{id}"))
         for p, item in paths.items() for m in item if m != "get"
         and (p.startswith("/zones") or p.startswith("/units") or p.startswith("/ogc/collections"))}

@@ -83,8 +83,8 @@ def test_a_weak_etag_in_if_match_never_matches(city):
     assert client.get(f"/zones/{zid}").json()["properties"]["version"] == 1
     with engine.connect() as c:
         unit = c.execute(text("SELECT id, version FROM units ORDER BY id LIMIT 1")).one()
-    r = client.patch(f"/units/{unit.id}", json={"credit_points": 7}, headers={"If-Match": f'W/"{unit.id}-{unit.version}"'})
+    r = client.patch(f"/units/{unit.id}", json={"address": "七号"}, headers={"If-Match": f'W/"{unit.id}-{unit.version}"'})
     assert r.status_code == 412 and "weak" in r.json()["detail"], r.text
-    r = client.patch(f"/units/{unit.id}", json={"credit_points": 7}, headers={"If-Match": f'"{unit.id}-{unit.version}"'})
+    r = client.patch(f"/units/{unit.id}", json={"address": "七号"}, headers={"If-Match": f'"{unit.id}-{unit.version}"'})
     assert r.status_code == 200, r.text
     assert client.delete(f"/zones/{zid}", headers={"If-Match": f'"{zid}-1"'}).status_code == 204
