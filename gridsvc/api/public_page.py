@@ -115,6 +115,7 @@ UNIT = """{% extends "base" %}
     <div class="muted">当前评级 <span class="en">Current rating</span></div>
     <div>{{ rating.meaning_zh }} <span class="en">{{ rating.meaning_en }}</span></div>
     <div class="points">{{ rating.credit_points if rating.credit_points is not none else "—" }} <small>信用分 credit points</small></div>
+    {% if rating.stars %}<div class="stars">{{ "★" * rating.stars }} <small>{{ rating.stars }}星商户 {{ rating.stars }}-star shop</small></div>{% endif %}
     {% if rating.rated_at %}<div class="en">评定日期 Rated on {{ rating.rated_at[:10] }}</div>{% endif %}
   </div>
 </section>

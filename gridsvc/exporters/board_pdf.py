@@ -349,7 +349,7 @@ def _draw_board(c: Canvas, unit: dict, fonts: CjkFonts) -> None:
 
     c.setStrokeColor(LIGHT)
     c.line(left, foot, w - m - 7 * mm, foot)
-    parts = []
+    parts = [unit["standing"]] if unit.get("standing") else []
     if unit["officer"]:
         parts.append(f"网格员：{unit['officer']}" + (f"　电话：{unit['phone']}" if unit["phone"] else ""))
     if unit["hotline"]:
@@ -388,6 +388,21 @@ def _sketch_caption(c: Canvas, unit: Mapping, fonts: CjkFonts, x: float, y: floa
     c.restoreState()
 
 
+def standing(unit: Mapping) -> str:
+    """The current rating and stars as printed on the board (评级：红牌　3星), from the unit's stored board and credit
+    balance (ratings.toml); "" when the unit carries neither."""
+    from ..ops.ratings import load_ratings
+
+    rules = load_ratings()
+    points = unit.get("credit_points")
+    has_points = points is not None and points == points  # NaN from a frame
+    if "rating" not in unit and not has_points:
+        return ""
+    text = f"评级：{rules.rating_label(unit.get('rating'))}"
+    stars = rules.stars_for(points) if has_points else 0
+    return text + (f"　{stars}星商户" if stars else "")
+
+
 def _board_units(units: Sequence[Mapping], base_url: str, policy, hotline, secret, title) -> list[dict]:
     """Units checked and completed with their code, URL, duties, officer and hotline."""
     if isinstance(units, Mapping) or not isinstance(units, Sequence) or not units:
@@ -417,7 +432,7 @@ def _board_units(units: Sequence[Mapping], base_url: str, policy, hotline, secre
                        "duties": duties, "officer": officer, "phone": phone,
                        "hotline": str(u.get("hotline") or hotline or ""), "grid_code": str(u.get("grid_code") or ""),
                        "address": str(u.get("address") or ""),
-                       "title": _board_title(family, title)})
+                       "title": _board_title(family, title), "standing": standing(u)})
         _geoms(boards[-1])
     return boards
 

@@ -106,7 +106,9 @@ def public_unit(conn: Connection, code: str) -> PublicUnit:
         "unit": {"name": row["name"], "label": load_catalogue().unit_label(row["name"], row["category"]),
                  "kind": load_catalogue().kind_label(row["category"]), "category": row["category"],
                  "address": row["address"]},
-        "rating": rating | {"credit_points": row["credit_points"], "rated_at": iso(row["rated_at"])},
+        "rating": rating | {"credit_points": row["credit_points"], "rated_at": iso(row["rated_at"]),
+                            "stars": None if row["credit_points"] is None
+                            else load_ratings().stars_for(row["credit_points"])},
         "policy": None if policy is None else {"name": policy.name, "label": policy.label},
         "duties": [] if policy is None else policy.duty_list(),
         "zones": [_zone_entry(z, g) for z, g in zip(zones_raw, zone_geoms, strict=True)],

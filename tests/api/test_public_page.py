@@ -109,7 +109,7 @@ def test_json_variant_carries_the_same_data(city, client):
     body = client.get(f"/u/{shop['public_code'].upper()}", params={"format": "json"}).json()
     assert body["code"] == shop["public_code"] and body["unit"]["name"] == shop["name"]
     assert body["rating"]["value"] == "red" and body["rating"]["label"] == "红牌"
-    assert body["rating"]["credit_points"] == 92 and body["rating"]["rated_at"]
+    assert body["rating"]["credit_points"] == 92 and body["rating"]["rated_at"] and body["rating"]["stars"] == 2
     assert [d["code"] for d in body["duties"]] == [d.code for d in load_policy("三包").duties]
     assert body["policy"]["name"] == "三包"
     assert len(body["zones"]) == shop["zones"]

@@ -219,3 +219,11 @@ def test_boards_pledges_and_coverage(history):
     # these units lie in no grid cell and no frontage zone: one row each, 2 hung (A, C replaced) of 5 shops
     assert (grid["shops"], grid["hung"], street["shops"], street["hung"]) == (5, 2, 5, 2)
     assert grid["rows"][0] | {} and (grid["rows"][0]["missing"], grid["rows"][0]["unrecorded"]) == (1, 2)
+
+
+def test_the_board_pdf_prints_the_current_rating_and_stars():
+    from gridsvc.exporters.board_pdf import standing
+
+    assert standing({"rating": "red", "credit_points": 115}) == "评级：红牌　4星商户"
+    assert standing({"rating": None, "credit_points": 70}) == "评级：未评"
+    assert standing({"name": "x"}) == ""
