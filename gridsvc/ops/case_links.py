@@ -49,10 +49,11 @@ class CaseLink:
     party_id: int | None
     expires_at: datetime
     token: str
+    party_name: str | None = None
 
-    def principal(self, party_name: str | None = None) -> Principal:
+    def principal(self) -> Principal:
         """The party acting through the link: role party, its own case only (ops.cases.check_case_scope)."""
-        who = party_name or (f"party {self.party_id}" if self.party_id else "responsible party")
+        who = self.party_name or (f"party {self.party_id}" if self.party_id else "responsible party")
         return Principal(f"case-link:{who}"[:64], "party", (), self.party_id, "link", None)
 
 
@@ -93,7 +94,7 @@ def issue_link(conn: Connection, case_id: int, *, now: datetime | None = None,
     when = expires_at or link_expiry(row["due_at"], now)
     exp = int(when.timestamp())
     token = f"{case_id}.{_b36(exp)}.{_mac(conn, case_id, row['party_id'], exp)}"
-    return CaseLink(case_id, row["code"], row["party_id"], datetime.fromtimestamp(exp, UTC), token)
+    return CaseLink(case_id, row["code"], row["party_id"], datetime.fromtimestamp(exp, UTC), token, row["party_name"])
 
 
 def case_url(base_url: str, token: str) -> str:
@@ -119,4 +120,4 @@ def verify_link(conn: Connection, token: str, *, now: datetime | None = None) ->
         raise LinkExpiredError(f"this case link expired on {for_people(expires, '%Y-%m-%d %H:%M')} "
                                f"(Beijing time): ask the grid officer or the office on the notice for a new one "
                                f"(链接已过期，请联系网格员重新获取)", expired_at=expires.isoformat())
-    return CaseLink(case_id, row["code"], row["party_id"], expires, token)
+    return CaseLink(case_id, row["code"], row["party_id"], expires, token, row["party_name"])

@@ -45,11 +45,13 @@ WRITES = {
     ("DELETE", "/ogc/collections/{collectionId}/items/{featureId}"): "zones.edit",
     ("POST", "/cases"): "cases.report",
     ("POST", "/cases/{case_id}/actions"): "cases.act",
+    ("POST", "/c/{token}/rectify"): ANYONE,  # the signed case link is the credential (404 for the scan's "1")
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
     r"/audit": "audit.read",
     r"/uploads/\{sha256\}": "uploads.read",
+    r"/cases/\{case_id\}/notices/\{kind\}\.pdf": "cases.notices",
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
                "sha256": "0" * 64, "code": "x"}
