@@ -190,14 +190,17 @@ def _escalation(case: Mapping, escalation_id: int | None, now: datetime) -> dict
     level = levels.get(row["level_code"])
     due = datetime.fromisoformat(row["due_at"])
     issued = datetime.fromisoformat(row["issued_at"])
-    reach = esc.due(due, case["urgency"])
-    later = [(lv, at) for lv, at in reach if at > issued and lv.code != row["level_code"]]
-    if later:
-        nxt, at = later[0]
+    codes = [lv.code for lv in esc.levels]
+    reach = dict((lv.code, at) for lv, at in esc.due(due, case["urgency"]))
+    after = codes[codes.index(row["level_code"]) + 1:] if row["level_code"] in codes else []
+    start = max(issued, now)
+    if after:
+        nxt = levels[after[0]]
+        at = reach[nxt.code] if reach[nxt.code] > start else add_limit(start, "1 working_day")
         requirement = (f"请于{for_people(at, DATE)}前督促责任方整改到位并反馈结果；逾期未办结的，"
                        f"将提级为{nxt.zh}。")
     else:
-        at = add_limit(max(issued, now), "1 working_day")
+        at = add_limit(start, "1 working_day")
         requirement = f"已督办至最高一级。请立即组织办理，并于{for_people(at, DATE)}前书面反馈办理结果。"
     stage_zh = case["deadlines"].get(row["stage"], {}).get("zh", row["stage"])
     return {"id": row["id"], "level": row["level"], "level_zh": level.zh if level else row["level_code"],
@@ -299,11 +302,10 @@ def _facts_table(rows: list[tuple[str, Flowable]], width: float, s: _Styles, bas
     return t
 
 
-def _duties_flow(duties: list[dict], s: _Styles) -> Flowable:
+def _duties_flow(duties: list[dict], s: _Styles) -> list[Flowable]:
     if not duties:
-        return _p("门前责任区责任（责任书约定）", s.body)
-    text = "<br/>".join(f"<b>{escape(d['zh'])}</b>：{escape(d['description_zh'] or d['zh'])}" for d in duties)
-    return Paragraph(text, s.body)
+        return [_p("门前责任区责任（责任书约定）", s.body)]
+    return [Paragraph(f"<b>{escape(d['zh'])}</b>：{escape(d['description_zh'] or d['zh'])}", s.body) for d in duties]
 
 
 def _header(n: dict, width: float, s: _Styles, base: float) -> Table:
@@ -342,19 +344,20 @@ def _qr_block(n: dict, width: float, s: _Styles, base: float, size: float) -> Ta
 
 
 def _signatures(labels: list[str], width: float, s: _Styles, base: float) -> Table:
-    cells = [[_p(f"{label}（签字）：", s.body), _p("日期：　　年　　月　　日", s.body)] for label in labels]
+    cells = [[_p(f"{label}（签字）：", s.body), _p("日期：" + "\u00a0" * 10 + "年" + "\u00a0" * 5 + "月" + "\u00a0" * 5 + "日", s.body)] for label in labels]
     t = Table(cells, colWidths=[width * 0.55, width * 0.45], rowHeights=[base * 3.2] * len(labels))
     t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, INK), ("INNERGRID", (0, 0), (-1, -1), 0.4, LIGHT),
                            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return t
 
 
-def _story(n: dict, fonts: CjkFonts, width: float, height: float, base: float) -> list:
+def _story(n: dict, fonts: CjkFonts, width: float, height: float, base: float, scale: float = 1.0) -> list:
+    base *= scale
     s = _Styles(fonts, base)
     sp = base * 0.6
     story: list = [_header(n, width, s, base), Spacer(1, sp)]
     kind = n["kind"]
-    fig_h = height * 0.2
+    fig_h = height * 0.25 * scale
     if kind == "escalation":
         e = n["escalation"]
         story += [_p(f"{e['to_whom']}：", s.to),
@@ -404,8 +407,19 @@ def _story(n: dict, fonts: CjkFonts, width: float, height: float, base: float) -
                                width, s, base),
                   Spacer(1, sp), _figures(n, fonts, width, s, base, fig_h * 0.9), Spacer(1, sp),
                   _qr_block(n, width, s, base, min(30 * mm, width * 0.22))]
-    story += [Spacer(1, sp * 1.5),
-              _p(f"{n['office']}（盖章）<br/>{n['issued_on']}", s.office)]
+    story += [Spacer(1, sp * 1.5), _p(f"{n['office']}（盖章）", s.office), _p(n["issued_on"], s.office)]
+    return story
+
+
+def _fitted(n: dict, fonts: CjkFonts, width: float, height: float, base: float) -> list:
+    """The story at the largest scale (of type and figures) whose height fits the page: tables and figures keep
+    their widths, which KeepInFrame's shrinking would not (it reflows text wider than the tables)."""
+    for step in range(12):
+        scale = 1.0 - 0.05 * step
+        story = _story(n, fonts, width, height, base, scale)
+        used = sum(f.wrap(width, height)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in story)
+        if used <= height * 0.985:
+            return story
     return story
 
 
@@ -435,7 +449,7 @@ def notice_pdf(notice: dict, size: str = "A4") -> bytes:
         doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=margin, rightMargin=margin, topMargin=margin,
                                 bottomMargin=margin, title=f"{notice['title']} {notice['code']}", author="gridsvc",
                                 invariant=1, initialFontName=fonts.regular)
-        doc.build([KeepInFrame(width, height, _story(notice, fonts, width, height, base), mode="shrink")])
+        doc.build([KeepInFrame(width, height, _fitted(notice, fonts, width, height, base), mode="shrink")])
         return buf.getvalue()
 
     return render_with_cjk(_text_of(notice), render)
