@@ -73,3 +73,10 @@ def open_case(engine, point, *, photos=(), to: str = "dispatched", now=None) -> 
         with engine.begin() as c:
             core.act(c, case_id, action, principal=ADMIN, expected_version="*", now=now)
     return case_id
+
+
+def city_with_case(engine, uploads: Path) -> tuple[dict, str, int]:
+    """The city, a photo with GPS stored in `uploads`, and a dispatched case with that photo."""
+    info = load_case_city(engine)
+    sha = store_upload(engine, gps_jpeg(), uploads)
+    return info, sha, open_case(engine, info["point"], photos=[sha])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
+from .public_page import BASE as PUBLIC_BASE
 from .public_page import CSS as PUBLIC_CSS
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
@@ -40,25 +41,14 @@ ol.events li{padding:6px 0;border-top:1px solid #EEF1F4;display:flex;justify-con
 ol.events li:first-child{border-top:0}
 """
 
-BASE = """<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<meta name="referrer" content="no-referrer">
-<title>{% block title %}{% endblock %}</title>
-<style>{{ css }}</style>
-</head>
-<body>
-<header class="top"><div class="t">门前责任 · 整改反馈</div><div class="s">Your case · report it rectified</div></header>
-<main>
-{% block main %}{% endblock %}
-</main>
-<footer>gridsvc 城市网格化管理 · 本页面仅用于此案件，请勿转发 · this link opens this one case only</footer>
-</body>
-</html>
-"""
+_HEADER = ('<header class="top"><div class="t">门前三包 · 责任公示</div><div class="s">Frontage duties · public notice '
+           '一户一码</div></header>')
+_FOOTER = "<footer>gridsvc 城市网格化管理 · city grid management{% block footer %}{% endblock %}</footer>"
+assert _HEADER in PUBLIC_BASE and _FOOTER in PUBLIC_BASE
+# The public page's skeleton with this page's banner and footer.
+BASE = PUBLIC_BASE.replace(_HEADER, '<header class="top"><div class="t">门前责任 · 整改反馈</div>'
+                                    '<div class="s">Your case · report it rectified</div></header>').replace(
+    _FOOTER, "<footer>gridsvc 城市网格化管理 · 本页面仅用于此案件，请勿转发 · this link opens this one case only</footer>")
 
 CASE = """{% extends "base" %}
 {% block title %}案件 {{ c.code }} · {{ c.state_zh }}{% endblock %}

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pypdf
 import pytest
-from case_city import GPS_MARK, REPORTER, REPORTER_PHONE, gps_jpeg, load_case_city, open_case, store_upload
+from case_city import GPS_MARK, REPORTER, REPORTER_PHONE, city_with_case
 from support import ARTIFACTS
 from typer.testing import CliRunner
 
@@ -28,10 +28,8 @@ BASE = "https://gs.example.cn"
 
 @pytest.fixture(scope="module")
 def city(engine, tmp_path_factory):
-    info = load_case_city(engine)
     uploads = tmp_path_factory.mktemp("uploads")
-    sha = store_upload(engine, gps_jpeg(), uploads)
-    case_id = open_case(engine, info["point"], photos=[sha])
+    _info, _sha, case_id = city_with_case(engine, uploads)
     with engine.connect() as c:
         case = core.get_case(c, case_id)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from case_city import gps_jpeg, load_case_city, open_case, store_upload
+from case_city import city_with_case, gps_jpeg
 from live import serve
 from sqlalchemy import text
 from support import ARTIFACTS
@@ -22,10 +22,8 @@ LOCAL = {"127.0.0.1", "localhost"}
 
 @pytest.fixture(scope="module")
 def served(engine, tmp_path_factory):
-    info = load_case_city(engine)
     uploads = tmp_path_factory.mktemp("uploads")
-    before = store_upload(engine, gps_jpeg(), uploads)
-    case_id = open_case(engine, info["point"], photos=[before])
+    _info, _before, case_id = city_with_case(engine, uploads)
     with engine.connect() as c:
         token = issue_link(c, case_id).token
     app = create_app(engine)
