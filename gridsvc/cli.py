@@ -704,6 +704,29 @@ def ratings_compute(
         console.print(f"{report['period']} ({report['kind']}): {report['units']} units rated — 红 {b['red']}, "
                       f"黄 {b['yellow']}, 黑 {b['black']}, none {b['none']}; {report['ratings_written']} rating(s) "
                       f"written, {report['credit_entries']} credit entr(y/ies) added", highlight=False)
+@cases_app.command("notice")
+def cases_notice(
+    case: Annotated[str, typer.Argument(help="the case's code (e.g. 2026120200001) or id")],
+    kind: Annotated[str, typer.Option(help="reminder (提醒卡), rectification (整改通知单) or escalation (督办单)")
+                    ] = "rectification",
+    out: Annotated[Path, typer.Option(help="the PDF to write")] = Path("notice.pdf"),
+    size: Annotated[str, typer.Option(help="A4 or A5")] = "A4",
+    escalation: Annotated[int | None, typer.Option(help="escalation: the 督办单's id (default: the latest)")] = None,
+    base_url: Annotated[str | None, typer.Option(help="the QR code's address (default GRIDSVC_PUBLIC_BASE_URL)")
+                        ] = None,
+) -> None:
+    """A case's notice as a Chinese PDF, with the zone sketch, photo and the QR code of the party's case page."""
+    with _errors():
+        from .db.instance import upload_root
+        from .exporters.notices import case_id_by_code, case_notice
+
+        s = get_settings()
+        with _engine().connect() as conn:
+            pdf = case_notice(conn, case_id_by_code(conn, case), kind, size=size, base_url=base_url or
+                              s.public_base_url, escalation_id=escalation, upload_dir=upload_root(s.upload_dir, conn))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(pdf)
+        console.print(f"wrote {out} ({len(pdf):,} bytes)", highlight=False)
 
 
 @ops_app.command("sync")

@@ -150,3 +150,12 @@ class UnsupportedMediaTypeError(InputError):
 
 HTTP_STATUS[PayloadTooLargeError] = 413
 HTTP_STATUS[UnsupportedMediaTypeError] = 415
+
+
+# --- The party's case page (gridsvc/ops/case_links.py): a case link past its expiry is gone for good (410), so
+# the party knows to ask for a new notice rather than retry.
+class LinkExpiredError(GridsvcError):
+    """A signed case link (the QR code of a notice) whose time has run out."""
+
+
+HTTP_STATUS[LinkExpiredError] = 410

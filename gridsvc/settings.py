@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Public address of the service; unit QR codes link to <url>/u/<code>."
     )
+    case_link_days: int = Field(
+        default=30, ge=1, le=366,
+        description="Days a party's case link (the QR code of a notice, /c/<token>) stays valid after the later of "
+                    "its issue and the case's running deadline.")
+    notice_office: str = Field(
+        default="城市管理网格化服务中心", max_length=60, description="The issuing office printed on notices (落款).")
     jwt_secret: str | None = Field(default=None, description="JWT signing key; unset = the key each database makes (table instance).")
     jwt_minutes: int = Field(default=30, ge=1, le=1440, description="Lifetime of login tokens (JWT).")
     public_rate_per_s: float = Field(default=20.0, gt=0, description="Anonymous requests per second per client.")

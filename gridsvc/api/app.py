@@ -17,11 +17,13 @@ from .docs import mount_docs
 from .routers import (
     audit,
     auth,
+    case_page,
     cases,
     exports,
     health,
     layers,
     lookup,
+    notices,
     officers,
     ogc,
     parties,
@@ -108,5 +110,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(upload_files.router)
     app.include_router(cases.router)
     app.include_router(ratings.router)
+    app.include_router(notices.router)
+    app.include_router(case_page.router)
     mount_docs(app)
     return app

@@ -68,7 +68,11 @@ class BodyLimits:
         return cls(s.max_body_bytes, s.max_upload_bytes)
 
     def for_path(self, path: str) -> int:
-        return self.upload if path == UPLOAD_PREFIX or path.startswith(UPLOAD_PREFIX + "/") else self.body
+        if path == UPLOAD_PREFIX or path.startswith(UPLOAD_PREFIX + "/"):
+            return self.upload
+        if path.startswith("/c/") and path.endswith("/rectify"):  # a party's photo through its case link
+            return self.upload
+        return self.body
 
 
 def error_body(err: GridsvcError) -> dict:

@@ -122,7 +122,7 @@ def authenticate(conn: Connection, name: str, password: str) -> Principal:
     return _principal(conn, "name", {"n": name}, "jwt")
 
 
-def _signing_key(conn: Connection) -> str:
+def signing_key(conn: Connection) -> str:
     """GRIDSVC_JWT_SECRET if set, else the key this database made at initialisation (table instance)."""
     return get_settings().jwt_secret or identity(conn).jwt_key
 
@@ -136,7 +136,7 @@ def issue_jwt(conn: Connection, principal: Principal, minutes: int | None = None
     now = datetime.now(UTC)
     ttl = timedelta(minutes=minutes or get_settings().jwt_minutes)
     return jwt.encode({"sub": str(principal.user_id), "name": principal.name, "aud": identity(conn).id,
-                       "iat": now, "exp": now + ttl}, _signing_key(conn), algorithm=JWT_ALGORITHM)
+                       "iat": now, "exp": now + ttl}, signing_key(conn), algorithm=JWT_ALGORITHM)
 
 
 def principal_for_bearer(conn: Connection, token: str) -> Principal:
@@ -150,7 +150,7 @@ def principal_for_bearer(conn: Connection, token: str) -> Principal:
             raise AuthError("the API token is unknown or revoked")
         return p
     try:
-        claims = jwt.decode(token, _signing_key(conn), algorithms=[JWT_ALGORITHM], audience=identity(conn).id,
+        claims = jwt.decode(token, signing_key(conn), algorithms=[JWT_ALGORITHM], audience=identity(conn).id,
                             options={"require": ["exp", "sub", "aud"]})
     except jwt.ExpiredSignatureError:
         raise AuthError("the token has expired: log in again (POST /auth/token)") from None

@@ -49,12 +49,14 @@ WRITES = {
     ("POST", "/units/{unit_id}/credit"): "credit.write",
     ("POST", "/units/{unit_id}/board"): "boards.write",
     ("POST", "/units/{unit_id}/pledge"): "boards.write",
+    ("POST", "/c/{token}/rectify"): ANYONE,  # the signed case link is the credential (404 for the scan's "1")
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
     r"/audit": "audit.read",
     r"/uploads/\{sha256\}": "uploads.read",
     r"/ratings|/units/\{unit_id\}/(credit|board)|/boards/coverage": "ratings.read",
+    r"/cases/\{case_id\}/notices/\{kind\}\.pdf": "cases.notices",
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
                "sha256": "0" * 64, "code": "x", "unit_id": "1"}

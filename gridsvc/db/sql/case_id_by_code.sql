@@ -1,0 +1,1 @@
+SELECT id FROM cases WHERE code = :c

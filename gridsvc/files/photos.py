@@ -1,0 +1,42 @@
+"""Photos re-encoded without their metadata: what leaves gridsvc (a notice's PDF, the party's case page) and what a
+party sends through a case link carries no EXIF, GPS, XMP, ICC comments or thumbnails, only pixels.
+
+The image is decoded (Pillow), turned upright by its EXIF orientation, cut to a bounded size and written afresh as
+a baseline JPEG with nothing but its pixels. HEIC/HEIF cannot be decoded here (no HEIF codec): such a photo is
+refused (UnsupportedMediaTypeError) rather than passed through with its metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from ..errors import InputError, UnsupportedMediaTypeError
+
+MAX_SIDE = 1600  # pixels of the longer side: plenty for A4 at 150 dpi, small on a phone
+MAX_PIXELS = 60_000_000  # refuse decompression bombs before decoding
+
+
+def clean_jpeg(data: bytes, max_side: int = MAX_SIDE, quality: int = 82) -> bytes:
+    """The photo as a JPEG of its pixels only (upright, longer side at most max_side)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                if img.width * img.height > MAX_PIXELS:
+                    raise InputError(f"the photo has {img.width}×{img.height} pixels; at most "
+                                     f"{MAX_PIXELS // 1_000_000} million are accepted", where="photo")
+                img = ImageOps.exif_transpose(img)
+                img.thumbnail((max_side, max_side))
+                rgb = img.convert("RGB")
+    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
+        raise UnsupportedMediaTypeError(f"the photo cannot be decoded here ({type(e).__name__}): send a JPEG, PNG "
+                                        "or WebP photo", where="photo") from None
+    except OSError as e:
+        raise UnsupportedMediaTypeError(f"the photo is damaged or truncated ({e}): send it again", where="photo") \
+            from None
+    out = io.BytesIO()
+    rgb.save(out, "JPEG", quality=quality, optimize=True)  # no exif=, icc_profile=, comment=: pixels only
+    return out.getvalue()
