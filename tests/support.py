@@ -21,7 +21,8 @@ NANJING = SHARED / "nanjing_xinjiekou_2021-06-12.osm.pbf"
 TAIYUAN = SHARED / "taiyuan_partial.gpkg"
 APP_TABLES = ("zones", "zone_builds", "feature_cells", "officer_grids", "officers", "parties", "units", "grid_cells", "streets",
               "buildings", "compounds", "markets", "admin_units", "imports", "escalations", "case_events", "cases",
-              "case_counters", "inspection_results", "inspections")
+              "case_counters", "inspection_results", "inspections", "compound_heads", "steward_team_members",
+              "steward_teams")
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 

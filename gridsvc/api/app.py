@@ -18,12 +18,14 @@ from .routers import (
     audit,
     auth,
     cases,
+    field,
     exports,
     health,
     layers,
     lookup,
     officers,
     ogc,
+    org,
     parties,
     tiles,
     units,
@@ -106,5 +108,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(upload_files.router)
     app.include_router(cases.router)
+    app.include_router(org.router)
+    app.include_router(field.router)
     mount_docs(app)
     return app

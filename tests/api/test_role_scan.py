@@ -45,6 +45,8 @@ WRITES = {
     ("DELETE", "/ogc/collections/{collectionId}/items/{featureId}"): "zones.edit",
     ("POST", "/cases"): "cases.report",
     ("POST", "/cases/{case_id}/actions"): "cases.act",
+    ("POST", "/org/teams"): "org.edit",
+    ("PUT", "/compounds/{compound_id}/head"): "compounds.head",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
