@@ -9,6 +9,7 @@ Screenshots of each state go to test-artifacts/field-*.png. The page runs under 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -100,9 +101,27 @@ def _overflow(page) -> list[str]:
         + '.' + e.className + ' ' + e.textContent.slice(0, 30))""")
 
 
+def _payload(sizes: dict[str, int]) -> None:
+    """The bytes of the page, its style and script, and the first answers (uncompressed and gzipped, level 6 as
+    a proxy would), written to test-artifacts/field-bytes.json: the page itself must stay small for 3G."""
+    import gzip
+    import json
+
+    page = {k: v for k, v in sizes.items() if k == "/field" or k.startswith("/static/field/")}
+    assets = Path(__file__).resolve().parents[2] / "gridsvc" / "static" / "field"
+    zipped = sum(len(gzip.compress((assets / n).read_bytes(), 6)) for n in ("index.html", "field.css", "field.js"))
+    first = {k: v for k, v in sizes.items() if k in ("/auth/me", "/lookup", "/units/near", "/cases")}
+    report = {"page_bytes": sum(page.values()), "page_gzip_bytes": zipped, "files": page, "first_answers": first,
+              "first_answers_bytes": sum(first.values()), "categories_bytes": sizes.get("/cases/categories")}
+    (ARTIFACTS / "field-bytes.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    assert len(page) == 3 and report["page_bytes"] < 40_000 and zipped < 12_000, report
+
+
 def test_a_grid_officer_works_a_spot_from_the_phone(phone, base_url, spot):
     x, y, party, grid, dispatched, overdue_code = spot
     page = phone
+    sizes: dict[str, int] = {}
+    page.on("response", lambda r: sizes.setdefault(urlsplit(r.url).path, len(r.body())) if r.ok else None)
     response = page.goto(f"{base_url}/field")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert page.locator("h2", has_text="登录").is_visible()
@@ -124,6 +143,7 @@ def test_a_grid_officer_works_a_spot_from_the_phone(phone, base_url, spot):
     assert page.evaluate("getComputedStyle(document.querySelector('#cases li.over .due')).color") == "rgb(179, 38, 30)"
     assert _tap_sizes(page) == [] and _overflow(page) == []
     _shot(page, "2-here")
+    _payload(sizes)
 
     # open a case here, with a photo
     page.locator("#category option[value=SJ0102]").wait_for(state="attached")

@@ -188,7 +188,7 @@
 
   /* ---- report a case here ---- */
   function loadCategories() {
-    api('GET', '/cases/categories').then(function (r) {
+    api('GET', '/cases/categories?brief=true').then(function (r) {
       if (r.status !== 200) { return; }
       S.cats = r.body;
       var sel = clear($('category'));
