@@ -328,6 +328,20 @@ def test_validate_lists_the_gap_and_the_detached_zone(cli_city):
     assert found["gap_m"] == pytest.approx(gap.gap_m, abs=1.0)
 
 
+def test_org_teams_and_compound_heads_from_the_command_line(cli_city):
+    r = _run("org", "team", "add", "中心街长队", "--street", STREET, "--segment", "东段",
+             "--leader", "陈队长,13700001111,街道办", "--member", "李环卫，13700002222，sanitation")
+    assert "steward team" in _said(r) and "(2 people)" in _said(r)
+    listed = _said(_run("org", "team", "list"))
+    assert "中心街长队" in listed and "陈队长 13700001111(街道办)" in listed and "李环卫" in listed
+    assert "exactly one leader" not in listed
+    assert "a leader is NAME,PHONE,DEPARTMENT" in _said(_run("org", "team", "add", "x", "--street", STREET,
+                                                             "--leader", "陈队长", code=2))
+    assert "unknown department '城管'" in _said(_run("org", "team", "add", "y", "--street", STREET,
+                                                     "--leader", "陈队长,,城管", code=2))
+    assert "no compound 999999" in _said(_run("org", "head", "999999", "周楼长", code=1))
+
+
 def test_db_status_and_reset(cli_city):
     from sqlalchemy import make_url
 
@@ -366,3 +380,4 @@ def test_db_status_and_reset(cli_city):
     assert "all gridsvc tables recreated empty" in _said(_run("db", "reset", "--yes"))
     assert counts() == dict.fromkeys(tables, 0)
     assert f"schema revision: {head} (head {head})" in _said(_run("db", "status"))
+

@@ -20,12 +20,14 @@ from .routers import (
     case_page,
     cases,
     exports,
+    field,
     health,
     layers,
     lookup,
     notices,
     officers,
     ogc,
+    org,
     parties,
     ratings,
     tiles,
@@ -112,5 +114,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(ratings.router)
     app.include_router(notices.router)
     app.include_router(case_page.router)
+    app.include_router(org.router)
+    app.include_router(field.router)
     mount_docs(app)
     return app

@@ -15,9 +15,11 @@ from ..db.sql import sql
 from ..errors import InputError, NotFoundError
 from ..geo.crs import CrsSpec, parse_crs, points_to_wgs84
 from ..timekeeping import instant
-from .kinds import KIND_LABELS
+from .kinds import KIND_LABELS, PARTY_KIND_TABLE, ZONE_KIND_TABLE
 from .policies import load_policy
 
+PARTY_ZH = {p.name: p.zh for p in PARTY_KIND_TABLE}  # kind_zh of the answer's parties (楼院长（无物业）…)
+ZONE_ZH = {k.name: k.zh for k in ZONE_KIND_TABLE}  # kind_zh of its zone (门前责任区…), for Chinese-only pages
 EVENT_RULE = "事件先属地后属主 (events: territory first, then owner)"
 COMPONENT_RULE = "部件先属主后属地 (components: owner first, then territory)"
 
@@ -55,14 +57,15 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
     zone, party, street, cell_row, officer, nearest = row
     if zone is None and cell_row is None:
         raise NotFoundError(f"point ({x:.6f}, {y:.6f}) is outside the managed area: no zone or grid cell here")
-    officer_party = ({"kind": "grid_officer", "name": officer["name"], "phone": officer["phone"]}
+    officer_party = ({"kind": "grid_officer", "kind_zh": "网格员", "name": officer["name"], "phone": officer["phone"]}
                      if officer else None)
     if zone is None:
         primary, kind = officer_party, "grid"
     elif party is None:  # street space without a steward: the grid officer holds it
         primary, kind = officer_party, zone["kind"]
     else:
-        primary, kind = {"kind": party["kind"], "name": party["name"], "contact": party["contact"],
+        primary, kind = {"kind": party["kind"], "kind_zh": PARTY_ZH.get(party["kind"], party["kind"]),
+                         "name": party["name"], "contact": party["contact"],
                          "phone": party["phone"],
                          "duties": _duties(zone["policy"]) if zone["kind"] == "frontage" else []}, zone["kind"]
     rule = EVENT_RULE if subject == "event" else COMPONENT_RULE
@@ -73,7 +76,7 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
         "at": when.isoformat(),
         "zone": None if zone is None else {
             "id": zone["id"], "key": zone["zone_key"], "version": zone["version"], "kind": zone["kind"],
-            "kind_label": KIND_LABELS[zone["kind"]], "origin": zone["origin"], "policy": zone["policy"],
+            "kind_label": KIND_LABELS[zone["kind"]], "kind_zh": ZONE_ZH[zone["kind"]], "origin": zone["origin"], "policy": zone["policy"],
             "valid_from": zone["valid_from"], "valid_to": zone["valid_to"], "props": zone["props"],
             "unit_id": zone["unit_id"], "street": street},
         "kind": kind,

@@ -50,6 +50,8 @@ WRITES = {
     ("POST", "/units/{unit_id}/board"): "boards.write",
     ("POST", "/units/{unit_id}/pledge"): "boards.write",
     ("POST", "/c/{token}/rectify"): ANYONE,  # the signed case link is the credential (404 for the scan's "1")
+    ("POST", "/org/teams"): "org.edit",
+    ("PUT", "/compounds/{compound_id}/head"): "compounds.head",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",

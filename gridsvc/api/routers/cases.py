@@ -90,10 +90,17 @@ def _answer(conn, case_id: int, principal, response: Response) -> dict:
 
 
 @router.get("/cases/categories", summary="The case classification: 事件/部件, major and minor classes")
-def categories() -> dict:
+def categories(brief: Annotated[bool, Query(description="only codes and Chinese labels (the field page: a few KB "
+                                                        "instead of ~40)")] = False) -> dict:
     """Every category with its kind (事件 event / 部件 component), department, default urgency and the time
     limits of its four stages (立案, 派遣, 处置, 核查) per urgency."""
     cats = load_categories()
+    flow = load_flow()
+    if brief:
+        return {"categories": [{k: c.as_dict()[k] for k in ("code", "zh", "kind_zh", "major_zh")}
+                               for c in cats.by_code.values()],
+                "states": {k: {"zh": v.zh} for k, v in flow.states.items()},
+                "actions": {k: {"zh": v.zh, "requires": list(v.requires)} for k, v in flow.actions.items()}}
     limits = load_time_limits()
     out = []
     for c in cats.by_code.values():
@@ -101,7 +108,6 @@ def categories() -> dict:
         d["limits"] = {u: {s: str(lim.get(s)) for s in ("register", "dispatch", "handle", "verify")}
                        for u in ("urgent", "normal") if (lim := limits.table.get((c.code, u)))}
         out.append(d)
-    flow = load_flow()
     return {"categories": out,
             "states": {k: v.model_dump() for k, v in flow.states.items()},
             "actions": {k: v.model_dump(by_alias=True) for k, v in flow.actions.items()}}

@@ -1,0 +1,1 @@
+SELECT id FROM steward_teams WHERE name = :n
