@@ -20,6 +20,7 @@ from .routers import (
     cases,
     exports,
     health,
+    inspections,
     layers,
     lookup,
     officers,
@@ -106,5 +107,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(exports.router)
     app.include_router(upload_files.router)
     app.include_router(cases.router)
+    app.include_router(inspections.router)
     mount_docs(app)
     return app
