@@ -86,7 +86,7 @@ def _kinds(folder: Path, _stamp: tuple) -> dict[str, InspectorKind]:
     return parse_inspector_kinds(folder / "inspector_kinds.toml")
 
 
-def inspector_kind(code: Any) -> InspectorKind:
+def known_inspector_kind(code: Any) -> InspectorKind:
     """A known kind of inspector; InputError listing them."""
     kinds = load_inspector_kinds()
     if code not in kinds:
@@ -278,7 +278,7 @@ def record_inspection(conn: Connection, *, target_kind: str, checklist: str, res
         raise InputError(f"inspected_at {at.isoformat()} is in the future", where="inspected_at")
     if source not in SOURCES:
         raise InputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}", where="source")
-    kind = inspector_kind(inspector_kind).code
+    kind = known_inspector_kind(inspector_kind).code
     position = _position(lng, lat, crs)
     target = resolve_target(conn, target_kind, target_id, position, at)
     chosen = _checklist(checklist, target.kind)
@@ -300,7 +300,7 @@ def record_inspection(conn: Connection, *, target_kind: str, checklist: str, res
     conn.execute(sql("inspection_results_insert"), {
         "i": inspection_id, "seq": list(range(1, len(done) + 1)), "item": [a.item.id for a in done],
         "result": [a.result for a in done],
-        "score": [(a.item.score if a.result == "pass" else 0) if a.item.score is not None and a.result != "na"
+        "score": [float(a.item.score if a.result == "pass" else 0) if a.item.score is not None and a.result != "na"
                   else None for a in done],
         "note": [a.note for a in done], "photos": [json.dumps(a.photos) for a in done]})
     cases = [_open_item_case(conn, inspection_id, target, a, at=at, actor=inspector, role=role, now=now)

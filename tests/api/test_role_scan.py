@@ -45,11 +45,14 @@ WRITES = {
     ("DELETE", "/ogc/collections/{collectionId}/items/{featureId}"): "zones.edit",
     ("POST", "/cases"): "cases.report",
     ("POST", "/cases/{case_id}/actions"): "cases.act",
+    ("POST", "/inspections"): "inspections.record",
+    ("POST", "/inspections/{inspection_id}/cases"): "cases.report",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
     r"/audit": "audit.read",
     r"/uploads/\{sha256\}": "uploads.read",
+    r"/inspections(/\{inspection_id\})?": "inspections.read",
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
                "sha256": "0" * 64, "code": "x"}
