@@ -31,6 +31,7 @@ ratings_app = typer.Typer(help="Ratings earned from records: 红/黄/黑 boards,
                           no_args_is_help=True)
 ops_app = typer.Typer(help="The operations rules (geodata/ops): check them, bring the database in line.",
                       no_args_is_help=True)
+inspections_app = typer.Typer(help="Inspections (巡查): paper results sheets coming back.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
@@ -46,6 +47,7 @@ org_app = typer.Typer(help="The organisation: street steward teams (街长/路�
 team_app = typer.Typer(help="Street steward teams (街长/路长 teams).", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 org_app.add_typer(team_app, name="team")
+app.add_typer(inspections_app, name="inspections")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -823,6 +825,33 @@ def ops_sync() -> None:
         with _engine().begin() as conn:
             n = sync_departments(conn)
         console.print(f"ops rules valid; departments: {n} row(s) written", highlight=False)
+
+
+@inspections_app.command("import")
+def inspections_import(
+    file: Annotated[Path, typer.Argument(help="a pack's filled-in results.xlsx")],
+    inspector: Annotated[str | None, typer.Option(help="the user recording it (default cli:<login>)")] = None,
+    kind: Annotated[str, typer.Option(help="inspector kind: grid_officer, steward, chengguan, volunteer, "
+                                           "compound_head, leader, third_party")] = "grid_officer",
+) -> None:
+    """Turn a filled-in results sheet into inspections: all or nothing, bad rows named; importing it again records
+    nothing new."""
+    with _errors():
+        import getpass
+
+        from .db.sql import sql
+        from .errors import NotFoundError
+        from .ops.inspection_import import import_sheet
+
+        with _engine().begin() as conn, _progress(f"import {file.name}") as tick:
+            if inspector is not None and conn.execute(sql("user_exists"), {"n": inspector}).first() is None:
+                raise NotFoundError(f"no user {inspector!r} (gridsvc user list)")
+            report = import_sheet(conn, file, inspector=inspector or f"cli:{getpass.getuser()}", inspector_kind=kind,
+                                  progress=tick)
+        console.print(f"pack {report.pack_id} ({report.checklist}): {len(report.recorded)} inspection(s) recorded, "
+                      f"{report.already} row(s) imported before, {report.blank} blank row(s) skipped", highlight=False)
+        if report.rows and not report.recorded:
+            console.print("nothing new: every filled-in row of this sheet was imported before", highlight=False)
 
 
 @app.command()

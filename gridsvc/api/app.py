@@ -22,6 +22,7 @@ from .routers import (
     exports,
     field,
     health,
+    inspections,
     layers,
     lookup,
     notices,
@@ -116,5 +117,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(case_page.router)
     app.include_router(org.router)
     app.include_router(field.router)
+    app.include_router(inspections.router)
     mount_docs(app)
     return app

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from ..errors import InputError
 from ..files.spreadsheet import write_csv
 from ..files.uploads import file_sha256
+from ..ops.checklists import policy_checklist
 from ..ops.ratings import load_ratings
 from ..settings import get_settings
 from ..timekeeping import instant, today
@@ -23,6 +24,7 @@ from .board_pdf import boards_pdf, unit_url
 from .checklist_pdf import checklist_pdf
 from .layers import write_layer
 from .offline_map import write_offline_map
+from .results_sheet import write_results_sheet
 from .scope import Scope, cell_facts, read_scoped, read_units, read_zones, resolve_scope
 from .unit_boards import board_units, default_policy, read_board_sources, read_unit_zones, unit_names
 from .walk_order import MAX_STREET_M, walking_order
@@ -34,6 +36,8 @@ FILES = {  # name -> (中文, English)
     "map.html": ("离线地图（浏览器直接打开，无需联网）", "offline map, opens in a browser without internet"),
     "walk_order.csv": ("巡查顺序（UTF-8，Excel 可直接打开）", "walking order (UTF-8 CSV)"),
     "checklist.pdf": ("巡查清单（A4，按巡查顺序）", "A4 checklist in walking order"),
+    "results.xlsx": ("巡查结果表（按单位编号填写后用 gridsvc inspections import 导入）",
+                     "results sheet keyed by unit id: fill in, then gridsvc inspections import"),
     "boards.pdf": ("门前责任牌（每户一页，扫码查看）", "responsibility boards, one page per unit, with QR codes"),
     "zones.geojson": ("责任区 GeoJSON", "zones, GeoJSON"),
     "units.geojson": ("沿街单位 GeoJSON", "units, GeoJSON"),
@@ -55,6 +59,7 @@ class PackReport:
     zones: int
     files: list[dict] = field(default_factory=list)  # name, bytes, sha256, what
     notes: list[str] = field(default_factory=list)
+    pack_id: str = ""  # names the pack in its results sheet, so an imported sheet is recorded once
 
 
 def walk(units: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, unit_zones: gpd.GeoDataFrame,
@@ -142,6 +147,9 @@ def build_pack(conn: Connection, grid: str, out: Path, *, base_url: str | None =
     officer = (facts["officer_name"], facts["officer_phone"]) if pd.notna(facts["officer_name"]) else "未指定"
     checklist_pdf(order, grid_code=grid, community=scope.community, officer=officer,
                   policy_duties=load_policy(policy), out=out / "checklist.pdf", date=date)
+    report.pack_id = f"{grid}-{instant(None):%Y%m%d%H%M%S}"
+    write_results_sheet(order, policy_checklist(policy), out / "results.xlsx", pack_id=report.pack_id, grid=grid,
+                        date=date)
 
     tick(STEPS[4], 4, len(STEPS))
     boards = board_units(in_order(units, order), sources["zones"], sources["buildings"], sources["streets"], policy)
@@ -174,7 +182,7 @@ def _manifest(out: Path, report: PackReport, base_url: str, policy: str, date: d
     """Write manifest.json (every other file with its checksum) and README.txt; returns the file entries."""
     files = [_entry(out / name) for name in FILES if name != "manifest.json" and (out / name).exists()]
     scope = report.scope
-    manifest = {"grid": scope.key, "community": scope.community, "label": scope.label, "policy": policy,
+    manifest = {"pack_id": report.pack_id, "grid": scope.key, "community": scope.community, "label": scope.label, "policy": policy,
                 "date": date.isoformat(), "generated_at": instant(None).isoformat(timespec="seconds"),
                 "base_url": base_url, "units": report.units, "zones": report.zones, "notes": report.notes,
                 "files": files}

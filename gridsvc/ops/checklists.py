@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..errors import InputError, NotFoundError
-from ..zones.policies import load_policy, policies_dir
+from ..zones.policies import list_policies, load_policy, policies_dir
 from .categories import Categories, load_categories
 from .files import Strict, fail, ops_dir, read_toml, stamp, validate
 
@@ -185,3 +185,26 @@ def checklists_for(target_kind: str, policy_name: str) -> list[Checklist]:
     for name in reversed(chain):
         found += [c for c in data.values() if c.policy == name and target_kind in c.targets]
     return found
+
+
+POLICY_PREFIX = "policy:"
+
+
+def all_checklists() -> list[Checklist]:
+    """Every checklist an inspection may name: the one generated from each policy, then the data lists."""
+    return [policy_checklist(name) for name in list_policies()] + list(load_checklists().values())
+
+
+def get_checklist(checklist_id: str) -> Checklist:
+    """A checklist by id: policy:<policy name> (generated from that policy's duties) or a data list's id;
+    NotFoundError naming the ids there are."""
+    if isinstance(checklist_id, str) and checklist_id.startswith(POLICY_PREFIX):
+        name = checklist_id.removeprefix(POLICY_PREFIX)
+        if name in list_policies():
+            return policy_checklist(name)
+    else:
+        found = load_checklists().get(checklist_id)
+        if found is not None:
+            return found
+    known = ", ".join(c.id for c in all_checklists())
+    raise NotFoundError(f"no checklist {checklist_id!r}; checklists: {known}", where="checklist")

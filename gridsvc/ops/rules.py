@@ -33,4 +33,7 @@ def load_rules() -> OpsRules:
                      flow=load_flow())
     for name in list_policies():
         policy_checklist(name)
+    from .inspections import load_inspector_kinds  # imports cases and lookup: loaded only when checking all
+
+    load_inspector_kinds()
     return rules

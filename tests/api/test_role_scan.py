@@ -52,6 +52,8 @@ WRITES = {
     ("POST", "/c/{token}/rectify"): ANYONE,  # the signed case link is the credential (404 for the scan's "1")
     ("POST", "/org/teams"): "org.edit",
     ("PUT", "/compounds/{compound_id}/head"): "compounds.head",
+    ("POST", "/inspections"): "inspections.record",
+    ("POST", "/inspections/{inspection_id}/cases"): "cases.report",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
@@ -59,6 +61,7 @@ STAFF_READS = {
     r"/uploads/\{sha256\}": "uploads.read",
     r"/ratings|/units/\{unit_id\}/(credit|board)|/boards/coverage": "ratings.read",
     r"/cases/\{case_id\}/notices/\{kind\}\.pdf": "cases.notices",
+    r"/inspections(/\{inspection_id\})?": "inspections.read",
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
                "sha256": "0" * 64, "code": "x", "unit_id": "1"}

@@ -1,0 +1,1 @@
+SELECT external_key FROM inspections WHERE external_key = ANY(:k)

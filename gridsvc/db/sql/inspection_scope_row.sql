@@ -1,0 +1,1 @@
+SELECT grid_code FROM inspections WHERE id = :i

@@ -1,0 +1,1 @@
+SELECT id FROM units WHERE id = ANY(:ids)
