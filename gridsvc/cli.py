@@ -833,9 +833,10 @@ def inspections_import(
     inspector: Annotated[str | None, typer.Option(help="the user recording it (default cli:<login>)")] = None,
     kind: Annotated[str, typer.Option(help="inspector kind: grid_officer, steward, chengguan, volunteer, "
                                            "compound_head, leader, third_party")] = "grid_officer",
+    open_cases: Annotated[bool, typer.Option("--open-cases", help="open a case for every failed item")] = False,
 ) -> None:
     """Turn a filled-in results sheet into inspections: all or nothing, bad rows named; importing it again records
-    nothing new."""
+    nothing new. With --open-cases, each failed item opens a case (routed like any case) in the same transaction."""
     with _errors():
         import getpass
 
@@ -847,9 +848,11 @@ def inspections_import(
             if inspector is not None and conn.execute(sql("user_exists"), {"n": inspector}).first() is None:
                 raise NotFoundError(f"no user {inspector!r} (gridsvc user list)")
             report = import_sheet(conn, file, inspector=inspector or f"cli:{getpass.getuser()}", inspector_kind=kind,
-                                  progress=tick)
+                                  progress=tick, open_cases=open_cases)
         console.print(f"pack {report.pack_id} ({report.checklist}): {len(report.recorded)} inspection(s) recorded, "
-                      f"{report.already} row(s) imported before, {report.blank} blank row(s) skipped", highlight=False)
+                      f"{report.already} row(s) imported before, {report.blank} blank row(s) skipped"
+                      + (f", {len(report.cases)} case(s) opened from failed items" if open_cases else ""),
+                      highlight=False)
         if report.rows and not report.recorded:
             console.print("nothing new: every filled-in row of this sheet was imported before", highlight=False)
 

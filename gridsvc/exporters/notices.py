@@ -47,6 +47,7 @@ from ..ops.calendar import add_limit
 from ..ops.case_links import case_url, issue_link
 from ..ops.categories import load_categories
 from ..ops.escalation import load_escalation
+from ..ops.notice_texts import load_notice_texts
 from ..settings import get_settings
 from ..timekeeping import for_people, zone
 from ..zones.policies import load_policy
@@ -59,9 +60,6 @@ log = logging.getLogger(__name__)
 Kind = Literal["reminder", "rectification", "escalation"]
 KINDS = ("reminder", "rectification", "escalation")
 SIZES = {"A4": A4, "A5": A5}
-TITLES = {"reminder": "门前责任提醒卡", "rectification": "责令整改通知单", "escalation": "问题督办单"}
-LEGAL_BASIS = ("《城市市容和环境卫生管理条例》、本市市容环境卫生责任区（门前三包）管理规定及"
-               "门前责任书约定的责任")
 DATE = "%Y年%m月%d日 %H:%M"
 
 
@@ -154,8 +152,9 @@ def notice_data(conn: Connection, case_id: int, kind: str, *, base_url: str | No
     zone_at_report = (case["routing"]["at_report"] or {}).get("zone") or {}
     cat = case["category"]
     deadline = _handle_deadline(case)
+    texts = load_notice_texts()
     data = {
-        "kind": kind, "title": TITLES[kind], "code": case["code"], "case_id": case["id"],
+        "kind": kind, "title": getattr(texts.titles, kind), "code": case["code"], "case_id": case["id"],
         "party": case["routing"]["party_name"] or (sketch or {}).get("name") or "责任单位（未登记）",
         "unit_name": (sketch or {}).get("name") or "",
         "place": _place(case, sketch),
@@ -171,7 +170,7 @@ def notice_data(conn: Connection, case_id: int, kind: str, *, base_url: str | No
         "department": case["routing"]["department"]["zh"] or "",
         "office": get_settings().notice_office,
         "issued_on": for_people(now, "%Y年%m月%d日"),
-        "legal_basis": LEGAL_BASIS,
+        "legal_basis": texts.legal_basis,
         "sketch": sketch,
         "photo": _first_photo(case, upload_dir),
         "url": None, "link_expires": "",
@@ -437,7 +436,7 @@ def _text_of(n: dict) -> str:
     parts = [str(v) for k, v in n.items() if isinstance(v, str)]
     parts += [str(v) for d in n["duties"] for v in d.values()]
     parts += [str(v) for v in (n.get("escalation") or {}).values()]
-    parts += [str((n["sketch"] or {}).get("street_name") or ""), "".join(TITLES.values()),
+    parts += [str((n["sketch"] or {}).get("street_name") or ""), "".join(load_notice_texts().titles.model_dump().values()),
               "责任区示意图现场照片无扫码查看本案并反馈整改完成后扫描二维码上传的照片即可提交核查也可联系所在网格员"
               "链接仅用于有效期至签字日期年月日当事人签收送达人督办对象盖章通知编号单位地址发现时间问题类别描述违反的"
               "责任整改期限前依据级别地点当前状态超期环节原定时限已要求门前温馨提示请在处理好后北建筑道路面积约²"]

@@ -12,6 +12,7 @@ read), then the content (action known, role allowed for that action, required fi
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -78,7 +79,7 @@ def _escalate_at(due: datetime, urgency: str) -> list[datetime]:
 
 # ---- scope ----
 
-def _in_grids(grid_code: str | None, grids) -> bool:
+def in_grids(grid_code: str | None, grids) -> bool:
     return grid_code is not None and (grid_code in grids or grid_code[:12] in grids)
 
 
@@ -90,7 +91,7 @@ def check_case_scope(conn: Connection, case_id: int, principal) -> None:
     row = conn.execute(sql("case_scope_row"), {"i": case_id}).first()
     if row is None:
         return
-    if principal.role == "grid_officer" and not _in_grids(row.grid_code, principal.grids):
+    if principal.role == "grid_officer" and not in_grids(row.grid_code, principal.grids):
         raise ForbiddenError(f"case {case_id} lies outside your grids ({', '.join(principal.grids)}) "
                              f"(grid {row.grid_code or 'none'})", where="case")
     if principal.role == "party" and (principal.party_id is None or row.party_id != principal.party_id):
@@ -111,7 +112,7 @@ def check_report_scope(conn: Connection, lng: Any, lat: Any, crs: Any, principal
         grid = grid_at(conn, float(lng), float(lat), str(crs or "wgs84"))
     except (InputError, TypeError, ValueError):
         return
-    if not _in_grids(grid, principal.grids):
+    if not in_grids(grid, principal.grids):
         raise ForbiddenError(f"the point lies outside your grids ({', '.join(principal.grids)}) "
                              f"(grid {grid or 'none'})", where="point")
 
@@ -132,7 +133,7 @@ def _event(conn: Connection, case_id: int, action: str, from_state: str | None, 
          "note": note, "photos": photos or [], "data": json.dumps(data or {}, ensure_ascii=False, default=str)})
 
 
-def _check_photos(conn: Connection, photos: list[str] | None) -> list[str]:
+def check_photos(conn: Connection, photos: list[str] | None) -> list[str]:
     photos = list(dict.fromkeys(photos or []))
     if len(photos) > MAX_PHOTOS:
         raise InputError(f"at most {MAX_PHOTOS} photos", where="photos")
@@ -146,12 +147,27 @@ def _check_photos(conn: Connection, photos: list[str] | None) -> list[str]:
     return photos
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The party a case goes to whatever the place says (an inspected target's duty holder)."""
+
+    unit_id: int | None
+    party_id: int | None
+    party_name: str | None
+    why: str
+
+
 def open_case(conn: Connection, *, lng: float, lat: float, category: str, description: str, source: str,
               crs: str = "wgs84", urgency: str | None = None, problem: str | None = None,
               reporter_name: str | None = None, reporter_phone: str | None = None,
               external_ids: dict[str, str] | None = None, reported_at: str | datetime | None = None,
-              photos: list[str] | None = None, actor: str, role: str | None, now: datetime | None = None) -> int:
+              photos: list[str] | None = None, actor: str, role: str | None, now: datetime | None = None,
+              holder: Holder | None = None) -> int:
     """A new case in state 受理 (accepted), routed by the place and time of the report; returns its id.
+
+    `holder`: the party whose duty was checked when the case comes from an inspection of a named target (a unit's
+    门前三包, a market, a compound). The case goes to that holder (属主: the duty is theirs wherever the point of the
+    case falls), and the routing keeps the place's own answer beside it.
 
     The category (categories.toml) gives the kind (事件 → 事件先属地后属主, 部件 → 部件先属主后属地), the
     department and the default urgency (a 部件 problem kind, e.g. missing, may make it urgent). Deadlines of the
@@ -176,7 +192,7 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
     at = instant(reported_at, where="reported_at") if reported_at is not None else now
     if at > now:
         raise InputError(f"reported_at {at.isoformat()} is in the future", where="reported_at")
-    photos = _check_photos(conn, photos)
+    photos = check_photos(conn, photos)
     try:
         routed = lookup(conn, lng, lat, crs=crs, at=at, subject=cat.kind)
     except NotFoundError as e:
@@ -197,13 +213,19 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
     routing["zone"] = None if zone_row is None else {k: zone_row[k] for k in ("id", "key", "version", "kind",
                                                                              "policy", "unit_id")}
     x, y = routed["point"]["lng"], routed["point"]["lat"]
+    unit_id = zone_row["unit_id"] if zone_row else None
+    party_id, party_name = (party.id, party.name) if party else (None, None)
+    if holder is not None and holder.party_id is not None:
+        routing["holder"] = {"unit_id": holder.unit_id, "party_id": holder.party_id, "party": holder.party_name,
+                             "place_party": party_name}
+        unit_id, party_id, party_name = holder.unit_id, holder.party_id, holder.party_name
+        rule = f"属主: {holder.why}"
     code = _next_code(conn, at)
     case_id = conn.execute(sql("case_insert"),
         {"code": code, "cat": category, "kind": cat.kind, "urg": urgency, "desc": description.strip(), "src": source,
          "rn": reporter_name, "rp": reporter_phone, "by": actor, "at": at, "x": x, "y": y,
          "zid": zone_row["id"] if zone_row else None, "zv": zone_row["version"] if zone_row else None,
-         "zk": routed["kind"], "unit": zone_row["unit_id"] if zone_row else None,
-         "pid": party.id if party else None, "pname": party.name if party else None, "grid": grid,
+         "zk": routed["kind"], "unit": unit_id, "pid": party_id, "pname": party_name, "grid": grid,
          "oid": officer.id if officer else None, "oname": officer.name if officer else None,
          "dept": cat.department, "rule": rule, "routing": json.dumps(routing, ensure_ascii=False, default=str),
          "deadlines": json.dumps(deadlines), "due": due, "esc": _escalate_at(due, urgency),
@@ -248,7 +270,7 @@ def act(conn: Connection, case_id: int, action: str, *, principal, expected_vers
     missing = [f for f in spec.requires if not fields[f]]
     if missing:
         raise InputError(f"{action} ({spec.zh}) needs {', '.join(missing)}", where=missing[0])
-    photos = _check_photos(conn, photos)
+    photos = check_photos(conn, photos)
     deadline = _parse_deadline(new_deadline, now) if spec.deadline == "new_deadline" else None
     row = conn.execute(sql("case_for_update"), {"i": case_id}).mappings().first()
     if row is None:
@@ -358,7 +380,7 @@ def _in_scope(row, principal) -> bool:
     if principal is None:
         return False
     if principal.role == "grid_officer":
-        return _in_grids(row["grid_code"], principal.grids)
+        return in_grids(row["grid_code"], principal.grids)
     if principal.role == "party":
         return principal.party_id is not None and row["party_id"] == principal.party_id
     return True

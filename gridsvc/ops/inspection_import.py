@@ -40,6 +40,7 @@ class ImportReport:
     blank: int = 0
     recorded: list[int] = field(default_factory=list)  # new inspection ids
     already: int = 0  # rows imported before (same pack, unit and time)
+    cases: list[int] = field(default_factory=list)  # cases opened from failed items (open_cases=True)
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,9 @@ def read_sheet(conn: Connection, path: Path) -> tuple[dict, Checklist, list[_Row
 
 
 def import_sheet(conn: Connection, path: Path, *, inspector: str, inspector_kind: str = "grid_officer",
-                 role: str | None = None, progress: Progress | None = None) -> ImportReport:
-    """Record every filled-in row of a results sheet not imported before, in the caller's transaction."""
+                 role: str | None = None, progress: Progress | None = None, open_cases: bool = False) -> ImportReport:
+    """Record every filled-in row of a results sheet not imported before, in the caller's transaction; with
+    `open_cases`, every failed item of a new row opens a case (source inspection) in the same transaction."""
     tick = progress or (lambda *_: None)
     known_inspector_kind(inspector_kind)
     meta, checklist, rows, blank = read_sheet(conn, path)
@@ -176,11 +178,13 @@ def import_sheet(conn: Connection, path: Path, *, inspector: str, inspector_kind
         tick("recording", i, len(todo))
         try:
             made = record_inspection(conn, target_kind="unit", target_id=r.unit_id, checklist=checklist.id,
-                                     results=r.results, inspector=inspector, inspector_kind=inspector_kind,
+                                     results=[dict(x, open_case=open_cases and x["result"] == "fail") for x in r.results],
+                                     inspector=inspector, inspector_kind=inspector_kind,
                                      inspector_name=r.inspector_name, inspected_at=r.at, note=r.note,
                                      source="paper", external_key=r.key, role=role)
         except InputError as e:
             raise InputError(f"row {r.number}: {e.message}; nothing imported", source=str(path)) from None
         report.recorded.append(made["id"])
+        report.cases.extend(made["cases"])
     tick("recording", len(todo), len(todo))
     return report

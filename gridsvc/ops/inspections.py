@@ -34,7 +34,7 @@ from ..errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from ..geo.crs import CLIENT_CRS
 from ..timekeeping import instant, iso, zone
 from ..zones.lookup import lookup, to_wgs84_point
-from .cases import _check_photos, _in_grids, grid_at, open_case
+from .cases import Holder, check_photos, in_grids, grid_at, open_case
 from .categories import load_categories
 from .checklists import TARGET_KINDS, Checklist, Item, get_checklist
 from .files import Strict, fail, ops_dir, read_toml, stamp, validate
@@ -46,6 +46,8 @@ SOURCES = ("api", "field", "paper")
 RESULTS = ("pass", "fail", "na")
 RESULT_ZH = {"pass": "合格", "fail": "不合格", "na": "不适用"}
 TARGETS_BY_ID = ("unit", "zone", "market", "compound", "street")
+# Targets with a duty holder of their own: a case from a failed item goes to that holder (属主), wherever its point falls.
+HOLDER_TARGETS = ("unit", "market", "compound")
 
 
 # ---- inspector kinds, as data (geodata/ops/inspector_kinds.toml) ----
@@ -164,7 +166,7 @@ def check_record_scope(conn: Connection, body: Any, principal) -> None:
                                 instant(body.get("inspected_at"), edge="start", where="inspected_at"))
     except (InputError, TypeError, ValueError):
         return
-    if not _in_grids(target.grid_code, principal.grids):
+    if not in_grids(target.grid_code, principal.grids):
         raise ForbiddenError(f"the {target.kind} inspected lies outside your grids ({', '.join(principal.grids)}) "
                              f"(grid {target.grid_code or 'none'})", where="target")
 
@@ -174,7 +176,7 @@ def check_inspection_scope(conn: Connection, inspection_id: int, principal) -> N
     if principal is None or principal.role != "grid_officer":
         return
     row = conn.execute(sql("inspection_scope_row"), {"i": inspection_id}).first()
-    if row is not None and not _in_grids(row.grid_code, principal.grids):
+    if row is not None and not in_grids(row.grid_code, principal.grids):
         raise ForbiddenError(f"inspection {inspection_id} lies outside your grids ({', '.join(principal.grids)}) "
                              f"(grid {row.grid_code or 'none'})", where="inspection")
 
@@ -284,7 +286,7 @@ def record_inspection(conn: Connection, *, target_kind: str, checklist: str, res
     chosen = _checklist(checklist, target.kind)
     done = answers(chosen, results)
     for a in done:
-        a.photos[:] = _check_photos(conn, a.photos)
+        a.photos[:] = check_photos(conn, a.photos)
         if a.open_case:
             item_category(a.item, a.category)
     figures = score(chosen, done)
@@ -314,9 +316,12 @@ def _open_item_case(conn: Connection, inspection_id: int, target: Target, answer
     item = answer.item
     what = (answer.description or "").strip() or f"巡查不合格：{item.text_zh}" + (f"（{answer.note}）" if answer.note
                                                                                 else "")
+    holder = (Holder(target.unit_id, target.party_id, target.party_name,
+                     f"the inspected {target.kind}'s duty ({item.id})")
+              if target.kind in HOLDER_TARGETS else None)
     case_id = open_case(conn, lng=target.case_x, lat=target.case_y, category=item_category(item, answer.category),
                         description=what, source="inspection", reported_at=at, photos=answer.photos, actor=actor,
-                        role=role, now=now)
+                        role=role, now=now, holder=holder)
     conn.execute(sql("case_link_inspection"), {"i": inspection_id, "item": item.id, "c": case_id})
     return case_id
 
@@ -423,7 +428,7 @@ def list_inspections(conn: Connection, *, principal=None, unit: int | None = Non
     if principal is not None and principal.role == "grid_officer":
         if grid is None:
             grids = list(principal.grids)
-        elif not _in_grids(grid, principal.grids):
+        elif not in_grids(grid, principal.grids):
             raise ForbiddenError(f"grid {grid} lies outside your grids ({', '.join(principal.grids)})", where="grid")
     ids = conn.execute(sql("inspections_list"), {
         "unit": unit, "grids": grids, "inspector": inspector, "party": party,

@@ -11,6 +11,7 @@ from .checklists import Checklist, load_checklists, policy_checklist
 from .escalation import Escalation, load_escalation
 from .flow import Flow, load_flow
 from .limits import TimeLimits, load_time_limits
+from .notice_texts import load_notice_texts
 from .ratings import RatingRules, load_ratings
 
 
@@ -36,4 +37,5 @@ def load_rules() -> OpsRules:
     from .inspections import load_inspector_kinds  # imports cases and lookup: loaded only when checking all
 
     load_inspector_kinds()
+    load_notice_texts()
     return rules

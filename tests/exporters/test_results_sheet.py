@@ -110,3 +110,35 @@ def test_bad_rows_are_named_and_nothing_is_recorded(sheet, nanjing_zones, tmp_pa
     assert f"row 4, column '{ITEMS[1]}': not filled in" in said
     assert "row 4, column '巡查时间': the time of the visit is missing" in said
     assert len(_inspections(engine)) == before
+
+
+def test_paper_failures_open_cases_when_asked(sheet, nanjing_zones, tmp_path, cli_env):
+    """--open-cases: each failed item of a new row opens a case from its inspection, routed to the unit's party;
+    rows imported before open nothing again."""
+    engine = nanjing_zones.engine
+    with engine.begin() as c:
+        c.execute(text("TRUNCATE inspections, cases CASCADE"))
+    filled = tmp_path / "cases.xlsx"
+    shutil.copy(sheet[1], filled)
+    _fill(filled, {2: ["不合格", "合格", "不合格", "门前堆物", "赵六", "2026-11-22 10:00"],
+                   3: ["合格", "合格", "合格", None, "赵六", "2026-11-22 10:10"]})
+    r = runner.invoke(app, ["inspections", "import", str(filled), "--open-cases"])
+    assert r.exit_code == 0, r.output
+    assert "2 inspection(s) recorded" in r.output and "2 case(s) opened from failed items" in " ".join(r.output.split())
+    unit = openpyxl.load_workbook(filled)[SHEET].cell(row=2, column=1).value
+    with engine.connect() as c:
+        got = c.execute(text(
+            "SELECT c.source, c.inspection_item, c.unit_id, i.unit_id AS inspected, c.party_id, i.party_id AS held, "
+            "c.reported_at, "
+            "i.inspected_at FROM cases c JOIN inspections i ON i.id = c.inspection_id ORDER BY c.inspection_item"
+        )).mappings().all()
+    items = [i.id for i in policy_checklist("三包").items]
+    assert [g["inspection_item"] for g in got] == sorted([items[0], items[2]])
+    assert all(g["source"] == "inspection" and g["inspected"] == g["unit_id"] == unit for g in got)
+    assert all(g["reported_at"] == g["inspected_at"] for g in got)
+    assert all(g["party_id"] == g["held"] for g in got), [dict(g) for g in got]  # routed to the party the inspection found
+
+    again = runner.invoke(app, ["inspections", "import", str(filled), "--open-cases"])
+    assert again.exit_code == 0 and "0 case(s) opened" in " ".join(again.output.split())
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM cases")).scalar_one() == 2

@@ -122,6 +122,10 @@ BROKEN = [
      ["market.toml", "(id 'food.posted')", "1–31"]),
     ("checklists/market.toml", 'score = 10\ncategory = "SJ0601"', 'category = "SJ0601"',
      ["market.toml", "every item a score, or none"]),
+    ("notices.toml", 'escalation = "问题督办单"', 'escalation = ""',
+     ["notices.toml", "titles.escalation"]),
+    ("notices.toml", "[titles]", "[titles]\nwarning = \"警告\"",
+     ["notices.toml", "titles.warning"]),
 ]
 
 
