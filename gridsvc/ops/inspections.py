@@ -34,7 +34,7 @@ from ..errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from ..geo.crs import CLIENT_CRS
 from ..timekeeping import instant, iso, zone
 from ..zones.lookup import lookup, to_wgs84_point
-from .cases import Holder, check_photos, in_grids, grid_at, open_case
+from .cases import Holder, check_photos, grid_at, in_grids, open_case
 from .categories import load_categories
 from .checklists import TARGET_KINDS, Checklist, Item, get_checklist
 from .files import Strict, fail, ops_dir, read_toml, stamp, validate

@@ -5,7 +5,6 @@ weeks at their edges."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import pytest
