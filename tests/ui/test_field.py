@@ -1,8 +1,10 @@
 """The field page (/field) on a phone: Chromium with mobile emulation (390×844, touch, zh-CN) and a fixed
 geolocation inside Nanjing 新街口, logged in as a grid officer through the page's own form. It shows who is
 responsible here, the units around and the officer's open cases by deadline (the overdue one in red); the officer
-reports a case with a photo, acts on a dispatched one (处置完成 with a note and a photo, If-Match), and starts
-an inspection, which says plainly that inspections are not available when the server has no /checklists.
+reports a case with a photo, acts on a dispatched one (处置完成 with a note and a photo, If-Match), and inspects
+工人影城 against the real /checklists and /inspections: the unit's policy checklist comes first, the officer switches
+to the scored 十乱 list, fails one item with a photo and 不合格时立案, and reads the score and the case opened; the
+database then holds the inspection and the case linked to it.
 Screenshots of each state go to test-artifacts/field-*.png. The page runs under its own Content-Security-Policy
 (no bypass); every non-loopback request, and any script error, fails the test."""
 
@@ -43,10 +45,15 @@ def spot(city):
             "AND z.kind = 'frontage' AND u.name = '工人影城' ORDER BY z.zone_id LIMIT 1")).one()
         grid = c.execute(text("SELECT code FROM grid_cells WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:x, :y), "
                               "4326))"), {"x": x, "y": y}).scalar_one()
+        # the officer's grids: the spot's, and the one holding the cinema's own point (an inspection's grid)
+        grids = sorted({grid, c.execute(text(
+            "SELECT g.code FROM grid_cells g JOIN units u ON ST_Covers(g.geom, u.geom) WHERE u.name = '工人影城' "
+            "ORDER BY u.id LIMIT 1")).scalar_one()})
         if c.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": USER}).first() is None:
-            create_user(c, USER, "grid_officer", PASSWORD, [grid])
-        c.execute(text("UPDATE user_grids SET grid_code = :g WHERE user_id = (SELECT id FROM users WHERE name = :n)"),
-                  {"g": grid, "n": USER})
+            create_user(c, USER, "grid_officer", PASSWORD, grids)
+        c.execute(text("DELETE FROM user_grids WHERE user_id = (SELECT id FROM users WHERE name = :n)"), {"n": USER})
+        c.execute(text("INSERT INTO user_grids (user_id, grid_code) SELECT id, g FROM users, unnest(CAST(:g AS text[])) g "
+                       "WHERE name = :n"), {"g": grids, "n": USER})
         c.execute(text("DELETE FROM cases"))
         dispatched = core.open_case(c, lng=x, lat=y, category="SJ0102", description="门前堆放纸箱",
                                     source="grid_officer", actor="field-admin", role="admin")
@@ -172,9 +179,12 @@ def test_a_grid_officer_works_a_spot_from_the_phone(phone, base_url, spot):
     _shot(page, "5-acted")
     page.click("#back")
 
-    # start an inspection: this server has no /checklists yet, and the page says so
+    # start an inspection: the checklist of the unit's zone policy (三包) is the one offered first
     page.locator("#units li", has_text="工人影城").first.locator("button").click()
-    expect(page.locator("#sheetBody")).to_contain_text("巡查功能尚未开通")
+    page.locator("#sheetBody .seg").nth(2).wait_for()
+    assert page.locator("#checklist").input_value() == "policy:三包"
+    expect(page.locator("#sheetBody .item")).to_have_count(3)
+    assert _tap_sizes(page) == [] and _overflow(page) == []
     _shot(page, "6-inspect")
 
 
@@ -197,41 +207,74 @@ def test_typed_gcj02_coordinates_find_the_same_spot(phone, base_url, spot):
     expect(page.locator("#party .who b")).to_have_text(party)
 
 
-def test_an_inspection_is_sent_in_the_inspections_contract(phone, base_url, spot):
-    """GET /checklists and POST /inspections come from another branch: stubbed here with their contract, the page
-    walks a checklist and posts what the contract says."""
-    import json
-
-    page, sent = phone, []
-    lists = [{"id": "三包", "zh": "门前三包检查", "targets": ["unit"]}]
-    one = {"id": "三包", "zh": "门前三包检查", "sections": [{"id": "s1", "zh": "环境卫生", "items": [
-        {"id": "clean", "text_zh": "门前无垃圾、无积水", "score": 5}, {"id": "order", "text_zh": "无店外经营", "score": 5}]}]}
-    page.route("**/checklists?target=unit", lambda r: r.fulfill(json=lists))
-    page.route("**/checklists/*", lambda r: r.fulfill(json=one))
-    page.route("**/inspections", lambda r: (sent.append(json.loads(r.request.post_data)),
-                                            r.fulfill(status=201, json={"id": 1})))
+def _login(page, base_url) -> None:
     page.goto(f"{base_url}/field")
     page.fill("input[name=username]", USER)
     page.fill("input[name=password]", PASSWORD)
     page.click("#loginForm button")
+    page.locator("#party .who b").wait_for()
+
+
+def test_the_officer_inspects_a_unit_and_a_failed_item_opens_a_case(phone, base_url, spot, city):
+    """No stubs: GET /checklists, GET /checklists/{id}, POST /uploads and POST /inspections of the live server."""
+    page = phone
+    _login(page, base_url)
     page.locator("#units li", has_text="工人影城").first.locator("button").click()
-    page.locator("#sheetBody .seg").nth(1).wait_for()
-    page.locator("#sheetBody .seg").nth(0).get_by_text("合格", exact=True).click()
-    page.locator("#sheetBody .seg").nth(1).get_by_text("不合格", exact=True).click()
-    page.locator("#sheetBody .item").nth(1).locator("input[placeholder='备注']").fill("店外摆放货架")
-    page.locator("#sheetBody .item").nth(1).locator("input[type=file]").set_input_files(
-        files=[{"name": "c.png", "mimeType": "image/png", "buffer": PNG}])
-    page.locator("#sheetBody .item").nth(1).get_by_text("不合格时立案").click()
+    page.locator("#sheetBody .seg").nth(2).wait_for()
+    assert page.locator("#checklist").input_value() == "policy:三包"  # the unit's policy checklist first
+    assert page.locator("#checklist option:checked").inner_text() == "门前三包责任检查"  # Chinese, no gloss
+    page.select_option("#checklist", "shirong-shiluan")  # the officer switches to the scored 十乱 list
+    expect(page.locator("#sheetBody .item")).to_have_count(10)
+    items = page.locator("#sheetBody .item")
+    for i in range(10):
+        items.nth(i).locator(".seg").get_by_text("不合格" if i == 2 else "合格", exact=True).click()
+    failed = items.nth(2)
+    failed.locator("input[placeholder^='备注']").fill("门口堆放纸箱")
+    failed.locator("input[type=file]").set_input_files(files=[{"name": "c.png", "mimeType": "image/png",
+                                                               "buffer": PNG}])
+    expect(failed.locator(".thumbs img")).to_have_count(1)
+    failed.get_by_text("不合格时立案").click()
+    assert failed.locator("input[type=checkbox]").is_checked()
+    expect(items.nth(3).get_by_text("不合格时立案")).to_be_hidden()  # only a failed item opens a case
     assert _tap_sizes(page) == [] and _overflow(page) == []
-    _shot(page, "7-checklist")
+    page.evaluate("document.querySelectorAll('#sheetBody .item')[2].scrollIntoView()")
+    page.screenshot(path=str(ARTIFACTS / "field-7-checklist.png"))
+    _shot(page, "7-checklist-full")
+
     page.get_by_text("提交巡查结果").click()
     expect(page.locator("#msg")).to_contain_text("巡查已记录")
-    body = sent[0]
-    unit = body.pop("unit_id")
-    assert isinstance(unit, int) and body.pop("lng") and body.pop("lat")
-    photos = body["results"][1].pop("photos")
-    assert len(photos) == 1 and len(photos[0]) == 64
-    assert body == {"target_kind": "unit", "checklist": "三包", "inspector_kind": "grid_officer", "unannounced": False,
-                    "crs": "wgs84", "results": [
-                        {"item": "clean", "result": "pass", "note": None, "photos": [], "open_case": False},
-                        {"item": "order", "result": "fail", "note": "店外摆放货架", "open_case": True}]}
+    result = page.locator("#sheetBody")
+    expect(result.locator(".verdict")).to_have_text("不合格 1 项")
+    text_ = result.inner_text()
+    assert "90 / 100 分（90%）" in text_ and "无乱堆放" in text_ and "门口堆放纸箱" in text_, text_
+    assert not any(w in text_ for w in ("pass", "fail", "null", "undefined", "SJ0504")), text_
+    assert _tap_sizes(page) == [] and _overflow(page) == []
+    _shot(page, "8-result")
+
+    with city.connect() as c:
+        ins = c.execute(text(
+            "SELECT i.id, i.checklist, i.target_kind, i.target_ref, i.unit_id, u.name AS unit, i.inspector, "
+            "i.inspector_kind, i.score, i.max_score, i.items_total, i.items_failed, i.passed, i.party_id, "
+            "i.unannounced FROM inspections i JOIN units u ON u.id = i.unit_id ORDER BY i.id DESC LIMIT 1"
+        )).mappings().one()
+        party = c.execute(text(
+            "SELECT z.party_id FROM zones z JOIN units u ON u.id = z.unit_id WHERE z.valid_to IS NULL "
+            "AND z.kind = 'frontage' AND u.name = '工人影城' ORDER BY z.zone_id LIMIT 1")).scalar_one()
+        results = c.execute(text("SELECT item_id, result, note, cardinality(photos) AS photos "
+                                 "FROM inspection_results WHERE inspection_id = :i AND result <> 'pass'"),
+                            {"i": ins["id"]}).all()
+        cases = c.execute(text("SELECT c.code, c.source, c.category, c.party_id, c.inspection_item, "
+                               "(SELECT cardinality(e.photos) FROM case_events e WHERE e.case_id = c.id AND e.seq = 1) "
+                               "AS photos FROM cases c WHERE c.inspection_id = :i"), {"i": ins["id"]}).mappings().all()
+    assert (ins["unit"], ins["target_kind"], ins["target_ref"], ins["checklist"]) == (
+        "工人影城", "unit", str(ins["unit_id"]), "shirong-shiluan")
+    assert (ins["inspector"], ins["inspector_kind"], ins["unannounced"]) == (USER, "grid_officer", False)
+    assert (float(ins["score"]), float(ins["max_score"])) == (90.0, 100.0)
+    assert (ins["items_total"], ins["items_failed"], ins["passed"]) == (10, 1, False)
+    assert ins["party_id"] == party
+    assert [tuple(r) for r in results] == [("3", "fail", "门口堆放纸箱", 1)]
+    assert len(cases) == 1, cases
+    case = cases[0]
+    assert (case["source"], case["inspection_item"], case["category"]) == ("inspection", "3", "SJ0504")
+    assert case["party_id"] == party and case["photos"] == 1
+    assert case["code"] in text_  # the case code opened from the failed item is on the page

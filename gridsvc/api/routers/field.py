@@ -45,7 +45,8 @@ def units_near(conn: Conn, principal: CurrentUser,
                radius: Annotated[float, Query(gt=0, le=500, description="metres")] = 80,
                limit: Annotated[int, Query(ge=1, le=50)] = 12) -> dict:
     """Id, name (an unnamed unit by its kind, 未命名 便利店), category (its kind in Chinese), address, 红黄黑牌 rating, public code,
-    distance in metres and WGS84 position of each unit within `radius`; no contacts."""
+    distance in metres, WGS84 position and duty policy (of its zone, else the latest build's: the page picks the
+    checklist policy:<policy>) of each unit within `radius`; no contacts."""
     x, y = to_wgs84_point(lng, lat, crs)
     deg = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(y)), 0.01)) * 1.01
     rows = conn.execute(sql("units_near"), {"lng": x, "lat": y, "r": radius, "deg": deg, "limit": limit}).mappings()

@@ -43,7 +43,11 @@
       });
     }, function () { return {status: 0, body: {detail: '网络不通，请稍后再试'}}; });
   }
-  function detail(r) { return (r.body && r.body.detail) || ('错误 ' + r.status); }
+  function detail(r) {
+    var d = r.body && r.body.detail;
+    if (Array.isArray(d)) { d = d.map(function (e) { return (e.loc || []).slice(1).join('.') + ' ' + e.msg; }).join('；'); }
+    return (typeof d === 'string' && d) || ('错误 ' + r.status);
+  }
   function when(iso) {
     if (!iso) { return '—'; }
     var d = new Date(iso), p = function (n) { return (n < 10 ? '0' : '') + n; };
@@ -282,51 +286,81 @@
     box.appendChild(f);
   }
 
-  /* ---- inspect a unit (GET /checklists, POST /inspections) ---- */
-  var NO_INSPECTIONS = '巡查功能尚未开通（服务器没有巡查接口）。可先用“上报问题”记录发现的问题。';
+  /* ---- inspect a unit: GET /checklists?target=unit, GET /checklists/{id}, POST /inspections (201: the score,
+     the failed items and the cases they opened) ---- */
+  var NO_INSPECTIONS = '此服务器未开通巡查功能。可先用“上报问题”记录发现的问题。';
+  var FREQ = {daily: '每日', weekly: '每周', monthly: '每月'};
+  /* a 404 of a route the server does not have (FastAPI's bare "Not Found"), not of a missing record */
+  function noRoute(r) { return r.status === 404 && (!r.body || r.body.detail === 'Not Found'); }
+  /* the unit's checklist first: the one generated from its zone's duty policy, that policy's own lists, the
+     general lists, then the other policies' */
+  function rank(l, u) {
+    if (l.generated && u.policy && l.policy === u.policy) { return 0; }
+    if (!l.generated && u.policy && l.policy === u.policy) { return 1; }
+    return l.generated ? 3 : l.policy ? 4 : 2;
+  }
+  /* a title without its English gloss: 门前三包 (three frontage duties) 责任检查 → 门前三包责任检查 */
+  function zh(t) { return String(t).replace(/\s*[(（][^()（）]*[A-Za-z][^()（）]*[)）]\s*/g, ''); }
   function inspect(u) {
     var body = sheet('巡查 ' + u.name);
     var card = h('section', {cls: 'card'}, [h('h2', {text: u.name}), h('p', {cls: 'muted', text: (u.category || '') + (u.address ? ' · ' + u.address : '')})]);
     body.appendChild(card);
     api('GET', '/checklists?target=unit').then(function (r) {
-      if (r.status === 404) { card.appendChild(h('p', {cls: 'muted', text: NO_INSPECTIONS})); return; }
+      if (noRoute(r)) { card.appendChild(h('p', {cls: 'muted', text: NO_INSPECTIONS})); return; }
       if (r.status !== 200) { card.appendChild(h('p', {cls: 'muted', text: detail(r)})); return; }
-      var lists = Array.isArray(r.body) ? r.body : (r.body.checklists || []);
-      var sel = h('select', {}, lists.map(function (l) { return h('option', {value: l.id, text: l.zh}); }));
+      var lists = (Array.isArray(r.body) ? r.body : (r.body.checklists || [])).filter(function (l) {
+        return !l.targets || l.targets.indexOf('unit') >= 0;
+      });
+      if (!lists.length) { card.appendChild(h('p', {cls: 'muted', text: '没有适用于单位的检查表'})); return; }
+      lists = lists.map(function (l, i) { return [rank(l, u), i, l]; })
+        .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; }).map(function (x) { return x[2]; });
+      var sel = h('select', {id: 'checklist'}, lists.map(function (l) {
+        return h('option', {value: l.id, text: zh(l.zh || l.id)});
+      }));
+      var hidden = h('input', {type: 'checkbox', id: 'unannounced'});
       var items = h('div');
       card.appendChild(h('label', {}, ['检查表', sel]));
+      card.appendChild(h('p', {cls: 'muted', text: rank(lists[0], u) === 0 ? '已按本单位责任区的“' + u.policy +
+        '”责任选用检查表，可切换' : '可切换检查表'}));
+      card.appendChild(h('label', {cls: 'check'}, [hidden, '暗访（未事先通知）']));
       card.appendChild(items);
-      sel.addEventListener('change', function () { checklist(sel.value, u, items); });
-      if (lists.length) { checklist(lists[0].id, u, items); }
+      sel.addEventListener('change', function () { checklist(sel.value, u, items, hidden); });
+      checklist(lists[0].id, u, items, hidden);
     });
   }
-  function checklist(id, u, box) {
+  function checklist(id, u, box, hidden) {
     clear(box).textContent = '载入中…';
     api('GET', '/checklists/' + encodeURIComponent(id)).then(function (r) {
       clear(box);
-      if (r.status !== 200) { box.textContent = r.status === 404 ? NO_INSPECTIONS : detail(r); return; }
-      var rows = [];
+      if (r.status !== 200) { box.textContent = noRoute(r) ? NO_INSPECTIONS : detail(r); return; }
+      var rows = [], scored = false;
       r.body.sections.forEach(function (s) {
-        box.appendChild(h('h2', {text: s.zh}));
+        box.appendChild(h('h3', {text: s.zh}));
         s.items.forEach(function (it) {
-          var name = 'i' + rows.length, note = h('input', {placeholder: '备注', maxlength: '500'});
+          var name = 'i' + rows.length, note = h('input', {placeholder: '备注（选填）', maxlength: '500', 'aria-label': '备注'});
           var photo = h('input', {type: 'file', accept: 'image/*', capture: 'environment'}), thumbs = h('div', {cls: 'thumbs'});
           photo.addEventListener('change', function () { preview(photo, thumbs); });
-          var open = h('input', {type: 'checkbox'});
+          var open = h('input', {type: 'checkbox'}), openRow = h('label', {cls: 'check'}, [open, '不合格时立案']);
+          openRow.hidden = true;
           var seg = h('div', {cls: 'seg'}, [['pass', '合格'], ['fail', '不合格'], ['na', '不适用']].map(function (o) {
-            return h('label', {}, [h('input', {type: 'radio', name: name, value: o[0]}), o[1]]);
+            var radio = h('input', {type: 'radio', name: name, value: o[0]});
+            radio.addEventListener('change', function () { openRow.hidden = o[0] !== 'fail'; if (o[0] !== 'fail') { open.checked = false; } });
+            return h('label', {cls: o[0]}, [radio, o[1]]);
           }));
-          box.appendChild(h('div', {cls: 'item'}, [h('div', {text: it.text_zh + (it.score ? '（' + it.score + ' 分）' : '')}), seg, note,
-            h('div', {cls: 'pair'}, [h('label', {cls: 'file'}, ['拍照', photo]), thumbs]), h('label', {cls: 'check'}, [open, '不合格时立案'])]));
-          rows.push({id: it.id, box: seg, note: note, photo: photo, open: open});
+          if (it.score) { scored = true; }
+          var tags = (it.score ? it.score + ' 分' : '') + (FREQ[it.frequency] ? (it.score ? ' · ' : '') + FREQ[it.frequency] : '');
+          box.appendChild(h('div', {cls: 'item'}, [h('div', {cls: 'text'}, [it.text_zh, tags ? h('small', {text: tags}) : null]), seg, note,
+            h('div', {cls: 'pair'}, [h('label', {cls: 'file'}, ['拍照', photo]), thumbs]), openRow]));
+          rows.push({id: it.id, text: it.text_zh, box: seg, note: note, photo: photo, open: open});
         });
       });
+      if (!scored) { box.appendChild(h('p', {cls: 'muted', text: '本表不计分，按合格项比例计合格率'})); }
       var btn = h('button', {cls: 'primary wide', text: '提交巡查结果'});
-      btn.addEventListener('click', function () { submitInspection(r.body.id, u, rows, btn); });
+      btn.addEventListener('click', function () { submitInspection(r.body, u, rows, btn, hidden); });
       box.appendChild(btn);
     });
   }
-  function submitInspection(id, u, rows, btn) {
+  function submitInspection(list, u, rows, btn, hidden) {
     var missing = rows.filter(function (x) { return !x.box.querySelector('input:checked'); });
     if (missing.length) { say('还有 ' + missing.length + ' 项未选择结果', true); return; }
     btn.disabled = true;
@@ -334,18 +368,52 @@
       return p.then(function (out) {
         return upload(x.photo).then(function (photos) {
           var res = x.box.querySelector('input:checked').value;
-          return out.concat([{item: x.id, result: res, note: x.note.value || null, photos: photos,
+          return out.concat([{item: x.id, result: res, note: x.note.value.trim() || null, photos: photos,
             open_case: res === 'fail' && x.open.checked}]);
         });
       });
     }, Promise.resolve([])).then(function (results) {
       var p = S.pos || {lng: u.lng, lat: u.lat, crs: 'wgs84'};
-      return api('POST', '/inspections', {target_kind: 'unit', unit_id: u.id, checklist: id, inspector_kind: 'grid_officer',
-        unannounced: false, lng: p.lng, lat: p.lat, crs: p.crs, results: results});
+      return api('POST', '/inspections', {target_kind: 'unit', target_id: u.id, checklist: list.id,
+        inspector_kind: 'grid_officer', unannounced: hidden.checked, lng: p.lng, lat: p.lat, crs: p.crs, results: results});
     }).then(function (r) {
-      if (r.status === 201) { say('巡查已记录'); closeSheet(); loadCases(); return; }
-      say(r.status === 404 ? NO_INSPECTIONS : '提交失败：' + detail(r), true);
+      if (r.status === 201) { say('巡查已记录'); inspected(r.body, u); loadCases(); return; }
+      say(noRoute(r) ? NO_INSPECTIONS : r.status === 403 ? '该单位不在您负责的网格内，不能巡查' : '提交失败：' + detail(r), true);
     }, function (e) { say(e.message, true); }).then(function () { btn.disabled = false; });
+  }
+  function catZh(code) {
+    var c = S.cats && S.cats.categories.filter(function (x) { return x.code === code; })[0];
+    return c ? c.zh : code;
+  }
+  /* the 201 answer: score, the failed items, the cases opened from them */
+  function inspected(ins, u) {
+    var body = sheet('巡查结果 ' + u.name), card = h('section', {cls: 'card result'});
+    var pct = ins.percent === null || ins.percent === undefined ? '' : ins.percent + '%';
+    card.appendChild(h('div', {cls: 'verdict ' + (ins.passed ? 'ok' : 'bad'), text: ins.passed ? '合格' : '不合格 ' + ins.items_failed + ' 项'}));
+    var dl = h('dl');
+    function row(k, v) { if (v) { dl.appendChild(h('dt', {text: k})); dl.appendChild(h('dd', {text: v})); } }
+    row('单位', u.name);
+    row('检查表', zh(ins.checklist.zh || ins.checklist.id));
+    row('得分', ins.max_score ? ins.score + ' / ' + ins.max_score + ' 分（' + pct + '）' : pct ? '合格率 ' + pct : '');
+    row('检查项', ins.items_total + ' 项，不合格 ' + ins.items_failed + ' 项');
+    row('责任方', ins.routing.party_name);
+    row('网格', ins.routing.grid_code);
+    row('时间', when(ins.inspected_at) + (ins.unannounced ? ' · 暗访' : ''));
+    card.appendChild(dl);
+    body.appendChild(card);
+    var failed = ins.results.filter(function (x) { return x.result === 'fail'; });
+    if (failed.length) {
+      var ul = h('ul', {cls: 'list'});
+      failed.forEach(function (x) {
+        var c = ins.cases.filter(function (k) { return k.inspection_item === x.item; })[0];
+        ul.appendChild(h('li', {}, [h('div', {cls: 'main'}, [h('b', {text: x.text_zh || x.item}),
+          h('span', {text: (x.note ? '备注：' + x.note + ' · ' : '') + (x.photos.length ? x.photos.length + ' 张照片 · ' : '') +
+            (c ? '已立案 ' + c.code + '（' + catZh(c.category) + '）' : '未立案')})]),
+          c ? h('button', {text: '查看案件', on: function () { openCase(c.id); }}) : null]));
+      });
+      body.appendChild(h('section', {cls: 'card', id: 'failed'}, [h('h2', {text: '不合格项'}), ul]));
+    }
+    body.appendChild(h('section', {cls: 'card'}, [h('button', {cls: 'primary wide', text: '完成', on: closeSheet})]));
   }
 
   document.addEventListener('DOMContentLoaded', function () {
