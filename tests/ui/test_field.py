@@ -254,7 +254,7 @@ def test_the_officer_inspects_a_unit_and_a_failed_item_opens_a_case(phone, base_
     with city.connect() as c:
         ins = c.execute(text(
             "SELECT i.id, i.checklist, i.target_kind, i.target_ref, i.unit_id, u.name AS unit, i.inspector, "
-            "i.inspector_kind, i.score, i.max_score, i.items_total, i.items_failed, i.passed, i.party_id, "
+            "i.inspector_kind, i.source, i.score, i.max_score, i.items_total, i.items_failed, i.passed, i.party_id, "
             "i.unannounced FROM inspections i JOIN units u ON u.id = i.unit_id ORDER BY i.id DESC LIMIT 1"
         )).mappings().one()
         party = c.execute(text(
@@ -268,7 +268,8 @@ def test_the_officer_inspects_a_unit_and_a_failed_item_opens_a_case(phone, base_
                                "AS photos FROM cases c WHERE c.inspection_id = :i"), {"i": ins["id"]}).mappings().all()
     assert (ins["unit"], ins["target_kind"], ins["target_ref"], ins["checklist"]) == (
         "工人影城", "unit", str(ins["unit_id"]), "shirong-shiluan")
-    assert (ins["inspector"], ins["inspector_kind"], ins["unannounced"]) == (USER, "grid_officer", False)
+    assert (ins["inspector"], ins["inspector_kind"], ins["unannounced"], ins["source"]) == (
+        USER, "grid_officer", False, "field")
     assert (float(ins["score"]), float(ins["max_score"])) == (90.0, 100.0)
     assert (ins["items_total"], ins["items_failed"], ins["passed"]) == (10, 1, False)
     assert ins["party_id"] == party

@@ -82,6 +82,7 @@ class NewInspection(BaseModel):
     lat: float | None = None
     crs: ClientCrs = Field(default="wgs84", description="wgs84 (GPS), gcj02 (高德/腾讯) or bd09 (百度)")
     note: str | None = Field(default=None, max_length=2000)
+    source: Literal["api", "field"] = Field(default="api", description="field: sent from the field page (/field)")
 
 
 class CaseFromItem(BaseModel):
@@ -120,7 +121,7 @@ def record(conn: RecordWriter, scoped: RecordScope, principal: CurrentUser, body
         conn, target_kind=body.target_kind, target_id=body.target_id, checklist=body.checklist,
         results=[r.model_dump() for r in body.results], inspector=principal.name, role=principal.role,
         inspector_kind=body.inspector_kind, inspector_name=body.inspector_name, unannounced=body.unannounced,
-        inspected_at=body.inspected_at, lng=body.lng, lat=body.lat, crs=body.crs, note=body.note, source="api")
+        inspected_at=body.inspected_at, lng=body.lng, lat=body.lat, crs=body.crs, note=body.note, source=body.source)
     conn.commit()
     response.headers["Location"] = f"/inspections/{made['id']}"
     return redact(core.get_inspection(conn, made["id"], principal), principal)

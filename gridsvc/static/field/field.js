@@ -375,7 +375,7 @@
     }, Promise.resolve([])).then(function (results) {
       var p = S.pos || {lng: u.lng, lat: u.lat, crs: 'wgs84'};
       return api('POST', '/inspections', {target_kind: 'unit', target_id: u.id, checklist: list.id,
-        inspector_kind: 'grid_officer', unannounced: hidden.checked, lng: p.lng, lat: p.lat, crs: p.crs, results: results});
+        inspector_kind: 'grid_officer', source: 'field', unannounced: hidden.checked, lng: p.lng, lat: p.lat, crs: p.crs, results: results});
     }).then(function (r) {
       if (r.status === 201) { say('巡查已记录'); inspected(r.body, u); loadCases(); return; }
       say(noRoute(r) ? NO_INSPECTIONS : r.status === 403 ? '该单位不在您负责的网格内，不能巡查' : '提交失败：' + detail(r), true);
