@@ -13,10 +13,7 @@ ins AS (
   GROUP BY 1, 2),
 c AS (
   SELECT c.id, c.unit_id, c.state, c.reported_at, c.closed_at,
-         coalesce(least((SELECT min(x.due_at) FROM escalations x WHERE x.case_id = c.id),
-                        CASE WHEN c.closed_at IS NULL AND c.due_at < :now THEN c.due_at END,
-                        c.overdue_marked_at),
-                  CASE WHEN c.ever_overdue THEN coalesce(c.closed_at, c.updated_at) END) AS missed
+         case_missed_at(c, CAST(:now AS timestamptz)) AS missed
   FROM cases c
   WHERE c.unit_id IS NOT NULL AND c.state <> 'void' AND c.reported_at < :e
     AND (c.closed_at IS NULL OR c.closed_at >= :ps)),

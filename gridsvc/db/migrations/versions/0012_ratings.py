@@ -39,6 +39,20 @@ FROM credit_entries GROUP BY unit_id
 """
 
 
+# The instant a case first missed a deadline, as far as it is known at `at` (NULL: it has not): its first 督办单's
+# missed deadline, the running stage's deadline when it is open and past it, or the moment the tick marked it;
+# a case that was overdue once and left no other trace counts from its close (or last change). One home for
+# "overdue" in ratings, credit and bulletins.
+CASE_MISSED_AT = """
+CREATE FUNCTION case_missed_at(c cases, at timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT coalesce(least((SELECT min(x.due_at) FROM escalations x WHERE x.case_id = c.id),
+                        CASE WHEN c.closed_at IS NULL AND c.due_at < at THEN c.due_at END,
+                        c.overdue_marked_at),
+                  CASE WHEN c.ever_overdue THEN coalesce(c.closed_at, c.updated_at) END)
+$$"""
+
+
 def upgrade() -> None:
     op.create_table(
         "unit_ratings",
@@ -89,6 +103,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_credit_entries_unit", "credit_entries", ["unit_id", "at"])
     op.execute(CREDIT_VIEW)
+    op.execute(CASE_MISSED_AT)
     op.create_table(
         "duty_boards",
         sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
@@ -121,6 +136,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS case_missed_at(cases, timestamptz)")
     for table in AUDITED:
         op.execute(f"DROP TRIGGER IF EXISTS audit_{table} ON {table}")
     op.add_column("units", sa.Column("credit_points", sa.Integer()))
