@@ -169,7 +169,7 @@ class Gazetteer:
             row = conn.execute(sql("hotline_crossing"), {"a": a, "b": b}).first()
             if row is not None and row.metres <= p.crossing_within_m:
                 return Placed(row.x, row.y, "crossing", conf.crossing, f"{a} × {b}")
-        for key, number, variant, _span in streets:  # 4. the nearest number on the street
+        for key, number, _variant, _span in streets:  # 4. the nearest number on the street
             if number is None or key not in self.numbered:
                 continue
             near = sorted(((n - number) % 2, abs(n - number), n) for n in self.numbered[key]

@@ -36,4 +36,7 @@ def load_rules() -> OpsRules:
     from .inspections import load_inspector_kinds  # imports cases and lookup: loaded only when checking all
 
     load_inspector_kinds()
+    from .hotline_rules import load_hotline
+
+    load_hotline()
     return rules
