@@ -192,3 +192,28 @@ def test_missing_columns_named(tmp_path):
     path = write_xlsx(tmp_path / "x.xlsx", [["编号", "地址"], ["1", "珠江路"]])
     with pytest.raises(MissingColumnsError, match=r"missing column\(s\): received_at \(来电时间 / 受理时间 / 登记时间\)"):
         core.read_orders(path, load_hotline())
+
+
+def test_cli_import_export_and_imports_show(city, tmp_path, database_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from gridsvc import settings as settings_mod
+    from gridsvc.cli import app
+    from gridsvc.db import engine as engine_mod
+
+    engine, _xy, gcj = city
+    monkeypatch.setenv("GRIDSVC_DATABASE_URL", database_url)
+    settings_mod.get_settings.cache_clear()
+    engine_mod.get_engine.cache_clear()
+    runner = CliRunner()
+    r = runner.invoke(app, ["hotline", "import", str(write_xlsx(tmp_path / "cli.xlsx", rows(gcj)))])
+    assert r.exit_code == 0, r.output
+    assert "not placed: row 4 (工单编号 GD003)" in r.output or "0 not placed" in r.output
+    out = tmp_path / "replies.xlsx"
+    r = runner.invoke(app, ["hotline", "export", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert [c.value for c in openpyxl.load_workbook(out).active[1]] == list(core.REPLY_HEADERS)
+    bad = write_xlsx(tmp_path / "bad.xlsx", [HEAD, ["X", "not a time", "内容", "占道经营", "珠江路"]])
+    r = runner.invoke(app, ["hotline", "import", str(bad)])
+    assert r.exit_code == 2 and "row 2, column '来电时间'" in r.output
+    engine_mod.get_engine.cache_clear()
