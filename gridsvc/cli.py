@@ -48,6 +48,9 @@ team_app = typer.Typer(help="Street steward teams (街长/路长 teams).", no_ar
 app.add_typer(org_app, name="org")
 org_app.add_typer(team_app, name="team")
 app.add_typer(inspections_app, name="inspections")
+from .ops.hotline_cli import hotline_app  # noqa: E402  (its commands import this module's helpers when run)
+
+app.add_typer(hotline_app, name="hotline")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -22,7 +22,7 @@ TAIYUAN = SHARED / "taiyuan_partial.gpkg"
 APP_TABLES = ("zones", "zone_builds", "feature_cells", "officer_grids", "officers", "parties", "units", "grid_cells", "streets",
               "buildings", "compounds", "markets", "admin_units", "imports", "escalations", "case_events", "cases",
               "case_counters", "inspection_results", "inspections", "unit_ratings", "credit_entries", "duty_boards",
-              "pledges", "compound_heads", "steward_team_members", "steward_teams")
+              "pledges", "compound_heads", "steward_team_members", "steward_teams", "hotline_orders")
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 

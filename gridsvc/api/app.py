@@ -22,6 +22,7 @@ from .routers import (
     exports,
     field,
     health,
+    hotline,
     inspections,
     layers,
     lookup,
@@ -118,5 +119,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(org.router)
     app.include_router(field.router)
     app.include_router(inspections.router)
+    app.include_router(hotline.router)
     mount_docs(app)
     return app

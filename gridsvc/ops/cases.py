@@ -174,10 +174,35 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
     four stages come from time_limits.toml, counted from the report time on the China working calendar.
     """
     now = now or datetime.now(zone())
-    cats = load_categories()
-    cat = cats.get(category)
     if source not in SOURCES:
         raise InputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}", where="source")
+    fields = case_fields(conn, lng=lng, lat=lat, category=category, description=description, crs=crs,
+                         urgency=urgency, problem=problem, reported_at=reported_at, photos=photos, now=now)
+    photos = fields.pop("photos")
+    at = fields["at"]
+    if holder is not None and holder.party_id is not None:
+        routing = json.loads(fields["routing"])
+        routing["holder"] = {"unit_id": holder.unit_id, "party_id": holder.party_id, "party": holder.party_name,
+                             "place_party": fields["pname"]}
+        fields.update(unit=holder.unit_id, pid=holder.party_id, pname=holder.party_name, rule=f"属主: {holder.why}",
+                      routing=json.dumps(routing, ensure_ascii=False, default=str))
+    case_id = conn.execute(sql("case_insert"),
+        {**fields, "code": _next_code(conn, at), "src": source, "rn": reporter_name, "rp": reporter_phone,
+         "by": actor, "ext": json.dumps(external_ids or {}, ensure_ascii=False)}).scalar_one()
+    _event(conn, case_id, "report", None, "accepted", actor=actor, role=role, at=at, note=fields["desc"],
+           photos=photos, data={"source": source, "problem": problem, "urgency": fields["urg"]})
+    return case_id
+
+
+def case_fields(conn: Connection, *, lng: float, lat: float, category: str, description: str, crs: str = "wgs84",
+                urgency: str | None = None, problem: str | None = None,
+                reported_at: str | datetime | None = None, photos: list[str] | None = None,
+                now: datetime) -> dict:
+    """What a case in 受理 takes from its category, place and report time: kind, urgency, the routing of that place
+    and time, and the deadlines (the parameters of case_insert.sql). Shared by open_case and the hotline import,
+    which re-routes a case still in 受理 when its work order changes."""
+    cats = load_categories()
+    cat = cats.get(category)
     if not description or not description.strip():
         raise InputError("describe the problem", where="description")
     if problem is not None:
@@ -212,27 +237,14 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
     routing = {k: routed[k] for k in ("kind", "primary", "secondary", "rule", "cell")}
     routing["zone"] = None if zone_row is None else {k: zone_row[k] for k in ("id", "key", "version", "kind",
                                                                              "policy", "unit_id")}
-    x, y = routed["point"]["lng"], routed["point"]["lat"]
-    unit_id = zone_row["unit_id"] if zone_row else None
-    party_id, party_name = (party.id, party.name) if party else (None, None)
-    if holder is not None and holder.party_id is not None:
-        routing["holder"] = {"unit_id": holder.unit_id, "party_id": holder.party_id, "party": holder.party_name,
-                             "place_party": party_name}
-        unit_id, party_id, party_name = holder.unit_id, holder.party_id, holder.party_name
-        rule = f"属主: {holder.why}"
-    code = _next_code(conn, at)
-    case_id = conn.execute(sql("case_insert"),
-        {"code": code, "cat": category, "kind": cat.kind, "urg": urgency, "desc": description.strip(), "src": source,
-         "rn": reporter_name, "rp": reporter_phone, "by": actor, "at": at, "x": x, "y": y,
-         "zid": zone_row["id"] if zone_row else None, "zv": zone_row["version"] if zone_row else None,
-         "zk": routed["kind"], "unit": unit_id, "pid": party_id, "pname": party_name, "grid": grid,
-         "oid": officer.id if officer else None, "oname": officer.name if officer else None,
-         "dept": cat.department, "rule": rule, "routing": json.dumps(routing, ensure_ascii=False, default=str),
-         "deadlines": json.dumps(deadlines), "due": due, "esc": _escalate_at(due, urgency),
-         "ext": json.dumps(external_ids or {}, ensure_ascii=False)}).scalar_one()
-    _event(conn, case_id, "report", None, "accepted", actor=actor, role=role, at=at, note=description.strip(),
-           photos=photos, data={"source": source, "problem": problem, "urgency": urgency})
-    return case_id
+    return {"cat": category, "kind": cat.kind, "urg": urgency, "desc": description.strip(), "at": at,
+            "x": routed["point"]["lng"], "y": routed["point"]["lat"],
+            "zid": zone_row["id"] if zone_row else None, "zv": zone_row["version"] if zone_row else None,
+            "zk": routed["kind"], "unit": zone_row["unit_id"] if zone_row else None,
+            "pid": party.id if party else None, "pname": party.name if party else None, "grid": grid,
+            "oid": officer.id if officer else None, "oname": officer.name if officer else None,
+            "dept": cat.department, "rule": rule, "routing": json.dumps(routing, ensure_ascii=False, default=str),
+            "deadlines": json.dumps(deadlines), "due": due, "esc": _escalate_at(due, urgency), "photos": photos}
 
 
 # ---- acting on a case ----

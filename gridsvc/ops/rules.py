@@ -38,4 +38,7 @@ def load_rules() -> OpsRules:
 
     load_inspector_kinds()
     load_notice_texts()
+    from .hotline_rules import load_hotline
+
+    load_hotline()
     return rules

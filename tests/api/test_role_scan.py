@@ -54,6 +54,8 @@ WRITES = {
     ("PUT", "/compounds/{compound_id}/head"): "compounds.head",
     ("POST", "/inspections"): "inspections.record",
     ("POST", "/inspections/{inspection_id}/cases"): "cases.report",
+    ("POST", "/hotline/imports"): "hotline.import",
+    ("POST", "/hotline/orders/{number}/place"): "hotline.import",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
@@ -62,9 +64,10 @@ STAFF_READS = {
     r"/ratings|/units/\{unit_id\}/(credit|board)|/boards/coverage": "ratings.read",
     r"/cases/\{case_id\}/notices/\{kind\}\.pdf": "cases.notices",
     r"/inspections(/\{inspection_id\})?": "inspections.read",
+    r"/hotline/orders|/hotline/replies\.\{fmt\}": "hotline.read",
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
-               "sha256": "0" * 64, "code": "x", "unit_id": "1"}
+               "sha256": "0" * 64, "code": "x", "unit_id": "1", "fmt": "xlsx"}
 # The test's own idea of personal data, independent of gridsvc.people.masking.PERSONAL_COLUMNS: fields named like a
 # contact person or a phone, and Chinese mobile or landline numbers in any text.
 PERSONAL_NAME = re.compile(r"(^|_)(contact|phone|mobile|tel|telephone|手机|电话|联系人)($|_)", re.I)
