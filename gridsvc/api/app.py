@@ -31,6 +31,7 @@ from .routers import (
     org,
     parties,
     ratings,
+    reports,
     tiles,
     units,
     workspace,
@@ -118,5 +119,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(org.router)
     app.include_router(field.router)
     app.include_router(inspections.router)
+    app.include_router(reports.router)
     mount_docs(app)
     return app

@@ -54,6 +54,8 @@ WRITES = {
     ("PUT", "/compounds/{compound_id}/head"): "compounds.head",
     ("POST", "/inspections"): "inspections.record",
     ("POST", "/inspections/{inspection_id}/cases"): "cases.report",
+    ("POST", "/reports"): ANYONE,  # 随手拍: anonymous reporting is allowed (rate-limited)
+    ("PATCH", "/reports/{code}"): "reports.manage",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",
