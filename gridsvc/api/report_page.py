@@ -31,6 +31,7 @@ ol.steps li.todo b{color:#7A8691;font-weight:500}
 ol.steps li span{font-size:13px;color:#5F6B76}
 .code{font-size:26px;font-weight:700;letter-spacing:.12em}
 .note{background:#F1F6FC;border-left:5px solid #0B5CAD}
+.note p{margin:0}
 .reward b{font-size:22px;color:#B3261E}
 """
 
@@ -62,7 +63,7 @@ STATUS = """{% extends "base" %}
 <section class="card">
   <h2>办理进度 <small>Progress</small></h2>
   {% if r.state not in ('accepted', 'registered', 'dispatched', 'rectified', 'verified', 'closed') %}<p><b>当前：{{ r.state_zh }}</b></p>{% endif %}
-  <ol class="steps">{% for s in r.steps %}<li class="{% if s.current %}current{% elif s.done %}done{% else %}todo{% endif %}"><i></i><b>{{ s.label_zh }}</b><span>{{ s.at_zh or ("办理中" if s.current else "待办理") }}</span></li>{% endfor %}</ol>
+  <ol class="steps">{% for s in r.steps %}<li class="{% if s.current %}current{% elif s.done %}done{% else %}todo{% endif %}"><i></i><b>{{ s.label_zh if s.done else s.zh }}</b><span>{{ s.at_zh or ("办理中" if s.current else "待办理") }}</span></li>{% endfor %}</ol>
 </section>
 {% if r.reward %}
 <section class="card reward">

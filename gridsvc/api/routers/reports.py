@@ -55,7 +55,7 @@ def report_page() -> FileResponse:
                         413: {"description": "too large: body, photos or pixels"},
                         415: {"description": "not a photo"}, 429: {"description": "too many reports"}})
 def file_report(request: Request, conn: Conn, principal: CurrentUser, response: Response,
-                photo: Annotated[list[UploadFile] | None, File(description="one or more photos (JPEG, PNG, WebP); "
+                photo: Annotated[list[UploadFile] | None, File(max_length=20, description="one or more photos (JPEG, PNG, WebP); "
                                                                            "EXIF/GPS read, then removed")] = None,
                 lng: Annotated[float | None, Form(ge=-180, le=180, description="longitude; absent: a photo's "
                                                                                "GPS")] = None,
@@ -125,8 +125,8 @@ class ReportFlags(BaseModel):
     """What staff set on a report: the reward (奖励) and whether it may be shown on public screens."""
 
     model_config = ConfigDict(extra="forbid")
-    reward_amount: Decimal | None = Field(default=None, ge=0, le=100_000, max_digits=8, decimal_places=2,
-                                          description="yuan; null clears it")
+    reward_amount: float | None = Field(default=None, ge=0, le=100_000, description="yuan (to the fen); null "
+                                                                                   "clears it")
     reward_paid: bool | None = None
     public_screen: bool | None = None
     version: int | None = Field(default=None, ge=1, description="the version you saw (or If-Match)")
@@ -151,7 +151,8 @@ def set_flags(conn: ManageWriter, principal: CurrentUser, code: Code, body: Repo
     fields = body.model_fields_set
     result = core.update_flags(
         conn, code, principal=principal, expected_version=_expected(if_match, code, body.version),
-        reward_amount=body.reward_amount if "reward_amount" in fields else ...,
+        reward_amount=(None if body.reward_amount is None else Decimal(f"{body.reward_amount:.2f}"))
+        if "reward_amount" in fields else ...,
         reward_paid=body.reward_paid, public_screen=body.public_screen)
     conn.commit()
     response.headers["ETag"] = f'"{result["code"]}-{result["version"]}"'

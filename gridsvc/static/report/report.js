@@ -94,7 +94,7 @@
       clear(box); box.hidden = false;
       if (r.status === 404) { box.textContent = '此位置不在本平台管理范围内，上报后将由指挥中心转办。'; return; }
       if (r.status !== 200) { box.hidden = true; return; }
-      var z = r.body.zone, street = z && z.street && (z.street.name || z.street), p = r.body.primary;
+      var z = r.body.zone, street = z && z.street && typeof z.street.name === 'string' ? z.street.name : '', p = r.body.primary;
       box.appendChild(h('b', {text: '所在区域：' + (street ? street + ' · ' : '') + (z ? z.kind_zh : '网格')}));
       box.appendChild(h('div', {cls: 'muted', text: (p && p.name && p.kind !== 'grid_officer' ? '责任单位：' + p.name + ' · ' : '') +
         '网格 ' + ((r.body.cell && r.body.cell.grid_code) || '—')}));
@@ -127,7 +127,8 @@
         var mine = S.follow === s.code;
         ul.appendChild(h('li', {}, [
           h('div', {cls: 'main'}, [h('b', {text: s.category_zh + ' · ' + s.state_zh}),
-            h('span', {text: '距此 ' + Math.round(s.distance_m) + ' 米 · ' + s.reported_on + ' 上报 · ' + s.reporters + ' 人反映'}),
+            h('span', {text: '距此 ' + Math.round(s.distance_m) + ' 米 · ' + s.reported_on + ' 上报' +
+              (s.reporters ? ' · ' + s.reporters + ' 位市民反映' : '')}),
             h('span', {cls: 'mono', text: '案件 ' + s.code})]),
           h('button', {type: 'button', cls: mine ? 'primary' : '', text: mine ? '已选择' : '关注此问题',
             on: function () { follow(s.code); }})]));
