@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from .case_page import CSS as CASE_CSS
 from .case_page import HEADERS as CASE_HEADERS
-from .public_page import BASE as PUBLIC_BASE
+from .case_page import skinned
 
 HEADERS = dict(CASE_HEADERS) | {"Content-Security-Policy": CASE_HEADERS["Content-Security-Policy"].replace(
     "form-action 'self'", "form-action 'none'")}
@@ -35,13 +35,8 @@ ol.steps li span{font-size:13px;color:#5F6B76}
 .reward b{font-size:22px;color:#B3261E}
 """
 
-_HEADER = ('<header class="top"><div class="t">门前三包 · 责任公示</div><div class="s">Frontage duties · public notice '
-           '一户一码</div></header>')
-_FOOTER = "<footer>gridsvc 城市网格化管理 · city grid management{% block footer %}{% endblock %}</footer>"
-assert _HEADER in PUBLIC_BASE and _FOOTER in PUBLIC_BASE
-BASE = PUBLIC_BASE.replace(_HEADER, '<header class="top"><div class="t">随手拍 · 办理进度</div>'
-                                    '<div class="s">Your report · progress</div></header>').replace(
-    _FOOTER, '<footer>gridsvc 城市网格化管理 · 请妥善保存查询码，凭码查看进度 · <a href="/report">我要随手拍</a></footer>')
+BASE = skinned("随手拍 · 办理进度", "Your report · progress",
+               'gridsvc 城市网格化管理 · 请妥善保存查询码，凭码查看进度 · <a href="/report">我要随手拍</a>')
 
 STATUS = """{% extends "base" %}
 {% block title %}随手拍 {{ r.code }} · {{ r.state_zh }}{% endblock %}
