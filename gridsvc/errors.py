@@ -159,3 +159,9 @@ class LinkExpiredError(GridsvcError):
 
 
 HTTP_STATUS[LinkExpiredError] = 410
+
+
+# --- 随手拍 citizen reports (gridsvc/ops/reports.py): the same photo sent again is a conflict naming the report and
+# the case it already is (409), so the reporter follows that case rather than filing it twice.
+class DuplicatePhotoError(ConflictError):
+    """A report photo whose perceptual hash matches an earlier report's photo (details: report_code, case_code)."""

@@ -45,6 +45,28 @@ class Settings(BaseSettings):
     public_total_rate_per_s: float = Field(
         default=100.0, gt=0, description="Anonymous work per second, all clients together (burst: 3 s of it).")
     public_max_points: int = Field(default=1000, ge=1, le=10_000, description="Largest anonymous POST /lookup batch.")
+    # 随手拍 citizen reports (gridsvc/ops/reports.py) and their duplicates
+    report_radius_public_m: float = Field(
+        default=50.0, gt=0, le=1000, description="Radius of duplicate suggestions for the public (metres).")
+    report_radius_staff_m: float = Field(
+        default=250.0, gt=0, le=5000, description="Radius of duplicate suggestions for staff (metres).")
+    report_suggest_days: int = Field(
+        default=30, ge=1, le=366, description="Duplicate suggestions: open cases reported within this many days.")
+    report_suggest_max: int = Field(default=5, ge=1, le=50, description="Duplicate suggestions: at most this many.")
+    report_phash_distance: int = Field(
+        default=8, ge=0, le=32,
+        description="A photo whose perceptual hash (64-bit pHash) differs from an earlier report's photo in at most "
+                    "this many bits is the same photo sent again (409).")
+    report_same_photo_days: int = Field(
+        default=30, ge=1, le=366, description="How far back a photo sent again is looked for (days).")
+    report_max_photos: int = Field(default=6, ge=1, le=20, description="Photos per report.")
+    report_max_pixels: int = Field(
+        default=40_000_000, ge=1_000_000, le=60_000_000, description="Pixels per report photo (413 above).")
+    report_max_body_bytes: int = Field(
+        default=30 * 1024 * 1024, ge=1024, description="Largest POST /reports body (all photos together).")
+    report_per_hour: int = Field(
+        default=10, ge=1, description="Anonymous reports per client address per hour (429 above; counted in the "
+                                     "database by a keyed hash of the address, so every worker sees them).")
     upload_keep_days_photo: int = Field(
         default=365, ge=1, description="Days `uploads prune` keeps 随手拍 photos (case evidence, yearly review)."
     )

@@ -80,3 +80,34 @@ def city_with_case(engine, uploads: Path) -> tuple[dict, str, int]:
     info = load_case_city(engine)
     sha = store_upload(engine, gps_jpeg(), uploads)
     return info, sha, open_case(engine, info["point"], photos=[sha])
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    deg = int(value)
+    minutes = int((value - deg) * 60)
+    return float(deg), float(minutes), round(((value - deg) * 60 - minutes) * 60, 4)
+
+
+def scene_jpeg(seed: int, gps: tuple[float, float] | None = None, size=(800, 600), quality: int = 90) -> bytes:
+    """A photo of a made-up scene (random blocks: each seed a different picture to a perceptual hash), with an
+    EXIF camera, marker and, if given, the GPS position (lng, lat) in WGS84."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rnd = random.Random(seed)
+    img = Image.new("RGB", size, (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(14):
+        x, y = rnd.randrange(size[0]), rnd.randrange(size[1])
+        w, h = rnd.randrange(size[0] // 10 + 1, size[0] // 2 + 2), rnd.randrange(size[1] // 10 + 1, size[1] // 2 + 2)
+        draw.rectangle((x, y, x + w, y + h), fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif[0x010E] = GPS_MARK.decode()
+    if gps is not None:
+        exif.get_ifd(0x8825).update({1: "N" if gps[1] >= 0 else "S", 2: _dms(abs(gps[1])),
+                                     3: "E" if gps[0] >= 0 else "W", 4: _dms(abs(gps[0]))})
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif, quality=quality)
+    return out.getvalue()

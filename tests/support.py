@@ -20,7 +20,7 @@ SHARED = Path(os.environ.get("GRIDSVC_SHARED_GEODATA", REPO_ROOT.parent / "share
 NANJING = SHARED / "nanjing_xinjiekou_2021-06-12.osm.pbf"
 TAIYUAN = SHARED / "taiyuan_partial.gpkg"
 APP_TABLES = ("zones", "zone_builds", "feature_cells", "officer_grids", "officers", "parties", "units", "grid_cells", "streets",
-              "buildings", "compounds", "markets", "admin_units", "imports", "escalations", "case_events", "cases",
+              "buildings", "compounds", "markets", "admin_units", "imports", "report_photos", "reports", "escalations", "case_events", "cases",
               "case_counters", "inspection_results", "inspections", "unit_ratings", "credit_entries", "duty_boards",
               "pledges", "compound_heads", "steward_team_members", "steward_teams", "hotline_orders")
 ARTIFACTS = REPO_ROOT / "test-artifacts"

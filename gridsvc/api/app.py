@@ -32,6 +32,7 @@ from .routers import (
     org,
     parties,
     ratings,
+    reports,
     tiles,
     units,
     workspace,
@@ -120,5 +121,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(field.router)
     app.include_router(inspections.router)
     app.include_router(hotline.router)
+    app.include_router(reports.router)
     mount_docs(app)
     return app

@@ -45,10 +45,16 @@ _HEADER = ('<header class="top"><div class="t">门前三包 · 责任公示</div
            '一户一码</div></header>')
 _FOOTER = "<footer>gridsvc 城市网格化管理 · city grid management{% block footer %}{% endblock %}</footer>"
 assert _HEADER in PUBLIC_BASE and _FOOTER in PUBLIC_BASE
-# The public page's skeleton with this page's banner and footer.
-BASE = PUBLIC_BASE.replace(_HEADER, '<header class="top"><div class="t">门前责任 · 整改反馈</div>'
-                                    '<div class="s">Your case · report it rectified</div></header>').replace(
-    _FOOTER, "<footer>gridsvc 城市网格化管理 · 本页面仅用于此案件，请勿转发 · this link opens this one case only</footer>")
+
+
+def skinned(title: str, subtitle: str, footer: str) -> str:
+    """The public page's skeleton with another banner and footer (fixed markup of gridsvc's, never data)."""
+    return PUBLIC_BASE.replace(_HEADER, f'<header class="top"><div class="t">{title}</div><div class="s">{subtitle}'
+                                        '</div></header>').replace(_FOOTER, f"<footer>{footer}</footer>")
+
+
+BASE = skinned("门前责任 · 整改反馈", "Your case · report it rectified",
+               "gridsvc 城市网格化管理 · 本页面仅用于此案件，请勿转发 · this link opens this one case only")
 
 CASE = """{% extends "base" %}
 {% block title %}案件 {{ c.code }} · {{ c.state_zh }}{% endblock %}

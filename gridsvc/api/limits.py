@@ -61,13 +61,18 @@ class BodyLimits:
 
     body: int
     upload: int
+    report: int = 30 * MIB  # POST /reports, photos included (GRIDSVC_REPORT_MAX_BODY_BYTES)
 
     @classmethod
     def from_env(cls) -> BodyLimits:
+        from ..settings import get_settings
+
         s = LimitSettings()
-        return cls(s.max_body_bytes, s.max_upload_bytes)
+        return cls(s.max_body_bytes, s.max_upload_bytes, get_settings().report_max_body_bytes)
 
     def for_path(self, path: str) -> int:
+        if path == "/reports":  # a citizen's report with its photos
+            return self.report
         if path == UPLOAD_PREFIX or path.startswith(UPLOAD_PREFIX + "/"):
             return self.upload
         if path.startswith("/c/") and path.endswith("/rectify"):  # a party's photo through its case link

@@ -290,8 +290,12 @@ def act(conn: Connection, case_id: int, action: str, *, principal, expected_vers
     if duplicate_of is not None:
         if duplicate_of == case_id:
             raise InputError("a case cannot duplicate itself", where="duplicate_of")
-        if conn.execute(sql("case_exists"), {"i": duplicate_of}).first() is None:
+        original = conn.execute(sql("case_root"), {"i": duplicate_of, "c": None}).first()
+        if original is None:
             raise InputError(f"no case {duplicate_of} to be a duplicate of", where="duplicate_of")
+        if original.duplicate_of is not None:  # one level only: a case's reporters follow a case that counts
+            raise InputError(f"case {duplicate_of} is itself a duplicate of case {original.duplicate_of}: mark this "
+                             f"one a duplicate of {original.duplicate_of}", where="duplicate_of")
     require_version(case_id, row["version"], expected_version, what="case", field="version", case_id=case_id)
     state = row["state"]
     if state not in spec.from_:
@@ -317,8 +321,10 @@ def act(conn: Connection, case_id: int, action: str, *, principal, expected_vers
     event_data = dict(data or {})
     if deadline is not None:
         event_data["new_deadline"] = deadline.isoformat()
-    if duplicate_of is not None:
+    if duplicate_of is not None:  # its reporters (随手拍, ops/reports.py) follow the original from now on
         event_data["duplicate_of"] = duplicate_of
+        event_data["reporters_moved"] = conn.execute(sql("reports_move"),
+                                                     {"a": duplicate_of, "b": case_id, "now": now}).rowcount
     if row["due_at"] is not None:
         event_data["stage_deadline"] = iso(row["due_at"])
         event_data["on_time"] = now <= row["due_at"]

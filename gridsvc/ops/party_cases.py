@@ -91,6 +91,11 @@ def photo_of_case(conn: Connection, link: CaseLink, sha256: str, upload_dir: Pat
     case = case_ops.get_case(conn, link.case_id)
     if sha256 not in case_photos(case):
         raise NotFoundError("no such photo in this case", where="photo")
+    return clean_stored_photo(upload_dir, sha256)
+
+
+def clean_stored_photo(upload_dir: Path, sha256: str) -> bytes:
+    """A stored photo re-encoded without metadata (NotFoundError when its file is gone)."""
     path = uploads.stored_path(upload_dir, sha256)
     if not path.is_file():
         raise NotFoundError("the photo is no longer stored", where="photo")
@@ -100,7 +105,11 @@ def photo_of_case(conn: Connection, link: CaseLink, sha256: str, upload_dir: Pat
 def store_clean_photo(conn: Connection, data: bytes, filename: str | None, actor: str, upload_dir: Path) -> str:
     """Check a sent photo by its content, re-encode it without metadata, store and record it; its SHA-256."""
     uploads.check_upload(io.BytesIO(data), len(data), "photo")
-    clean = clean_jpeg(data)
+    return store_clean_bytes(conn, clean_jpeg(data), filename, actor, upload_dir)
+
+
+def store_clean_bytes(conn: Connection, clean: bytes, filename: str | None, actor: str, upload_dir: Path) -> str:
+    """Store and record a photo already re-encoded by clean_jpeg (no metadata); its SHA-256."""
     sha = hashlib.sha256(clean).hexdigest()
     lock_files(conn, [sha])  # until commit: `uploads prune` cannot unlink the file under the new row
     uploads.store(upload_dir, io.BytesIO(clean), sha)

@@ -56,6 +56,8 @@ WRITES = {
     ("POST", "/inspections/{inspection_id}/cases"): "cases.report",
     ("POST", "/hotline/imports"): "hotline.import",
     ("POST", "/hotline/orders/{number}/place"): "hotline.import",
+    ("POST", "/reports"): ANYONE,  # 随手拍: anonymous reporting is allowed (rate-limited)
+    ("PATCH", "/reports/{code}"): "reports.manage",
 }
 STAFF_READS = {
     r"/exports/.*": "exports.read",

@@ -7,7 +7,7 @@ cases.external_ids->>'12345' makes "re-importing updates, never duplicates" a co
 is also a row of `imports` (source_file, sha256, counts, notes), so `gridsvc imports list/show` lists it.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
