@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import Field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -56,3 +57,5 @@ def page_param(limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 Conn = Annotated[Connection, Depends(get_conn)]
 BBoxDep = Annotated[BBox | None, Depends(bbox_param)]
 PageDep = Annotated[Page, Depends(page_param)]
+# A file named by its SHA-256 in a request body (an upload of POST /uploads).
+Sha256 = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]

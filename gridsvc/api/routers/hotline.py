@@ -20,7 +20,7 @@ from ...geo.crs import ClientCrs
 from ...ops import hotline as core
 from ...people.users import Principal
 from ...timekeeping import MAX_TEXT
-from ..dependencies import Conn
+from ..dependencies import Conn, Sha256
 from ..security import CurrentUser, redact, require, writer_for
 from .uploads import upload_dir
 
@@ -34,7 +34,7 @@ class NewImport(BaseModel):
     """A 12345 export uploaded first (POST /uploads, kind ledger), named by its SHA-256."""
 
     model_config = ConfigDict(extra="forbid")
-    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    sha256: Sha256
     crs: ClientCrs | None = Field(default=None, description="when the file has no 坐标系 column "
                                                            "(default: hotline.toml's default_crs)")
 

@@ -19,7 +19,7 @@ from ...ops import inspections as core
 from ...ops.checklists import TARGET_KINDS, all_checklists, get_checklist
 from ...people.users import Principal
 from ...timekeeping import DATE_HELP, MAX_TEXT
-from ..dependencies import Conn
+from ..dependencies import Conn, Sha256
 from ..scope import Body
 from ..security import CurrentUser, redact, require, writer_for
 
@@ -27,7 +27,6 @@ router = APIRouter(tags=["inspections"])
 RecordWriter = Annotated[Connection, Depends(writer_for("inspections.record"))]
 CaseWriter = Annotated[Connection, Depends(writer_for("cases.report"))]
 Reader = Annotated[Principal, Depends(require("inspections.read"))]
-Sha256 = Annotated[str, Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]
 
 
 def record_scope(conn: Conn, principal: CurrentUser, body: Body) -> None:
