@@ -127,7 +127,7 @@ def heat_shapes(heat_map: dict, district: BaseGeometry | None, subdistricts: lis
 
 def to_svg(shapes: list[tuple], w: float, h: float, title: str) -> str:
     """Inline SVG (scales to its container's width)."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}" role="img" '
+    parts = [f'<svg viewBox="0 0 {w:g} {h:g}" role="img" '
              f'aria-label="{escape(title)}" style="width:100%;height:auto;max-width:{w * 1.6:g}px" '
              f'font-family="Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif">'
              f"<title>{escape(title)}</title>"]
