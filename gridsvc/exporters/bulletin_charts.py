@@ -37,7 +37,7 @@ def trend_shapes(trend: dict, w: float = 520, h: float = 230) -> list[tuple]:
     step = pw / max(len(periods) - 1, 1)
     for i, p in enumerate(periods):
         out.append(("text", left + i * step, top + ph + 12, p, 7, "middle", INK))
-    for name, values, colour, width in series:
+    for _name, values, colour, width in series:
         run: list[tuple[float, float]] = []
         for i, v in enumerate([*values, None]):
             if v is None:

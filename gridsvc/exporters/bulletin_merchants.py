@@ -15,7 +15,7 @@ PAD = 48
 
 
 def merchant_text(notice: dict) -> str:
-    lines = [f"【{notice['title']}】", f"本{'月' if '-W' not in notice['period'] else '周'}共评定商户 {notice['units']} 户。"]
+    lines = [f"【{notice['title']}】", f"本{'月' if '-W' not in notice['period'] else '周'}辖内商户 {notice['units']} 户。"]
     for b in notice["boards"]:
         names = "、".join(b["units"]) if b["units"] else "无"
         lines.append(f"{b['zh']}（{b['meaning']}，{len(b['units'])} 户）：{names}")
@@ -57,7 +57,7 @@ def merchant_png(notice: dict) -> bytes:
     for ln in title_lines:
         d.text((WIDTH / 2, y), ln, font=title, fill="#263238", anchor="mt")
         y += 72
-    d.text((WIDTH / 2, y), f"共评定商户 {notice['units']} 户", font=body, fill="#607D8B", anchor="mt")
+    d.text((WIDTH / 2, y), f"辖内商户 {notice['units']} 户", font=body, fill="#607D8B", anchor="mt")
     y += 60
     for b, lines in blocks:
         box_h = 90 + 48 * len(lines)
