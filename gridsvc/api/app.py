@@ -17,6 +17,7 @@ from .docs import mount_docs
 from .routers import (
     audit,
     auth,
+    bulletins,
     case_page,
     cases,
     exports,
@@ -101,6 +102,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(audit.router)
+    app.include_router(bulletins.router)
     app.include_router(zones.router)
     app.include_router(parties.router)
     app.include_router(units.router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..zones.policies import list_policies
+from .bulletin_rules import BulletinRules, load_bulletins
 from .categories import Categories, Department, load_categories, load_departments
 from .checklists import Checklist, load_checklists, policy_checklist
 from .escalation import Escalation, load_escalation
@@ -24,6 +25,7 @@ class OpsRules:
     checklists: dict[str, Checklist]
     ratings: RatingRules
     flow: Flow
+    bulletins: BulletinRules
 
 
 def load_rules() -> OpsRules:
@@ -31,7 +33,7 @@ def load_rules() -> OpsRules:
     the file and entry of the first problem)."""
     rules = OpsRules(departments=load_departments(), categories=load_categories(), time_limits=load_time_limits(),
                      escalation=load_escalation(), checklists=load_checklists(), ratings=load_ratings(),
-                     flow=load_flow())
+                     flow=load_flow(), bulletins=load_bulletins())
     for name in list_policies():
         policy_checklist(name)
     from .inspections import load_inspector_kinds  # imports cases and lookup: loaded only when checking all

@@ -71,6 +71,14 @@ def test_every_category_has_every_limit():
 
 # (file, old text, new text, what the message must name)
 BROKEN = [
+    ("bulletins.toml", 'denominator = "due"\ndecimals = 1\ntarget = { op = ">=", value = 90 }',
+     'denominator = "cases"\ndecimals = 1\ntarget = { op = ">=", value = 90 }',
+     ["bulletins.toml", "indicators.close_rate.denominator", "'cases' is not a count"]),
+    ("bulletins.toml", '[counts.rectified]', '[counts.fixed]', ["bulletins.toml", "counts", "missing rectified",
+                                                               "unknown fixed"]),
+    ("bulletins.toml", '{ key = "close_rate", order = "desc" }', '{ key = "close_rate", order = "down" }',
+     ["bulletins.toml", "ranking.keys[0].order"]),
+    ("bulletins.toml", 'grid = 2\n', 'grids = 2\n', ["bulletins.toml", "last_places.grids", "unknown level"]),
     ("departments.toml", 'code = "market"', 'code = "sanitation"',
      ["departments.toml", "departments[5] (code 'sanitation')", "duplicate"]),
     ("categories.toml", 'zh = "暴露垃圾"\nen = "Exposed rubbish"',
