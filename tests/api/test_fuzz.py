@@ -164,6 +164,8 @@ def readable_4xx(ctx, response, case) -> None:
         body = response.json()
     except ValueError:
         raise AssertionError(f"{response.status_code} without a JSON body: {response.content[:200]!r}") from None
+    if isinstance(body, list) and body and isinstance(body[0], dict):  # Open311's errors: [{"code", "description"}]
+        body = {"detail": body[0].get("description")}
     detail = body.get("detail") if isinstance(body, dict) else None
     assert isinstance(detail, str) and detail.strip(), f"{response.status_code} without a readable detail: {body}"
     return None
