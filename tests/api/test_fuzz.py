@@ -160,6 +160,11 @@ def readable_4xx(ctx, response, case) -> None:
     if ctype.startswith("text/html"):
         assert response.content.strip(), f"{response.status_code} with an empty HTML page"
         return None
+    if ctype.startswith("text/xml"):  # Open311's errors in XML: <errors><error><code/><description/>
+        from xml.etree import ElementTree as ET
+
+        assert (ET.fromstring(response.content).findtext("error/description") or "").strip(), response.content[:200]
+        return None
     try:
         body = response.json()
     except ValueError:
