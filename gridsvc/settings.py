@@ -38,6 +38,10 @@ class Settings(BaseSettings):
                     "its issue and the case's running deadline.")
     notice_office: str = Field(
         default="城市管理网格化服务中心", max_length=60, description="The issuing office printed on notices (落款).")
+    open311_jurisdiction_id: str | None = Field(
+        default=None, max_length=200,
+        description="Open311 jurisdiction_id this endpoint answers to (e.g. the city's web domain); unset = any value "
+                    "is accepted, as the spec allows an endpoint that serves one jurisdiction.")
     jwt_secret: str | None = Field(default=None, description="JWT signing key; unset = the key each database makes (table instance).")
     jwt_minutes: int = Field(default=30, ge=1, le=1440, description="Lifetime of login tokens (JWT).")
     public_rate_per_s: float = Field(default=20.0, gt=0, description="Anonymous requests per second per client.")

@@ -30,6 +30,7 @@ from .routers import (
     notices,
     officers,
     ogc,
+    open311,
     org,
     parties,
     ratings,
@@ -71,6 +72,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.engine = engine
     limits.install(app)  # body-size limits (413), strict JSON, readable validation errors
+    app.add_middleware(open311.Open311Errors)  # under /open311/ only: errors in the GeoReport v2 form
 
     @app.exception_handler(GridsvcError)
     async def gridsvc_error(request: Request, err: GridsvcError) -> JSONResponse:
@@ -124,5 +126,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(inspections.router)
     app.include_router(hotline.router)
     app.include_router(reports.router)
+    app.include_router(open311.router)
     mount_docs(app)
     return app

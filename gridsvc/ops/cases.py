@@ -162,12 +162,14 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
               reporter_name: str | None = None, reporter_phone: str | None = None,
               external_ids: dict[str, str] | None = None, reported_at: str | datetime | None = None,
               photos: list[str] | None = None, actor: str, role: str | None, now: datetime | None = None,
-              holder: Holder | None = None) -> int:
+              holder: Holder | None = None, routing_extra: dict | None = None) -> int:
     """A new case in state 受理 (accepted), routed by the place and time of the report; returns its id.
 
     `holder`: the party whose duty was checked when the case comes from an inspection of a named target (a unit's
     门前三包, a market, a compound). The case goes to that holder (属主: the duty is theirs wherever the point of the
     case falls), and the routing keeps the place's own answer beside it.
+
+    `routing_extra`: more of what the report said, kept in the case's routing JSON by key (Open311: 'open311').
 
     The category (categories.toml) gives the kind (事件 → 事件先属地后属主, 部件 → 部件先属主后属地), the
     department and the default urgency (a 部件 problem kind, e.g. missing, may make it urgent). Deadlines of the
@@ -180,12 +182,13 @@ def open_case(conn: Connection, *, lng: float, lat: float, category: str, descri
                          urgency=urgency, problem=problem, reported_at=reported_at, photos=photos, now=now)
     photos = fields.pop("photos")
     at = fields["at"]
+    routing = json.loads(fields["routing"])
     if holder is not None and holder.party_id is not None:
-        routing = json.loads(fields["routing"])
         routing["holder"] = {"unit_id": holder.unit_id, "party_id": holder.party_id, "party": holder.party_name,
                              "place_party": fields["pname"]}
-        fields.update(unit=holder.unit_id, pid=holder.party_id, pname=holder.party_name, rule=f"属主: {holder.why}",
-                      routing=json.dumps(routing, ensure_ascii=False, default=str))
+        fields.update(unit=holder.unit_id, pid=holder.party_id, pname=holder.party_name, rule=f"属主: {holder.why}")
+    routing.update(routing_extra or {})
+    fields["routing"] = json.dumps(routing, ensure_ascii=False, default=str)
     case_id = conn.execute(sql("case_insert"),
         {**fields, "code": _next_code(conn, at), "src": source, "rn": reporter_name, "rp": reporter_phone,
          "by": actor, "ext": json.dumps(external_ids or {}, ensure_ascii=False)}).scalar_one()

@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 # The fields (layer columns and answer keys) that hold personal data.
-PERSONAL_COLUMNS = frozenset({"contact", "phone", "party_contact", "party_phone", "officer_phone"})
+PERSONAL_COLUMNS = frozenset({"contact", "phone", "party_contact", "party_phone", "officer_phone",
+                              "email"})  # email: an Open311 reporter's, kept in a case's routing
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -160,10 +160,17 @@ def readable_4xx(ctx, response, case) -> None:
     if ctype.startswith("text/html"):
         assert response.content.strip(), f"{response.status_code} with an empty HTML page"
         return None
+    if ctype.startswith("text/xml"):  # Open311's errors in XML: <errors><error><code/><description/>
+        from xml.etree import ElementTree as ET
+
+        assert (ET.fromstring(response.content).findtext("error/description") or "").strip(), response.content[:200]
+        return None
     try:
         body = response.json()
     except ValueError:
         raise AssertionError(f"{response.status_code} without a JSON body: {response.content[:200]!r}") from None
+    if isinstance(body, list) and body and isinstance(body[0], dict):  # Open311's errors: [{"code", "description"}]
+        body = {"detail": body[0].get("description")}
     detail = body.get("detail") if isinstance(body, dict) else None
     assert isinstance(detail, str) and detail.strip(), f"{response.status_code} without a readable detail: {body}"
     return None

@@ -1,0 +1,1 @@
+SELECT code FROM cases WHERE id = :i
