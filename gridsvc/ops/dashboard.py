@@ -73,7 +73,8 @@ def _points(conn: Connection, p: Period) -> list[tuple[float, float]]:
 def weeks(conn: Connection, n: int = 8, until: str | None = None, res: int | None = None,
           now: datetime | None = None) -> dict:
     """The slider's weeks: each with its cases found and its busiest cell's count (`top`: the colour scale that
-    keeps the weeks comparable is the largest of them)."""
+    keeps the weeks comparable is the largest of them); this week and this month (Beijing time), for the ranking."""
+    now = (now or datetime.now(zone())).astimezone(zone())
     ps = last_weeks(n, until, now)
     res = resolution(conn, res)
     out = []
@@ -82,7 +83,8 @@ def weeks(conn: Connection, n: int = 8, until: str | None = None, res: int | Non
         out.append({"week": p.key, "zh": period_zh(p), "start": iso(p.start), "end": iso(p.end),
                     "cases": sum(c["count"] for c in cells), "cells": len(cells),
                     "max": cells[0]["count"] if cells else 0})
-    return {"res": res, "weeks": out, "top": max((w["max"] for w in out), default=0), "colors": list(HEAT)}
+    return {"res": res, "this_week": week_key(now), "this_month": f"{now:%Y-%m}", "weeks": out,
+            "top": max((w["max"] for w in out), default=0), "colors": list(HEAT)}
 
 
 @lru_cache(maxsize=20_000)
