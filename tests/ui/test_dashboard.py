@@ -8,14 +8,16 @@ import json
 from datetime import datetime, timedelta
 
 import h3
+import httpx
 import pytest
 from sqlalchemy import text
-from test_workspace import READY, jwt_for, log_in, shot
+from support import ARTIFACTS
 
 from gridsvc.ops import dashboard
 from gridsvc.timekeeping import period, zone
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
+READY = "window.gridsvcReady"
 
 HEAT_COUNTS = """() => Object.fromEntries([...document.querySelectorAll('.gs-heat-cell')]
   .map(p => [p.getAttribute('data-h3'), Number(p.getAttribute('data-count'))]))"""
@@ -68,8 +70,21 @@ def cases(city):
             "centre": ((xx + zx) / 2, (xy + zy) / 2)}
 
 
-def open_dashboard(page, base_url, token, cases):
-    log_in(page, token)
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def token_of(base_url, user) -> str:
+    """A login JWT, as the top bar's form gets it."""
+    r = httpx.post(f"{base_url}/auth/token", data={"username": user.name, "password": user.password}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def open_dashboard(page, base_url, user, cases):
+    """Logged in (the token in sessionStorage, as the login form leaves it), the dashboard tab open."""
+    page.add_init_script(f"window.sessionStorage.setItem('gridsvc.token', {json.dumps(token_of(base_url, user))})")
     page.goto(base_url + "/")
     assert page.evaluate(READY)["ok"]
     page.click("#tabbtn-dashboard")
@@ -86,11 +101,7 @@ def test_anonymous_users_have_no_dashboard(page, base_url, cases):
 
 
 def test_the_dashboard_on_a_desktop(page, base_url, city, cases, planner):
-    import httpx
-
-    with httpx.Client(base_url=base_url, timeout=30) as api:
-        token = jwt_for(api, planner)
-    open_dashboard(page, base_url, token, cases)
+    open_dashboard(page, base_url, planner, cases)
     # this week: the hexagons and their counts, the week in Chinese
     assert page.evaluate("document.body.dataset.dashboardWeek") == cases["this"]
     assert page.evaluate(HEAT_COUNTS) == cases["counts"][cases["this"]]
@@ -151,12 +162,8 @@ def test_the_dashboard_on_a_desktop(page, base_url, city, cases, planner):
 
 
 def test_the_dashboard_on_a_phone(page, base_url, city, cases, planner):
-    import httpx
-
-    with httpx.Client(base_url=base_url, timeout=30) as api:
-        token = jwt_for(api, planner)
     page.set_viewport_size({"width": 390, "height": 844})
-    open_dashboard(page, base_url, token, cases)
+    open_dashboard(page, base_url, planner, cases)
     assert page.evaluate(HEAT_COUNTS) == cases["counts"][cases["this"]]
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     box_map = page.locator("#map").bounding_box()

@@ -127,6 +127,8 @@
     options: {position: 'topright'},
     onAdd: function () {
       var box = h('div', {class: 'gs-layer-control leaflet-bar', id: 'layer-control'});
+      // on a phone (workspace.css: the map above the panel) the list starts folded, so the map stays in view
+      if (window.matchMedia && window.matchMedia('(max-width: 700px)').matches) { box.classList.add('gs-collapsed'); }
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       this._box = box;

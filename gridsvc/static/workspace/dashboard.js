@@ -42,6 +42,7 @@
       }
     });
     mgr.on('crs', function () { if (open && weeks) { loadHeat(); } });
+    mgr.map.on('zoomend', function () { if (open) { layer.setStyle(styleOf); } });
     GS.i18n.onChange(function () { if (loaded) { render(); } });
     render();
     authChanged();
@@ -51,7 +52,8 @@
     var colors = (weeks && weeks.colors) || [];
     var picked = f.properties.h3 === cell;
     return {color: picked ? '#1f5fa8' : '#5d4037', weight: picked ? 3 : 0.8, opacity: 0.9,
-            fillColor: colors[f.properties['class']] || '#ff9e40', fillOpacity: 0.62};
+            fillColor: colors[f.properties['class']] || '#ff9e40',
+            fillOpacity: mgr.map.getZoom() >= 17 ? 0.3 : 0.62};  // close in, the streets stay readable
   }
 
   /* ----- the tab's parts ----- */
