@@ -157,7 +157,7 @@ def stream_tagged(path: Path, cat: Catalogue, chunk_size: int = CHUNK, index_dir
     progress(stage, pass, 3) is called as each pass starts and with each chunk (stage counts the features so far).
     """
     import osmium
-    from osmium.filter import IdFilter, KeyFilter
+    from osmium.filter import KeyFilter
     from pyrosm.config.polygon_features import is_area
 
     keep = _matcher(cat)
@@ -203,7 +203,10 @@ def stream_tagged(path: Path, cat: Catalogue, chunk_size: int = CHUNK, index_dir
             tick(f"reading ({STEPS[2]}): {done:,} features", 2, len(STEPS))
             lines: dict[int, object] = {}
             if members:
-                for w in osmium.FileProcessor(name, osmium.osm.WAY).with_filter(IdFilter(members)):
+                # not osmium's IdFilter: its id set is a bitmap over the id range (400 MB for ids near 10^12)
+                for w in osmium.FileProcessor(name, osmium.osm.WAY):
+                    if w.id not in members:
+                        continue
                     c = [locations.get(n.ref) for n in w.nodes if _known(locations, n.ref)]
                     if len(c) >= 2:
                         lines[w.id] = shapely.linestrings([(p.lon, p.lat) for p in c])
