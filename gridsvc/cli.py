@@ -295,7 +295,7 @@ def ingest(
     column: Annotated[list[str] | None, typer.Option(help="column mapping canonical=header, repeatable")] = None,
     strict: Annotated[bool, typer.Option(help="reject the file if any geometry cannot be repaired")] = False,
     stream: Annotated[bool | None, typer.Option(
-        help="OSM PBF: read in bounded memory, chunk by chunk (default: for files over 64 MB)")] = None,
+        help="OSM PBF: read in bounded memory, chunk by chunk (default: for files over 16 MB)")] = None,
 ) -> None:
     """Import a file in one transaction; re-importing the same file updates rows in place."""
     with _errors():

@@ -32,9 +32,10 @@ Progress = Callable[[str, int, int], None]
 PBF = (".pbf",)
 VECTOR = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".kml", ".fgb")
 LEDGER = (".csv", ".xlsx", ".xls", ".xlsm")
-# An OSM PBF larger than this streams (`ingest_stream`) unless --no-stream: pyrosm's whole-file read of a 64 MB
-# extract peaks at several GB (bench/results/ingest_stream.json has the figures).
-STREAM_ABOVE_BYTES = 64 * 1024 * 1024
+# An OSM PBF larger than this streams (`ingest_stream`) unless --no-stream: pyrosm's whole-file ingest of a 10 MB
+# PBF (Nanjing ×100) already peaks at over 3× the streaming ingest's memory, in the same time
+# (bench/results/ingest_stream.json).
+STREAM_ABOVE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
