@@ -20,17 +20,48 @@ def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
-    """A connection for one request; an unreachable database becomes DatabaseUnavailableError."""
+def _connect(engine: Engine) -> Connection:
     try:
-        conn = engine.connect()
+        return engine.connect()
     except (OperationalError, DBAPIError) as e:
         raise DatabaseUnavailableError("the database is not reachable; try again shortly") from e
     except PoolTimeoutError as e:
         raise DatabaseUnavailableError("the server is busy: every database connection is in use; try again "
                                        "shortly") from e
-    with conn:
+
+
+def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    """A connection for one request; an unreachable database becomes DatabaseUnavailableError."""
+    with _connect(engine) as conn:
         yield conn
+
+
+class LazyConn:
+    """A request's connection, taken from the pool on first use (lookups answered from memory need none)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+
+    def get(self) -> Connection:
+        """The connection (opened now if not yet)."""
+        if self._conn is None:
+            self._conn = _connect(self.engine)
+        return self._conn
+
+    def close(self) -> None:
+        """Give the connection back, if one was taken."""
+        if self._conn is not None:
+            self._conn.close()
+
+
+def get_lazy_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[LazyConn]:
+    """A LazyConn for one request, closed after it."""
+    lazy = LazyConn(engine)
+    try:
+        yield lazy
+    finally:
+        lazy.close()
 
 
 def bbox_param(bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS84)",
@@ -54,5 +85,6 @@ def page_param(limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 
 
 Conn = Annotated[Connection, Depends(get_conn)]
+LazyConnDep = Annotated[LazyConn, Depends(get_lazy_conn)]
 BBoxDep = Annotated[BBox | None, Depends(bbox_param)]
 PageDep = Annotated[Page, Depends(page_param)]

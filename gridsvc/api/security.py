@@ -18,7 +18,7 @@ from ..people.masking import PERSONAL_COLUMNS, mask_field
 from ..people.roles import PUBLIC, role_table
 from ..people.users import Principal, principal_for_bearer
 from ..settings import get_settings
-from .dependencies import Conn
+from .dependencies import Conn, LazyConnDep
 
 _bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
 
@@ -74,13 +74,24 @@ def source_of(request: Request) -> str:
 def current_principal(request: Request, conn: Conn,
                       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal | None:
     """The authenticated user, or None for an anonymous (rate-limited) client."""
+    return _principal(request, creds, lambda: conn)
+
+
+def lazy_principal(request: Request, lazy: LazyConnDep,
+                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal | None:
+    """current_principal on a LazyConn: an anonymous client takes no connection."""
+    return _principal(request, creds, lazy.get)
+
+
+def _principal(request: Request, creds: HTTPAuthorizationCredentials | None, conn_of) -> Principal | None:
     if creds is not None:
-        return principal_for_bearer(conn, creds.credentials)
+        return principal_for_bearer(conn_of(), creds.credentials)
     charge_anonymous(request, 1.0)
     return None
 
 
 CurrentUser = Annotated[Principal | None, Depends(current_principal)]
+LazyUser = Annotated[Principal | None, Depends(lazy_principal)]
 
 
 def role_of(principal: Principal | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ...errors import InputError
@@ -12,8 +12,9 @@ from ...geo.crs import ClientCrs
 from ...settings import get_settings
 from ...timekeeping import DATE_HELP, MAX_TEXT
 from ...zones import lookup as core
-from ..dependencies import Conn
-from ..security import POINTS_PER_REQUEST, CurrentUser, charge_anonymous, redact
+from ...zones import lookup_index as fast
+from ..dependencies import LazyConnDep
+from ..security import POINTS_PER_REQUEST, LazyUser, charge_anonymous, redact
 
 router = APIRouter(tags=["lookup"])
 CrsParam = ClientCrs
@@ -21,8 +22,10 @@ CrsParam = ClientCrs
 
 @router.get("/lookup", summary="Who is responsible here? (grid officer's question)")
 def lookup_point(
-    conn: Conn,
-    principal: CurrentUser,
+    request: Request,
+    response: Response,
+    lazy: LazyConnDep,
+    principal: LazyUser,
     lng: Annotated[float, Query(description="longitude in the chosen crs")],
     lat: Annotated[float, Query(description="latitude in the chosen crs")],
     crs: CrsParam = "wgs84",
@@ -31,10 +34,15 @@ def lookup_point(
     radius: Annotated[float | None, Query(gt=0, le=1000, description="also list zones within this many metres")] = None,
     subject: Literal["event", "component"] = "event",
 ) -> dict:
-    """Primary and secondary party, rule, H3 cell, grid code and officer; 404 outside the managed area."""
-    result = core.lookup(conn, lng, lat, crs=crs, at=at, subject=subject)
+    """Primary and secondary party, rule, H3 cell, grid code and officer; 404 outside the managed area.
+
+    Answered from the worker's in-memory index when it is current (header X-Gridsvc-Lookup: index), else from
+    PostGIS (sql); at= and the radius= list always from PostGIS."""
+    result, source = fast.answer(request.app.state.engine, lazy.get, lng, lat, crs=crs, at=at, subject=subject)
+    response.headers["X-Gridsvc-Lookup"] = source
+    response.headers["X-Gridsvc-Worker"] = fast.WORKER
     if radius is not None:
-        result["nearby"] = core.lookup_radius(conn, lng, lat, radius, crs=crs, at=at)
+        result["nearby"] = core.lookup_radius(lazy.get(), lng, lat, radius, crs=crs, at=at)
     return redact(result, principal)
 
 
@@ -49,7 +57,8 @@ class BatchRequest(BaseModel):
 
 @router.post("/lookup", summary="Batch lookup of up to 10,000 points (anonymous: GRIDSVC_PUBLIC_MAX_POINTS)",
              responses={429: {"description": "anonymous: the batch's weight exceeds the rate limit; Retry-After"}})
-def lookup_batch(request: Request, conn: Conn, principal: CurrentUser, body: BatchRequest) -> dict:
+def lookup_batch(request: Request, response: Response, lazy: LazyConnDep, principal: LazyUser,
+                 body: BatchRequest) -> dict:
     """One result per point, in order; points outside the managed area have inside=false.
 
     Anonymous batches are capped (1,000 points by default) and weigh on the rate limit by their points, so the
@@ -60,5 +69,6 @@ def lookup_batch(request: Request, conn: Conn, principal: CurrentUser, body: Bat
             raise InputError(f"without credentials a batch takes at most {most:,} points, this one has "
                              f"{len(body.points):,}: split it, or log in (up to 10,000)", where="body points")
         charge_anonymous(request, len(body.points) / POINTS_PER_REQUEST)  # the request itself was charged 1
-    results = core.lookup_batch(conn, body.points, crs=body.crs, at=body.at)
+    results, source = fast.answer_batch(request.app.state.engine, lazy.get, body.points, crs=body.crs, at=body.at)
+    response.headers["X-Gridsvc-Lookup"] = source
     return {"count": len(results), "results": redact(results, principal)}
