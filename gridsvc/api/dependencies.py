@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -55,13 +56,15 @@ class LazyConn:
             self._conn.close()
 
 
-def get_lazy_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[LazyConn]:
-    """A LazyConn for one request, closed after it."""
-    lazy = LazyConn(engine)
+async def get_lazy_conn(request: Request) -> AsyncIterator[LazyConn]:
+    """A LazyConn for one request, closed after it (async: a request that needs no connection never waits for a
+    thread of the pool)."""
+    lazy = LazyConn(request.app.state.engine)
     try:
         yield lazy
     finally:
-        lazy.close()
+        if lazy._conn is not None:
+            await run_in_threadpool(lazy.close)
 
 
 def bbox_param(bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS84)",

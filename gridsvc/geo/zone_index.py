@@ -71,6 +71,9 @@ class ZoneIndex:
 
     def _best(self, candidates: np.ndarray, t: int) -> int:
         """The first by precedence of candidate positions valid at t; -1 if none."""
+        if len(candidates) == 1:  # the usual case: one zone covers the point
+            k = int(candidates[0])
+            return k if self.valid_from[k] <= t < self.valid_to[k] else -1
         ok = candidates[(self.valid_from[candidates] <= t) & (t < self.valid_to[candidates])]
         if not len(ok):
             return -1
@@ -78,12 +81,11 @@ class ZoneIndex:
 
     def covering(self, x: float, y: float, cell: int, t: int) -> int:
         """Position of the zone answering at (x, y) at instant t (µs), -1 if none covers it."""
-        point = shapely.Point(x, y)
         candidates = self.cells.get(cell)
         if candidates is None:
-            candidates = self.tree.query(point, predicate="covered_by")
-        elif len(candidates):
-            candidates = candidates[shapely.covers(self.geoms[candidates], point)]
+            candidates = self.tree.query(shapely.Point(x, y), predicate="covered_by")
+        elif len(candidates):  # a polygon covers a point exactly when they intersect (boundary included)
+            candidates = candidates[shapely.intersects_xy(self.geoms[candidates], x, y)]
         return self._best(candidates, t) if len(candidates) else -1
 
     def covering_many(self, xs: np.ndarray, ys: np.ndarray, t: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import date, datetime
 
 import h3.api.basic_int as h3
@@ -34,14 +35,25 @@ def to_wgs84_point(lng: float, lat: float, crs: str | CrsSpec = "wgs84") -> tupl
     if not (-180 <= lng <= 180 and -90 <= lat <= 90):
         hint = " (lat/lng swapped?)" if -90 <= lng <= 90 and -180 <= lat <= 180 else ""
         raise InputError(f"point ({lng}, {lat}) is out of range{hint}", where="point")
-    x, y = points_to_wgs84(np.array([lng]), np.array([lat]), parse_crs(crs))
+    spec = parse_crs(crs)
+    if spec.epsg == 4326:
+        return float(lng), float(lat)
+    x, y = points_to_wgs84(np.array([lng]), np.array([lat]), spec)
     return float(x[0]), float(y[0])
+
+
+_DUTIES: dict[str, tuple[float, list[dict]]] = {}  # policy -> (read at, duties): a policy file is read once a second
 
 
 def _duties(policy_name: str | None) -> list[dict]:
     if not policy_name:
         return []
-    return load_policy(policy_name).duty_list()
+    now = time.monotonic()
+    read_at, duties = _DUTIES.get(policy_name, (-1.0, []))
+    if now - read_at > 1.0:
+        duties = load_policy(policy_name).duty_list()
+        _DUTIES[policy_name] = (now, duties)
+    return [dict(d) for d in duties]
 
 
 def check_subject(subject: str) -> None:

@@ -88,6 +88,7 @@ class LookupIndex:
         self._seen = 0  # the highest generation known to exist (NOTIFY, or read from the database)
         self._listening = False
         self._token: bytes | None = None  # the commit token last checked against the database
+        self._tokens = commit_epoch.reader(engine.url)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -125,13 +126,16 @@ class LookupIndex:
         return False
 
     # -- freshness ----------------------------------------------------------------------------------------------
-    def current(self) -> Snapshot | None:
-        """The snapshot if it may answer now: loaded, listening, and at the highest generation known."""
+    def current(self, verify: bool = True) -> Snapshot | None:
+        """The snapshot if it may answer now: loaded, listening, and at the highest generation known (after a
+        commit on this machine, verify=False answers None rather than ask the database)."""
         snap = self._snap
         if snap is None or not self._listening:
             return None
-        token = commit_epoch.read(self.engine.url)
+        token = self._tokens[:8]
         if token != self._token:  # a commit on this machine since the last check: ask the database
+            if not verify:
+                return None
             try:
                 with self.engine.connect() as c:
                     gen = c.execute(sql("lookup_generation")).scalar_one()
@@ -216,10 +220,12 @@ class LookupIndex:
         return True
 
     # -- answers ------------------------------------------------------------------------------------------------
-    def lookup(self, lng: float, lat: float, *, crs: str | CrsSpec = "wgs84", subject: str = "event") -> dict | None:
-        """lookup.lookup()'s answer now, from memory; None when the index may not answer (use SQL)."""
+    def lookup(self, lng: float, lat: float, *, crs: str | CrsSpec = "wgs84", subject: str = "event",
+               verify: bool = True) -> dict | None:
+        """lookup.lookup()'s answer now, from memory; None when the index may not answer (use SQL). verify=False:
+        never touch the database (None when the generation must be read first)."""
         core.check_subject(subject)
-        snap = self.current()
+        snap = self.current(verify)
         if snap is None:
             return None
         x, y = core.to_wgs84_point(lng, lat, crs)
@@ -369,6 +375,13 @@ def index_for(engine: Engine) -> LookupIndex | None:
             if idx is None:
                 idx = _indexes[engine] = LookupIndex(engine).start()
     return idx
+
+
+def answer_now(engine: Engine, lng: float, lat: float, *, crs: str | CrsSpec = "wgs84",
+               subject: str = "event") -> dict | None:
+    """The answer from memory without any I/O (for the event loop), or None: then call answer() in a thread."""
+    idx = index_for(engine)
+    return idx.lookup(lng, lat, crs=crs, subject=subject, verify=False) if idx is not None else None
 
 
 def answer(engine: Engine, conn_of: Callable[[], Connection], lng: float, lat: float, *,

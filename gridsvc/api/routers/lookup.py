@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ...errors import InputError
@@ -20,10 +22,9 @@ router = APIRouter(tags=["lookup"])
 CrsParam = ClientCrs
 
 
-@router.get("/lookup", summary="Who is responsible here? (grid officer's question)")
-def lookup_point(
+@router.get("/lookup", summary="Who is responsible here? (grid officer's question)", response_model=dict)
+async def lookup_point(
     request: Request,
-    response: Response,
     lazy: LazyConnDep,
     principal: LazyUser,
     lng: Annotated[float, Query(description="longitude in the chosen crs")],
@@ -33,17 +34,26 @@ def lookup_point(
                                     description=f"{DATE_HELP}; a date means the end of that day; default now")] = None,
     radius: Annotated[float | None, Query(gt=0, le=1000, description="also list zones within this many metres")] = None,
     subject: Literal["event", "component"] = "event",
-) -> dict:
+) -> JSONResponse:
     """Primary and secondary party, rule, H3 cell, grid code and officer; 404 outside the managed area.
 
     Answered from the worker's in-memory index when it is current (header X-Gridsvc-Lookup: index), else from
-    PostGIS (sql); at= and the radius= list always from PostGIS."""
-    result, source = fast.answer(request.app.state.engine, lazy.get, lng, lat, crs=crs, at=at, subject=subject)
-    response.headers["X-Gridsvc-Lookup"] = source
-    response.headers["X-Gridsvc-Worker"] = fast.WORKER
-    if radius is not None:
-        result["nearby"] = core.lookup_radius(lazy.get(), lng, lat, radius, crs=crs, at=at)
-    return redact(result, principal)
+    PostGIS (sql); at= and the radius= list always from PostGIS. The index answers on the event loop (no I/O);
+    whatever needs the database runs in the thread pool."""
+    engine = request.app.state.engine
+    result = None if at is not None or radius is not None else fast.answer_now(engine, lng, lat, crs=crs,
+                                                                                subject=subject)
+    source = "index"
+    if result is None:
+        def by_sql() -> tuple[dict, str]:
+            out, how = fast.answer(engine, lazy.get, lng, lat, crs=crs, at=at, subject=subject)
+            if radius is not None:
+                out["nearby"] = core.lookup_radius(lazy.get(), lng, lat, radius, crs=crs, at=at)
+            return out, how
+
+        result, source = await run_in_threadpool(by_sql)
+    return JSONResponse(redact(result, principal),
+                        headers={"X-Gridsvc-Lookup": source, "X-Gridsvc-Worker": fast.WORKER})
 
 
 class BatchRequest(BaseModel):
