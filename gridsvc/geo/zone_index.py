@@ -30,6 +30,12 @@ def micros(t: datetime | None) -> int:
     return FOREVER if t is None else (t - EPOCH) // timedelta(microseconds=1)
 
 
+def cell_boxes(cells: np.ndarray) -> np.ndarray:
+    """The cells' envelopes widened by CELL_MARGIN_DEG, as box polygons."""
+    return shapely.box(*(shapely.bounds(cell_polygons(np.asarray(cells, dtype=np.int64)))
+                         + [-CELL_MARGIN_DEG, -CELL_MARGIN_DEG, CELL_MARGIN_DEG, CELL_MARGIN_DEG]).T)
+
+
 @dataclass(frozen=True)
 class ZoneIndex:
     """Zones as parallel arrays (position i: geometry, precedence key, valid interval), their STRtree and the
@@ -45,16 +51,16 @@ class ZoneIndex:
 
     @classmethod
     def build(cls, geoms: np.ndarray, keys: np.ndarray, valid_from: np.ndarray, valid_to: np.ndarray,
-              cells: np.ndarray, res: int) -> ZoneIndex:
-        """Index zones and map each of the grid's cells to the zones whose envelope meets its own."""
+              cells: np.ndarray, res: int, boxes: np.ndarray | None = None) -> ZoneIndex:
+        """Index zones and map each of the grid's cells to the zones whose envelope meets its own (boxes: the
+        cells' widened envelopes, cell_boxes(cells), if already known)."""
         geoms = np.asarray(geoms, dtype=object)
         shapely.prepare(geoms)
         tree = shapely.STRtree(geoms)
         cells = np.asarray(cells, dtype=np.int64)
         cell_map: dict[int, np.ndarray] = {}
         if len(cells) and len(geoms):
-            boxes = shapely.box(*(shapely.bounds(cell_polygons(cells)) + [-CELL_MARGIN_DEG, -CELL_MARGIN_DEG,
-                                                                        CELL_MARGIN_DEG, CELL_MARGIN_DEG]).T)
+            boxes = cell_boxes(cells) if boxes is None else boxes
             cell_pos, zone_pos = tree.query(boxes)
             order = np.lexsort((keys[zone_pos], cell_pos))
             cell_pos, zone_pos = cell_pos[order], zone_pos[order]
@@ -91,9 +97,11 @@ class ZoneIndex:
     def covering_many(self, xs: np.ndarray, ys: np.ndarray, t: int) -> np.ndarray:
         """Position of the answering zone for each point (-1 where none covers it), in one tree query."""
         out = np.full(len(xs), -1, dtype=np.intp)
-        pt, zone = self.tree.query(shapely.points(xs, ys), predicate="covered_by")
+        pt, zone = self.tree.query(shapely.points(xs, ys))  # envelopes; then the prepared zones test the points
         live = (self.valid_from[zone] <= t) & (t < self.valid_to[zone])
         pt, zone = pt[live], zone[live]
+        hit = shapely.intersects_xy(self.geoms[zone], xs[pt], ys[pt])  # covers, for a point
+        pt, zone = pt[hit], zone[hit]
         if len(pt):
             order = np.lexsort((self.keys[zone], pt))
             pt, zone = pt[order], zone[order]

@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine
 from ..db import commit_epoch, notify
 from ..db.sql import sql
 from ..geo.crs import CrsSpec, parse_crs, points_to_wgs84
-from ..geo.zone_index import PointIndex, ZoneIndex, micros
+from ..geo.zone_index import PointIndex, ZoneIndex, cell_boxes, micros
 from ..settings import get_settings
 from ..timekeeping import instant
 from . import lookup as core
@@ -66,6 +66,7 @@ class Snapshot:
     units: PointIndex
     unit_rows: tuple[tuple, ...]  # per unit position: (id, name, category)
     res: int
+    cell_boxes: np.ndarray  # the grid cells' widened envelopes (in grid order), kept while the grid is unchanged
 
 
 ZONE_FIELDS = ("id", "zone_key", "version", "kind", "origin", "policy", "party_id", "unit_id", "street_id", "props",
@@ -297,8 +298,9 @@ def _load(c: Connection, gen: int, old: Snapshot | None, changed: set[str]) -> S
         grid_rows = c.execute(sql("lookup_grid_cells")).all()
         grid = {int(h): code for h, code, _ in grid_rows}
         res = int(grid_rows[0][2]) if grid_rows else get_settings().h3_res
+        boxes = cell_boxes(np.fromiter(grid, np.int64, len(grid)))
     else:
-        grid, res = old.grid, old.res
+        grid, res, boxes = old.grid, old.res, old.cell_boxes
     if zones_changed:
         rows, geoms, row_ids, xmin, vfrom, vto, keys = _zone_arrays(c, old, i)
     else:
@@ -306,7 +308,7 @@ def _load(c: Connection, gen: int, old: Snapshot | None, changed: set[str]) -> S
         rows, geoms, row_ids, xmin, vfrom, vto, keys = (old.zone_rows, z.geoms, old.zone_ids, old.zone_xmin,
                                                         z.valid_from, z.valid_to, z.keys)
     if zones_changed or grid_changed:
-        zones = ZoneIndex.build(geoms, keys, vfrom, vto, np.fromiter(grid, np.int64, len(grid)), res)
+        zones = ZoneIndex.build(geoms, keys, vfrom, vto, np.fromiter(grid, np.int64, len(grid)), res, boxes)
     else:
         zones = old.zones
     if old is None or "units" in changed:
@@ -322,7 +324,7 @@ def _load(c: Connection, gen: int, old: Snapshot | None, changed: set[str]) -> S
     officers = ({int(r.h3): {"name": r.name, "phone": r.phone} for r in c.execute(sql("officers_by_cell"))}
                 if old is None or changed & {"officers", "officer_grids", "grid_cells"} else old.officers)
     return Snapshot(gen, zones, tuple(rows), row_ids, xmin, parties, streets, grid, officers, unit_index, unit_rows,
-                    res)
+                    res, boxes)
 
 
 def _zone_arrays(c: Connection, old: Snapshot | None, i: Callable) -> tuple:
