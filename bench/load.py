@@ -32,35 +32,20 @@ try:
 except ImportError:  # pragma: no cover
     raise SystemExit("bench.load needs the load extra: pip install -e '.[load]' (make load does)") from None
 
-from gridsvc.city.grid import build_grid
-from gridsvc.city.ingest import store_layers
 from gridsvc.geo.basemap_shift import tile_of
 from gridsvc.people.users import create_user, issue_api_token
-from gridsvc.zones.build import build_zones
 from gridsvc.zones.validation import validate
 
 from .run import RESULTS, fresh_engine
-from .tiling import NANJING, nanjing_layers, tile
+from .tiling import NANJING, build_city
 from .zones import sample_points, serve_api
+
+build = build_city
 
 HERE = Path(__file__).resolve().parent
 PLANNER, READER = "load-planner", "load-inspector"
 POOL_SIZE, SHARED_ZONES = 25, 3
 CATEGORIES = {"lookup": "lookups", "tile": "reads", "geojson": "reads", "edit": "edits"}
-
-
-def build(engine, tiles: int) -> dict:
-    """Nanjing tiled `tiles` times: layers stored, grid and zones built; row counts and build time."""
-    t = time.perf_counter()
-    layers = tile(nanjing_layers(), tiles)
-    store_layers(engine, layers, f"load-{tiles}x")
-    build_grid(engine, 10, "320102", max_cells=5_000_000)
-    report = build_zones(engine, "三包")
-    rows = {k: len(v) for k, v in layers.items()}
-    with engine.connect() as c:
-        rows["grid_cells"] = c.execute(text("SELECT count(*) FROM grid_cells")).scalar_one()
-        rows["zones"] = c.execute(text("SELECT count(*) FROM zones WHERE valid_to IS NULL")).scalar_one()
-    return {"rows": rows, "zone_counts": report.counts, "build_s": round(time.perf_counter() - t, 1)}
 
 
 def make_plan(engine, users: int) -> dict:

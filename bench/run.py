@@ -159,6 +159,7 @@ def main() -> None:
     module_benchmark("grid_cover", "grid_cover.json", "--tiles", "70")  # I4: the grid's H3 cover in processes
     script_benchmark("ingest_stream")  # I4: streaming PBF ingest, peak RSS against pyrosm (ingest_stream.json)
     script_benchmark("peers_tile", "--tiles", "70")  # I5: a tile against plain ST_AsMVT (peers.json "tile")
+    module_benchmark("lookup_fast", "lookup_fast.json", "--tiles", "70")  # I1: index vs GiST/MapIt, HTTP vs /docs
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         default="Asia/Shanghai", max_length=64,
         description="Time zone of the people using gridsvc (IANA name): a date given or printed is a day here.",
     )
+    lookup_index: bool = Field(
+        default=True, description="Answer GET/POST /lookup from an in-memory index of the current zones kept coherent "
+                                  "by LISTEN/NOTIFY (0 = every lookup queries PostGIS).")
     db_pool_size: int = 5
     db_pool_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a free connection (then 503).")
     db_connect_timeout: int = 5

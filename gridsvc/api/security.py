@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
@@ -18,7 +19,7 @@ from ..people.masking import PERSONAL_COLUMNS, mask_field
 from ..people.roles import PUBLIC, role_table
 from ..people.users import Principal, principal_for_bearer
 from ..settings import get_settings
-from .dependencies import Conn
+from .dependencies import Conn, LazyConnDep
 
 _bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
 
@@ -74,13 +75,26 @@ def source_of(request: Request) -> str:
 def current_principal(request: Request, conn: Conn,
                       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal | None:
     """The authenticated user, or None for an anonymous (rate-limited) client."""
+    return _principal(request, creds, lambda: conn)
+
+
+async def lazy_principal(request: Request, lazy: LazyConnDep,
+                         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal | None:
+    """current_principal on a LazyConn: an anonymous client takes no connection (nor a thread of the pool)."""
+    if creds is None:
+        return _principal(request, creds, lazy.get)
+    return await run_in_threadpool(_principal, request, creds, lazy.get)
+
+
+def _principal(request: Request, creds: HTTPAuthorizationCredentials | None, conn_of) -> Principal | None:
     if creds is not None:
-        return principal_for_bearer(conn, creds.credentials)
+        return principal_for_bearer(conn_of(), creds.credentials)
     charge_anonymous(request, 1.0)
     return None
 
 
 CurrentUser = Annotated[Principal | None, Depends(current_principal)]
+LazyUser = Annotated[Principal | None, Depends(lazy_principal)]
 
 
 def role_of(principal: Principal | None) -> str:
@@ -170,23 +184,28 @@ def redact(obj: Any, principal: Principal | None, own: Iterable[int] = (), recor
     records (own_records)."""
     if sees_personal(principal):
         return obj
+    return _redact(obj, principal, own, records)
+
+
+def _redact(obj: Any, principal: Principal | None, own: Iterable[int] = (), records: Iterable[int] = ()) -> Any:
+    """redact() below its first level (the role is asked once per answer, not once per value)."""
     records = frozenset(records)
     if records and isinstance(obj, dict):
         if obj.get("type") == "FeatureCollection":
-            return {k: [redact(f, principal, own, records) for f in v] if k == "features" else v
+            return {k: [_redact(f, principal, own, records) for f in v] if k == "features" else v
                     for k, v in obj.items()}
         if obj.get("id") in records:
             return obj
+    if not isinstance(obj, list | dict):
+        return obj
     mine = set(own) | ({principal.party_id} if principal and principal.party_id else set())
     if isinstance(obj, list):
-        return [redact(v, principal, mine) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
+        return [_redact(v, principal, mine) for v in obj]
     keep = obj.get("party_id") in mine if mine else False
     out = {}
     for k, v in obj.items():
         if k in PERSONAL_COLUMNS and not keep:
             out[k] = mask_field(k, v)
         else:
-            out[k] = redact(v, principal, mine)
+            out[k] = _redact(v, principal, mine)
     return out

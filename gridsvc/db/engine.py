@@ -8,12 +8,13 @@ from sqlalchemy import Engine, create_engine
 
 from ..pg.cluster import database_url
 from ..settings import Settings, get_settings
+from . import commit_epoch
 
 
 def make_engine(url: str, settings: Settings | None = None) -> Engine:
     """An engine with pre-ping (survives database restarts), a connect timeout and custom query plans."""
     s = settings or get_settings()
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=s.db_pool_size,
@@ -26,6 +27,8 @@ def make_engine(url: str, settings: Settings | None = None) -> Engine:
         connect_args={"connect_timeout": s.db_connect_timeout,
                       "options": f"-c plan_cache_mode=force_custom_plan -c timezone={s.tz}"},
     )
+    commit_epoch.install(engine)  # lookup indexes of other workers learn of this engine's commits at once
+    return engine
 
 
 @lru_cache

@@ -85,8 +85,22 @@ GCJ02 = CrsSpec("gcj02", None, "GCJ-02 (高德/腾讯)", True, True)
 BD09 = CrsSpec("bd09", None, "BD-09 (百度)", True, True)
 
 
+_PARSED: dict[str, CrsSpec] = {}  # strings parsed before (every lookup names its crs: pyproj's checks cost ~20 µs)
+
+
 def parse_crs(value: str | int | CrsSpec | None) -> CrsSpec:
     """Parse a CRS given by a user: None/'wgs84', EPSG code, 'gcj02', 'bd09', 'cgcs2000'."""
+    if isinstance(value, str):
+        spec = _PARSED.get(value)
+        if spec is None:
+            spec = _parse_crs(value)
+            if len(_PARSED) < 1024:
+                _PARSED[value] = spec
+        return spec
+    return _parse_crs(value)
+
+
+def _parse_crs(value: str | int | CrsSpec | None) -> CrsSpec:
     if value is None:
         return WGS84
     if isinstance(value, CrsSpec):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import date, datetime
 
 import h3.api.basic_int as h3
@@ -34,27 +35,50 @@ def to_wgs84_point(lng: float, lat: float, crs: str | CrsSpec = "wgs84") -> tupl
     if not (-180 <= lng <= 180 and -90 <= lat <= 90):
         hint = " (lat/lng swapped?)" if -90 <= lng <= 90 and -180 <= lat <= 180 else ""
         raise InputError(f"point ({lng}, {lat}) is out of range{hint}", where="point")
-    x, y = points_to_wgs84(np.array([lng]), np.array([lat]), parse_crs(crs))
+    spec = parse_crs(crs)
+    if spec.epsg == 4326:
+        return float(lng), float(lat)
+    x, y = points_to_wgs84(np.array([lng]), np.array([lat]), spec)
     return float(x[0]), float(y[0])
+
+
+_DUTIES: dict[str, tuple[float, list[dict]]] = {}  # policy -> (read at, duties): a policy file is read once a second
 
 
 def _duties(policy_name: str | None) -> list[dict]:
     if not policy_name:
         return []
-    return load_policy(policy_name).duty_list()
+    now = time.monotonic()
+    read_at, duties = _DUTIES.get(policy_name, (-1.0, []))
+    if now - read_at > 1.0:
+        duties = load_policy(policy_name).duty_list()
+        _DUTIES[policy_name] = (now, duties)
+    return [dict(d) for d in duties]
+
+
+def check_subject(subject: str) -> None:
+    """InputError unless subject is event or component."""
+    if subject not in ("event", "component"):
+        raise InputError("subject must be 'event' or 'component'", where="subject")
 
 
 def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wgs84",
            at: When = None, subject: str = "event") -> dict:
     """Primary and secondary responsible party at a point (at = a date: the end of that day in GRIDSVC_TZ);
     NotFoundError outside the managed area."""
-    if subject not in ("event", "component"):
-        raise InputError("subject must be 'event' or 'component'", where="subject")
+    check_subject(subject)
     x, y = to_wgs84_point(lng, lat, crs)
     when = instant(at)
     cell = h3.latlng_to_cell(y, x, grid_res(conn))
     row = conn.execute(sql("lookup"), {"lng": x, "lat": y, "at": when, "h3": cell}).one()
-    zone, party, street, cell_row, officer, nearest = row
+    return compose(x, y, crs, when, subject, cell, *row)
+
+
+def compose(x: float, y: float, crs: str | CrsSpec, when: datetime, subject: str, cell: int, zone: dict | None,
+            party: dict | None, street: dict | None, cell_row: dict | None, officer: dict | None,
+            nearest: dict | None) -> dict:
+    """The answer from the rows lookup.sql gives (the in-memory index, gridsvc/zones/lookup_index.py, gives the
+    same rows)."""
     if zone is None and cell_row is None:
         raise NotFoundError(f"point ({x:.6f}, {y:.6f}) is outside the managed area: no zone or grid cell here")
     officer_party = ({"kind": "grid_officer", "kind_zh": "网格员", "name": officer["name"], "phone": officer["phone"]}
@@ -92,9 +116,8 @@ def lookup(conn: Connection, lng: float, lat: float, *, crs: str | CrsSpec = "wg
     }
 
 
-def lookup_batch(conn: Connection, points: list[tuple[float, float]], *, crs: str | CrsSpec = "wgs84",
-                 at: When = None) -> list[dict]:
-    """Primary zone, party, grid code and officer for up to 10,000 points in one query."""
+def check_points(points: list[tuple[float, float]]) -> np.ndarray:
+    """A batch's points as an (n, 2) array; InputError naming the first problem."""
     if not 0 < len(points) <= 10_000:
         raise InputError(f"a batch takes 1 to 10,000 points, got {len(points)}", where="points")
     arr = np.asarray(points, dtype=float)
@@ -104,22 +127,31 @@ def lookup_batch(conn: Connection, points: list[tuple[float, float]], *, crs: st
     if len(bad):
         raise InputError(f"{len(bad)} point(s) out of range, first at index {int(bad[0])}: {arr[bad[0]].tolist()}",
                          where="points")
+    return arr
+
+
+def batch_result(i: int, zone_id, kind, unit_id, party_kind, party_name, party_phone, grid_code, officer_name,
+                 officer_phone) -> dict:
+    """One point's result in a batch, from lookup_batch.sql's columns (or the index's)."""
+    officer = {"name": officer_name, "phone": officer_phone} if officer_name else None
+    primary = ({"kind": party_kind, "name": party_name, "phone": party_phone}
+               if party_name else (dict(officer, kind="grid_officer") if officer else None))
+    return {"index": i, "inside": zone_id is not None or grid_code is not None, "zone_id": zone_id, "kind": kind,
+            "unit_id": unit_id, "primary": primary, "grid_code": grid_code, "grid_officer": officer}
+
+
+def lookup_batch(conn: Connection, points: list[tuple[float, float]], *, crs: str | CrsSpec = "wgs84",
+                 at: When = None) -> list[dict]:
+    """Primary zone, party, grid code and officer for up to 10,000 points in one query."""
+    arr = check_points(points)
     when = instant(at)
     xs, ys = points_to_wgs84(arr[:, 0], arr[:, 1], parse_crs(crs))
     res = grid_res(conn)
     cells = [h3.latlng_to_cell(float(y), float(x), res) for x, y in zip(xs, ys, strict=True)]
     rows = conn.execute(sql("lookup_batch"), {"xs": xs.tolist(), "ys": ys.tolist(), "hs": cells,
                                               "at": when}).mappings().all()
-    out = []
-    for r in rows:
-        inside = r["zone_id"] is not None or r["grid_code"] is not None
-        officer = {"name": r["officer_name"], "phone": r["officer_phone"]} if r["officer_name"] else None
-        primary = ({"kind": r["party_kind"], "name": r["party_name"], "phone": r["party_phone"]}
-                   if r["party_name"] else (dict(officer, kind="grid_officer") if officer else None))
-        out.append({"index": int(r["i"]) - 1, "inside": inside, "zone_id": r["zone_id"], "kind": r["kind"],
-                    "unit_id": r["unit_id"], "primary": primary, "grid_code": r["grid_code"],
-                    "grid_officer": officer})
-    return out
+    return [batch_result(int(r["i"]) - 1, r["zone_id"], r["kind"], r["unit_id"], r["party_kind"], r["party_name"],
+                         r["party_phone"], r["grid_code"], r["officer_name"], r["officer_phone"]) for r in rows]
 
 
 def lookup_radius(conn: Connection, lng: float, lat: float, radius_m: float, *, crs: str | CrsSpec = "wgs84",

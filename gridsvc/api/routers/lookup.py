@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ...errors import InputError
@@ -12,17 +14,19 @@ from ...geo.crs import ClientCrs
 from ...settings import get_settings
 from ...timekeeping import DATE_HELP, MAX_TEXT
 from ...zones import lookup as core
-from ..dependencies import Conn
-from ..security import POINTS_PER_REQUEST, CurrentUser, charge_anonymous, redact
+from ...zones import lookup_index as fast
+from ..dependencies import LazyConnDep
+from ..security import POINTS_PER_REQUEST, LazyUser, charge_anonymous, redact
 
 router = APIRouter(tags=["lookup"])
 CrsParam = ClientCrs
 
 
-@router.get("/lookup", summary="Who is responsible here? (grid officer's question)")
-def lookup_point(
-    conn: Conn,
-    principal: CurrentUser,
+@router.get("/lookup", summary="Who is responsible here? (grid officer's question)", response_model=dict)
+async def lookup_point(
+    request: Request,
+    lazy: LazyConnDep,
+    principal: LazyUser,
     lng: Annotated[float, Query(description="longitude in the chosen crs")],
     lat: Annotated[float, Query(description="latitude in the chosen crs")],
     crs: CrsParam = "wgs84",
@@ -30,12 +34,26 @@ def lookup_point(
                                     description=f"{DATE_HELP}; a date means the end of that day; default now")] = None,
     radius: Annotated[float | None, Query(gt=0, le=1000, description="also list zones within this many metres")] = None,
     subject: Literal["event", "component"] = "event",
-) -> dict:
-    """Primary and secondary party, rule, H3 cell, grid code and officer; 404 outside the managed area."""
-    result = core.lookup(conn, lng, lat, crs=crs, at=at, subject=subject)
-    if radius is not None:
-        result["nearby"] = core.lookup_radius(conn, lng, lat, radius, crs=crs, at=at)
-    return redact(result, principal)
+) -> JSONResponse:
+    """Primary and secondary party, rule, H3 cell, grid code and officer; 404 outside the managed area.
+
+    Answered from the worker's in-memory index when it is current (header X-Gridsvc-Lookup: index), else from
+    PostGIS (sql); at= and the radius= list always from PostGIS. The index answers on the event loop (no I/O);
+    whatever needs the database runs in the thread pool."""
+    engine = request.app.state.engine
+    result = None if at is not None or radius is not None else fast.answer_now(engine, lng, lat, crs=crs,
+                                                                                subject=subject)
+    source = "index"
+    if result is None:
+        def by_sql() -> tuple[dict, str]:
+            out, how = fast.answer(engine, lazy.get, lng, lat, crs=crs, at=at, subject=subject)
+            if radius is not None:
+                out["nearby"] = core.lookup_radius(lazy.get(), lng, lat, radius, crs=crs, at=at)
+            return out, how
+
+        result, source = await run_in_threadpool(by_sql)
+    return JSONResponse(redact(result, principal),
+                        headers={"X-Gridsvc-Lookup": source, "X-Gridsvc-Worker": fast.WORKER})
 
 
 class BatchRequest(BaseModel):
@@ -49,7 +67,8 @@ class BatchRequest(BaseModel):
 
 @router.post("/lookup", summary="Batch lookup of up to 10,000 points (anonymous: GRIDSVC_PUBLIC_MAX_POINTS)",
              responses={429: {"description": "anonymous: the batch's weight exceeds the rate limit; Retry-After"}})
-def lookup_batch(request: Request, conn: Conn, principal: CurrentUser, body: BatchRequest) -> dict:
+def lookup_batch(request: Request, response: Response, lazy: LazyConnDep, principal: LazyUser,
+                 body: BatchRequest) -> dict:
     """One result per point, in order; points outside the managed area have inside=false.
 
     Anonymous batches are capped (1,000 points by default) and weigh on the rate limit by their points, so the
@@ -60,5 +79,6 @@ def lookup_batch(request: Request, conn: Conn, principal: CurrentUser, body: Bat
             raise InputError(f"without credentials a batch takes at most {most:,} points, this one has "
                              f"{len(body.points):,}: split it, or log in (up to 10,000)", where="body points")
         charge_anonymous(request, len(body.points) / POINTS_PER_REQUEST)  # the request itself was charged 1
-    results = core.lookup_batch(conn, body.points, crs=body.crs, at=body.at)
+    results, source = fast.answer_batch(request.app.state.engine, lazy.get, body.points, crs=body.crs, at=body.at)
+    response.headers["X-Gridsvc-Lookup"] = source
     return {"count": len(results), "results": redact(results, principal)}
