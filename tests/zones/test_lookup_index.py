@@ -75,8 +75,8 @@ def test_index_answers_exactly_as_sql(city, index):
             for x, y in pts[1500:1700]:
                 fx, fy = fn(np.array([x]), np.array([y]))
                 a, b = float(fx[0]), float(fy[0])
-                assert _answer(lambda a=a, b=b: index.lookup(a, b, crs=crs)) == \
-                    _answer(lambda a=a, b=b: lookup(c, a, b, crs=crs))
+                assert _answer(lambda a=a, b=b, crs=crs: index.lookup(a, b, crs=crs)) == \
+                    _answer(lambda a=a, b=b, crs=crs: lookup(c, a, b, crs=crs))
         assert lookup_batch(c, pts[:3000]) == index.lookup_batch(pts[:3000])
     assert index.stats["index"] > 3000
 
