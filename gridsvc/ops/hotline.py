@@ -34,10 +34,10 @@ from ..files.spreadsheet import neutralise_frame
 from ..geo.chinese_crs import in_china
 from ..timekeeping import for_people, instant, zone
 from ..zones.lookup import to_wgs84_point
+from .addresses import Gazetteer, Placed, load_addresses, norm
 from .cases import SOURCE_ZH, _event, case_fields, open_case
 from .categories import load_categories, load_departments
 from .flow import load_flow
-from .hotline_place import Gazetteer, Placed, norm
 from .hotline_rules import HotlineRules, load_hotline
 
 Progress = Callable[[str, int, int], None]
@@ -267,7 +267,7 @@ def _place(conn: Connection, order: Order, gazetteer: Callable[[], Gazetteer], r
             x, y = to_wgs84_point(order.given["lng"], order.given["lat"], order.given["crs"])
         except InputError as e:
             return f"coordinates not usable: {e.what}"
-        return Placed(x, y, "coordinates", rules.placement.confidence.coordinates,
+        return Placed(x, y, "coordinates", load_addresses().confidence.coordinates,
                       f"{order.given['lng']}, {order.given['lat']} ({order.given['crs']})")
     return gazetteer().place(conn, order.address)
 
@@ -319,7 +319,7 @@ def import_orders(conn: Connection, path: Path, *, actor: str, role: str | None 
 
     def gazetteer() -> Gazetteer:
         if not memo:
-            memo.append(Gazetteer.load(conn, rules))
+            memo.append(Gazetteer.load(conn))
         return memo[0]
 
     for i, order in enumerate(orders):
@@ -421,7 +421,7 @@ def place_order(conn: Connection, number: str, *, lng: float, lat: float, crs: s
     x, y = to_wgs84_point(lng, lat, crs)
     order = Order(0, number, old["received_at"], old["content"], old["type_text"], old["category"], old["address"],
                   old["area"], old["reporter_name"], old["reporter_phone"], old["given_point"], old["row_sha"])
-    placed = Placed(x, y, "staff", load_hotline().placement.confidence.staff, f"placed by {actor}")
+    placed = Placed(x, y, "staff", load_addresses().confidence.staff, f"placed by {actor}")
     made = _open(conn, order, placed, actor, role, now)
     if not isinstance(made, int):
         raise InputError(made, where="point")

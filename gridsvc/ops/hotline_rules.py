@@ -1,6 +1,6 @@
-"""geodata/ops/hotline.toml: the 12345 export's header aliases, 诉求类型 → category codes, how addresses are placed,
-and the words of the reply export. Validated like the other ops files (errors name the file and the entry) and
-cross-checked against categories.toml and case_flow.toml."""
+"""geodata/ops/hotline.toml: the 12345 export's header aliases, 诉求类型 → category codes and the words of the reply
+export (addresses are placed as geodata/ops/addresses.toml says: gridsvc/ops/addresses.py). Validated like the other
+ops files (errors name the file and the entry) and cross-checked against categories.toml and case_flow.toml."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from .flow import load_flow
 
 FIELDS = ("number", "received_at", "content", "type", "address", "area", "lng", "lat", "crs", "reporter_name",
           "reporter_phone")
-METHODS = ("coordinates", "staff", "unit_address", "feature_name", "crossing", "near_number", "street",
-           "street_variant")
 Text = Field(min_length=1)
 
 
@@ -41,28 +39,6 @@ class CategoryRule(Strict):
     match: list[str] = Field(min_length=1)
 
 
-class Confidence(Strict):
-    coordinates: float = Field(ge=0, le=1)
-    staff: float = Field(ge=0, le=1)
-    unit_address: float = Field(ge=0, le=1)
-    feature_name: float = Field(ge=0, le=1)
-    crossing: float = Field(ge=0, le=1)
-    near_number: float = Field(ge=0, le=1)
-    street: float = Field(ge=0, le=1)
-    street_variant: float = Field(ge=0, le=1)
-
-
-class Placement(Strict):
-    suffixes: list[str] = Field(min_length=1)
-    number_tolerance: int = Field(ge=0)
-    min_name_chars: int = Field(ge=1)
-    min_feature_name_chars: int = Field(ge=1)
-    ambiguous_within_m: float = Field(gt=0)
-    crossing_words: list[str] = []
-    crossing_within_m: float = Field(gt=0)
-    confidence: Confidence
-
-
 class Compose(Strict):
     closed: str = Field(min_length=1)
     void: str = Field(min_length=1)
@@ -83,7 +59,6 @@ class HotlineRules(Strict):
     crs_values: dict[Literal["wgs84", "gcj02", "bd09"], list[str]]
     categories: list[CategoryRule] = Field(min_length=1)
     default_category: str | None = None
-    placement: Placement
     replies: Replies
 
     def header_field(self) -> dict[str, str]:

@@ -4,7 +4,8 @@
   Chinese name, group its major class, type realtime (a POST answers the case code at once). Their attributes are
   data, geodata/ops/open311_attributes.toml (validated and cross-checked against the categories here).
 - **POST requests** opens a case (gridsvc/ops/cases.open_case, source citizen) at lat/long, at a place named by
-  address_string (the project's own names, gridsvc/ops/addresses.py) or at a unit's public code (address_id).
+  address_string (the project's own names, gridsvc/ops/addresses.py: the placer the 12345 import uses, refused
+  below [accept] open311 of addresses.toml or when a name in it is ambiguous) or at a unit's public code (address_id).
   The reporter's name and phone go to the case's reporter columns, the e-mail, attribute answers, media_url and
   the rest to cases.routing -> 'open311'. None of them comes out in any Open311 answer.
 - **GET requests** reads cases (any source) as service requests: status open/closed (closed = 结案 or 作废),
@@ -33,7 +34,7 @@ from ..db.sql import sql
 from ..errors import ForbiddenError, InputError, NotFoundError
 from ..settings import get_settings
 from ..timekeeping import instant, zone
-from .addresses import place_address, place_unit_code
+from .addresses import Placed, load_addresses, place_address, place_unit_code
 from .cases import check_report_scope, open_case
 from .categories import Categories, Category, load_categories, load_departments
 from .files import Strict, fail, ops_dir, read_toml, stamp, validate
@@ -379,14 +380,15 @@ def post_request(conn: Connection, fields: Mapping[str, Sequence[str]], principa
     elif address_id is not None:
         place = place_unit_code(conn, address_id)
     elif address is not None:
-        place = place_address(conn, address, where="address_string")
+        place = _placed(conn, address)
     else:
         raise InputError("a location is required: lat and long, address_string or address_id", where="location")
     if place is not None:
         x, y = place.lng, place.lat
         check_report_scope(conn, x, y, "wgs84", principal)
     open311 = {"attributes": answers, "media_url": media_url, "address": address or (place.name if place else None),
-               "address_id": address_id, "placed_at": place.name if place else None, "email": email,
+               "address_id": address_id, "placed_at": place.name if place else None,
+               "placement": place.as_dict() if place else None, "email": email,
                "account_id": _one(fields, "account_id"), "client": principal.name}
     case_id = open_case(conn, lng=x, lat=y, category=cat.code,
                         description=description or f"{cat.zh}（Open311 上报）", source=SOURCE,
@@ -397,6 +399,29 @@ def post_request(conn: Connection, fields: Mapping[str, Sequence[str]], principa
     row = _rows(conn, codes=None, case_id=case_id)[0]
     return [{"service_request_id": row["code"], "service_notice": _notice(row),
              "account_id": open311["account_id"]}]
+
+
+def _placed(conn: Connection, address: str) -> Placed:
+    """address_string placed on the city's own names, or a 400 naming why not: nothing matched, an ambiguous name,
+    or only a method less sure than addresses.toml [accept] open311."""
+    text = " ".join(address.split())
+    if len(text) < 2:
+        raise InputError("the address is empty", where="address_string")
+    placed = place_address(conn, text)
+    if isinstance(placed, str):
+        raise InputError(f"cannot place the address {text!r}: {placed} (there is no external geocoder); send lat "
+                         "and long", where="address_string")
+    if placed.ambiguous:
+        raise InputError(f"cannot place the address {text!r}: {placed.ambiguous}; only {placed.method} "
+                         f"({placed.matched}) matched otherwise: add the street and number or send lat and long",
+                         where="address_string")
+    least = load_addresses().accept.open311
+    if placed.confidence < least:
+        raise InputError(f"cannot place the address {text!r} surely enough: only {placed.method} "
+                         f"({placed.matched}) matched, confidence {placed.confidence:g} < {least:g} "
+                         "(addresses.toml [accept] open311); add the house number or send lat and long",
+                         where="address_string")
+    return placed
 
 
 def check_poster(principal) -> None:

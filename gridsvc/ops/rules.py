@@ -40,7 +40,9 @@ def load_rules() -> OpsRules:
 
     load_inspector_kinds()
     load_notice_texts()
+    from .addresses import load_addresses
     from .hotline_rules import load_hotline
 
+    load_addresses()
     load_hotline()
     return rules

@@ -1,4 +1,4 @@
--- The city's own names that place a 12345 address (gridsvc/ops/hotline_place.py): each street name (name and
+-- The city's own names that place a written address (gridsvc/ops/addresses.py): each street name (name and
 -- name_zh) with the point of its segments nearest their middle, units with a name or an address, named compounds
 -- and markets with a point inside them. Points in WGS84.
 WITH named AS (
