@@ -1,6 +1,6 @@
 """Placing a written Chinese address on the map with the city's own names, without an external geocoder: the one
-placer of the 12345 import (gridsvc/ops/hotline.py, docs/hotline.md) and of Open311 address_string
-(gridsvc/ops/open311.py, docs/open311.md). Its settings and confidences are data: geodata/ops/addresses.toml.
+placer of the 12345 import (gridsvc/ops/hotline/orders.py, docs/hotline.md) and of Open311 address_string
+(gridsvc/ops/citizens/open311.py, docs/open311.md). Its settings and confidences are data: geodata/ops/addresses.toml.
 
 The gazetteer is read once per import or request (db/sql/address_names.sql): street names (name and name_zh; a
 name's point is the point of its segments nearest their middle), units with their names and addresses, named
@@ -35,7 +35,7 @@ from sqlalchemy import Connection
 
 from ..db.sql import sql
 from ..errors import InputError
-from .files import Strict, fail, ops_dir, read_toml, stamp, validate
+from .rules.files import Strict, fail, ops_dir, read_toml, stamp, validate
 
 METHODS = ("coordinates", "staff", "unit_code", "unit_address", "feature_name", "crossing", "near_number", "street",
            "street_variant")

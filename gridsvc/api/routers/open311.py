@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2 at /open311/v2/ (gridsvc/ops/open311.py): discovery, services, service definitions,
+"""Open311 GeoReport v2 at /open311/v2/ (gridsvc/ops/citizens/open311.py): discovery, services, service definitions,
 POST and GET requests, tokens; every resource as .xml and .json, errors in the spec's form.
 
 Errors are raised as everywhere in gridsvc; Open311Errors (added by create_app, outside everything else) turns
@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...errors import AuthError
-from ...ops import open311 as core
+from ...ops.citizens import open311 as core
 from ...people.users import principal_for_bearer
 from ...settings import get_settings
 from ..dependencies import Conn
