@@ -111,6 +111,14 @@ def module_benchmark(module: str, out_name: str, *args: str) -> dict:
     return result
 
 
+def script_benchmark(module: str, *args: str) -> None:
+    """`python -m bench.<module> ARGS` in its own process, which writes its own results file."""
+    import subprocess
+
+    if subprocess.run([sys.executable, "-m", f"bench.{module}", *args], timeout=7200).returncode:
+        print(f"{module}: failed", flush=True)
+
+
 def ingest_benchmarks() -> dict:
     """Ingest (first store, unchanged re-import) and grid build at 1× and 70×, into results/ingest_grid.json."""
     if not NANJING.exists():
@@ -148,6 +156,9 @@ def main() -> None:
     module_benchmark("exports", "exports.json", "--tiles", "70")  # C: pack for one grid, map sizes
     module_benchmark("workspace", "workspace.json", "--tiles", "70")  # C: page interactive, tile latency
     module_benchmark("ops", "ops.json", "--tiles", "70")  # G: a year of cases, my grid's open cases, the tick
+    module_benchmark("grid_cover", "grid_cover.json", "--tiles", "70")  # I4: the grid's H3 cover in processes
+    script_benchmark("ingest_stream")  # I4: streaming PBF ingest, peak RSS against pyrosm (ingest_stream.json)
+    script_benchmark("peers_tile", "--tiles", "70")  # I5: a tile against plain ST_AsMVT (peers.json "tile")
 
 
 if __name__ == "__main__":

@@ -299,14 +299,20 @@ def ingest(
     crs: Annotated[str | None, typer.Option(help="EPSG code (4490, 4547, …), wgs84, gcj02 or bd09")] = None,
     column: Annotated[list[str] | None, typer.Option(help="column mapping canonical=header, repeatable")] = None,
     strict: Annotated[bool, typer.Option(help="reject the file if any geometry cannot be repaired")] = False,
+    stream: Annotated[bool | None, typer.Option(
+        help="OSM PBF: read in bounded memory, chunk by chunk (default: for files over 16 MB)")] = None,
 ) -> None:
     """Import a file in one transaction; re-importing the same file updates rows in place."""
     with _errors():
         from .city.ingest import ingest as run
+        from .city.ingest import ingest_stream, streams
         engine = _engine()
         with _progress(f"ingest {path.name}") as tick:
-            report = run(engine, path, kind=kind, layer=layer, crs=crs, columns=_parse_columns(column), strict=strict,
-                         progress=tick)
+            if streams(path, stream, kind=kind, layer=layer, crs=crs, columns=column):
+                report = ingest_stream(engine, path, strict=strict, progress=tick)
+            else:
+                report = run(engine, path, kind=kind, layer=layer, crs=crs, columns=_parse_columns(column),
+                             strict=strict, progress=tick)
         print_ingest_report(report)
 
 

@@ -20,6 +20,7 @@ from .routers import (
     bulletins,
     case_page,
     cases,
+    dashboard,
     exports,
     field,
     health,
@@ -105,6 +106,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(audit.router)
     app.include_router(bulletins.router)
+    app.include_router(dashboard.router)
     app.include_router(zones.router)
     app.include_router(parties.router)
     app.include_router(units.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -76,9 +77,17 @@ def _assign(cells: np.ndarray, polys: np.ndarray, res: int, admin_code: str,
     return table
 
 
+def cover_workers() -> int:
+    """Processes for the H3 cover of lines and polygons: the CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | None = None,
-               max_cells: int | None = None) -> GridReport:
-    """Rebuild the grid in one transaction; officer assignments keep their grid codes."""
+               max_cells: int | None = None, workers: int | None = None) -> GridReport:
+    """Rebuild the grid in one transaction; officer assignments keep their grid codes.
+
+    workers: processes for the features' H3 cover (default: every CPU this process may use; 1 = in this process).
+    """
     tick = progress or (lambda *_: None)
     with engine.begin() as conn:
         extent, from_boundary = _extent(conn)
@@ -99,7 +108,7 @@ def build_grid(engine: Engine, res: int, admin_code: str, progress: Progress | N
                         zip(table["h3"].tolist(), [res] * len(table), table["code"].tolist(),
                             [None if pd.isna(v) else int(v) for v in community_id], wkb, strict=True))
         tick("indexing features", 3, 4)
-        counts = _index_features(conn, res)
+        counts = _index_features(conn, res, workers or cover_workers())
         conn.execute(sql("grid_analyze"))
         tick("done", 4, 4)
     return GridReport(res=res, cells=len(table), communities=int(table["community_code"].nunique()),
@@ -133,7 +142,7 @@ def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -
     return ids_by_h3
 
 
-def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = None) -> int:
+def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = None, workers: int = 1) -> int:
     """Store the cells covering a layer's rows (all of them, or those with these ids); returns the pairs stored."""
     rows = conn.execute(layer_sql("layer_geometries", name, where="" if ids is None else "WHERE id = ANY(:ids)"),
                         {"ids": ids}).all()
@@ -141,16 +150,16 @@ def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = N
         return 0
     feature_ids = np.array([r[0] for r in rows], dtype=np.int64)
     geoms = gpd.GeoSeries(shapely.from_wkb([r[1] for r in rows]), crs=4326)
-    pos, cells = h3cells.cover_features(geoms, res)
+    pos, cells = h3cells.cover_features(geoms, res, workers)
     pairs = np.unique(np.column_stack([feature_ids[pos], cells]), axis=0)
     store.copy_rows(conn, "feature_cells", ["layer", "feature_id", "h3"], ((name, int(f), int(c)) for f, c in pairs))
     return len(pairs)
 
 
-def _index_features(conn: Connection, res: int) -> dict[str, int]:
+def _index_features(conn: Connection, res: int, workers: int = 1) -> dict[str, int]:
     """Recompute feature_cells for every indexed layer."""
     conn.execute(sql("feature_cells_clear"))
-    return {name: _cover_rows(conn, name, res) for name in INDEXED_LAYERS}
+    return {name: _cover_rows(conn, name, res, workers=workers) for name in INDEXED_LAYERS}
 
 
 def index_rows(conn: Connection, name: str, written: list[int], removed: list[int] = ()) -> int:
@@ -160,4 +169,4 @@ def index_rows(conn: Connection, name: str, written: list[int], removed: list[in
     if res is None or not (written or removed):
         return 0
     conn.execute(sql("feature_cells_forget"), {"layer": name, "ids": [*written, *removed]})
-    return _cover_rows(conn, name, res, list(written)) if written else 0
+    return _cover_rows(conn, name, res, list(written), cover_workers()) if written else 0

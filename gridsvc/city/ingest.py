@@ -22,15 +22,20 @@ from ..geo.crs import CrsSpec, parse_crs, to_wgs84
 from ..geo.streets import WIDTH_FROM_INPUT, carriageway_widths, street_polygons
 from ..people import audit
 from .catalogue import Catalogue, load_catalogue
-from .grid import index_rows
+from .grid import index_rows, stored_res
 from .readers import vector
 from .readers.ledger import read_ledger
 from .readers.osm import read_osm
+from .readers.osm_stream import CHUNK, stream_osm
 
 Progress = Callable[[str, int, int], None]
 PBF = (".pbf",)
 VECTOR = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".kml", ".fgb")
 LEDGER = (".csv", ".xlsx", ".xls", ".xlsm")
+# An OSM PBF larger than this streams (`ingest_stream`) unless --no-stream: pyrosm's whole-file ingest of a 10 MB
+# PBF (Nanjing ×100) already peaks at over 3× the streaming ingest's memory, in the same time
+# (bench/results/ingest_stream.json).
+STREAM_ABOVE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -241,17 +246,91 @@ def _store_layers(engine: Engine, layers: dict[str, gpd.GeoDataFrame], source_fi
             upsert = store.upsert_layer(conn, layer_spec(name), layers[name], source_file)
             index_rows(conn, name, upsert.written_ids, upsert.removed_ids)  # grid-scoped reads see them at once
             counts[name] = upsert.as_dict() | {"rows": len(layers[name])}
-        conn.execute(sql("link_units_to_buildings"), {"sf": source_file, "max_m": 10.0})
-        import_id = conn.execute(
-            sql("import_insert"),
-            {"f": source_file, "p": path, "h": sha256, "c": crs_label,
-             "n": json.dumps(counts), "o": json.dumps(logged, ensure_ascii=False)},
-        ).scalar_one()
-        audit.bulk(conn, "import", "imports", source_file, {"sha256": sha256, "crs": crs_label, "counts": counts})
-        for name in order:  # fresh statistics, or the planner misjudges the first queries after a bulk load
-            conn.execute(layer_sql("layer_analyze", name))
+        import_id = _finish_import(conn, order, counts, logged, source_file, path, sha256, crs_label)
     tick("done", len(order), len(order))
     return counts, import_id
+
+
+def _finish_import(conn: Connection, order: list[str], counts: dict, logged: list, source_file: str, path: str,
+                   sha256: str, crs_label: str) -> int:
+    """After the layers are stored: link units to buildings, write the imports row and the audit row, analyse."""
+    conn.execute(sql("link_units_to_buildings"), {"sf": source_file, "max_m": 10.0})
+    import_id = conn.execute(
+        sql("import_insert"),
+        {"f": source_file, "p": path, "h": sha256, "c": crs_label,
+         "n": json.dumps(counts), "o": json.dumps(logged, ensure_ascii=False)},
+    ).scalar_one()
+    audit.bulk(conn, "import", "imports", source_file, {"sha256": sha256, "crs": crs_label, "counts": counts})
+    for name in order:  # fresh statistics, or the planner misjudges the first queries after a bulk load
+        conn.execute(layer_sql("layer_analyze", name))
+    return import_id
+
+
+def streams(path: Path, stream: bool | None, **options) -> bool:
+    """Whether `gridsvc ingest` streams this file: --stream, else an OSM PBF over STREAM_ABOVE_BYTES.
+
+    --stream reads OSM PBF files alone, which take no --kind, --layer, --crs or --column.
+    """
+    path = Path(path)
+    pbf = path.suffix.lower() in PBF
+    if stream:
+        if not pbf:
+            raise InputError("--stream reads OSM PBF files only", source=path.name)
+        given = [f"--{k}" for k, v in options.items() if v]
+        if given:
+            raise InputError(f"{', '.join(given)} do(es) not apply to OSM PBF files", source=path.name)
+        return True
+    return stream is None and pbf and path.is_file() and path.stat().st_size > STREAM_ABOVE_BYTES and not any(
+        options.values())
+
+
+def ingest_stream(engine: Engine, path: Path, *, strict: bool = False, progress: Progress | None = None,
+                  chunk_size: int = CHUNK) -> IngestReport:
+    """Ingest an OSM PBF in bounded memory: features are read (`readers/osm_stream.py`), checked and COPYed chunk by
+    chunk into staging tables, then upserted, all in one transaction; the same rows as `ingest` stores.
+
+    progress gets the reader's passes over the file (with the features read so far), then the layers stored.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in PBF:
+        raise InputError("--stream reads OSM PBF files only", source=path.name)
+    if not path.is_file() or not path.stat().st_size:
+        raise UnreadableFileError("file not found, not a file or empty", source=str(path))
+    cat = load_catalogue()
+    tick = progress or (lambda *_: None)
+    report = IngestReport(source_file=path.name, crs="EPSG:4326 (OSM)", fixes={})
+    with engine.begin() as conn:
+        audit.start_bulk(conn)
+        stages: dict[str, store.StagedLayer] = {}
+        grid = stored_res(conn) is not None  # written ids are needed only to index them in a stored grid
+        for chunk in stream_osm(path, cat, chunk_size, progress=tick):
+            layers, notes, fix_notes, fixes = _prepare_layers(chunk, path.name, cat, strict=strict)
+            report.notes += notes
+            report.fix_notes += fix_notes
+            for name, gdf in layers.items():
+                report.fixes.setdefault(name, []).extend(fixes.get(name, []))
+                if name not in stages:
+                    stages[name] = store.StagedLayer(conn, layer_spec(name), list(gdf.columns))
+                stages[name].add(gdf)
+        if not stages:
+            raise InputError("no streets, buildings, compounds, markets, units or boundaries found", source=path.name)
+        order = [n for n in INGESTED if n in stages]
+        for i, name in enumerate(order):
+            tick(f"storing {name}", i, len(order))
+            dropped, example = stages[name].drop_duplicates()
+            if dropped:
+                report.notes.append(f"{path.name} {name}: {dropped} duplicate source id(s), last one kept "
+                                    f"(e.g. {example})")
+            rows = stages[name].rows
+            upsert = stages[name].merge(path.name, with_ids=grid)
+            index_rows(conn, name, upsert.written_ids, upsert.removed_ids)
+            report.counts[name] = upsert.as_dict() | {"rows": rows}
+        logged = [*report.other_notes, *({"layer": layer, "feature": f.feature, "action": f.action,
+                                          "reason": f.reason} for layer, fx in report.fixes.items() for f in fx)]
+        report.import_id = _finish_import(conn, order, report.counts, logged, path.name, str(path.resolve()),
+                                          file_sha256(path), report.crs)
+    tick("done", len(order), len(order))
+    return report
 
 
 def list_imports(conn: Connection, limit: int = 50) -> list[dict]:

@@ -87,39 +87,96 @@ def temp_table(conn: Connection, name: str, like: str, columns: Sequence[str], r
     conn.execute(text(f"DROP TABLE {ident(name)}"))
 
 
-def upsert_layer(conn: Connection, spec: LayerSpec, gdf: gpd.GeoDataFrame, source_file: str) -> UpsertCounts:
-    """Insert or update a file's rows of one layer, and remove that file's rows that are gone."""
-    cols = [c for c in spec.columns if c in gdf.columns]
-    geom_cols = ["geom"] + [g for g, _ in spec.extra_geoms]
-    all_cols = ["source_id", *cols, *geom_cols]
+def _incoming_rows(spec: LayerSpec, gdf: gpd.GeoDataFrame, cols: list[str], geom_cols: list[str]) -> Iterator[list]:
+    """COPY rows of a layer's frame: source_id, the attribute columns, then each geometry as hex EWKB."""
     hexes = {"geom": ewkb_hex(to_multi(np.asarray(gdf.geometry.values), spec.geom_type))}
     for g, gtype in spec.extra_geoms:
         hexes[g] = ewkb_hex(to_multi(np.asarray(gpd.GeoSeries(gdf[g]).values), gtype))
     attr = [gdf[c].to_numpy(dtype=object) for c in ["source_id", *cols]]
-    incoming = ([_clean(a[i]) for a in attr] + [hexes[g][i] for g in geom_cols] for i in range(len(gdf)))
-    # The table's statistics predate this import, so the planner may expect no rows of this file and pick a nested
-    # loop for the anti-join below: the index on source_id keeps even that plan linear (a 70x first import took
-    # 584 s without).
-    with temp_table(conn, "_incoming", spec.table, all_cols, incoming, index="source_id"):
-        data_cols = [*cols, *geom_cols]
+    return ([_clean(a[i]) for a in attr] + [hexes[g][i] for g in geom_cols] for i in range(len(gdf)))
+
+
+def upsert_layer(conn: Connection, spec: LayerSpec, gdf: gpd.GeoDataFrame, source_file: str) -> UpsertCounts:
+    """Insert or update a file's rows of one layer, and remove that file's rows that are gone."""
+    stage = StagedLayer(conn, spec, list(gdf.columns))
+    stage.add(gdf)
+    return stage.merge(source_file)
+
+
+class StagedLayer:
+    """A file's incoming rows of one layer, COPYed chunk by chunk into a temporary table of this transaction
+    (`add`), then upserted in one statement (`merge`): a streamed ingest never holds a whole layer in memory."""
+
+    def __init__(self, conn: Connection, spec: LayerSpec, columns: Sequence[str]) -> None:
+        self.conn, self.spec = conn, spec
+        self.cols = [c for c in spec.columns if c in columns]
+        self.geom_cols = ["geom"] + [g for g, _ in spec.extra_geoms]
+        self.all_cols = ["source_id", *self.cols, *self.geom_cols]
+        self.name = f"_incoming_{spec.name}"
+        self.rows = 0
+        conn.execute(text(f"CREATE TEMP TABLE {ident(self.name)} ON COMMIT DROP AS SELECT "
+                          f"{', '.join(ident(c) for c in self.all_cols)} FROM {ident(spec.table)} WITH NO DATA"))
+
+    def add(self, gdf: gpd.GeoDataFrame) -> None:
+        """COPY one chunk of the layer (its columns as at the start)."""
+        copy_rows(self.conn, self.name, self.all_cols, _incoming_rows(self.spec, gdf, self.cols, self.geom_cols))
+        self.rows += len(gdf)
+
+    def drop_duplicates(self) -> tuple[int, str | None]:
+        """Keep the last row staged of each source id (as prepare_layers does); (rows dropped, an example id)."""
+        self._index()
+        dropped = self.conn.execute(text(f"""
+            DELETE FROM {ident(self.name)} a USING {ident(self.name)} b
+            WHERE a.source_id = b.source_id AND a.ctid < b.ctid RETURNING a.source_id
+        """)).scalars().all()
+        self.rows -= len(dropped)
+        return len(dropped), (dropped[0] if dropped else None)
+
+    def _index(self) -> None:
+        if not getattr(self, "_indexed", False):
+            # The planner knows nothing of a fresh table: an index and statistics keep the joins on it linear.
+            self.conn.execute(text(f"CREATE INDEX ON {ident(self.name)} (source_id)"))
+            self.conn.execute(text(f"ANALYZE {ident(self.name)}"))
+            self._indexed = True
+
+    def merge(self, source_file: str, *, with_ids: bool = True) -> UpsertCounts:
+        """Upsert the staged rows into the layer's table and remove the file's rows that are gone; drops the stage.
+
+        with_ids=False counts in the database and leaves written_ids/removed_ids empty (a province's ids need not
+        cross into Python when nothing uses them).
+        """
+        self._index()
+        spec, conn, stage, all_cols = self.spec, self.conn, ident(self.name), self.all_cols
+        data_cols = [*self.cols, *self.geom_cols]
         changed = " OR ".join(f"{spec.table}.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in data_cols)
-        rows = conn.execute(text(f"""
+        # The table's statistics predate this import, so the planner may expect no rows of this file and pick a
+        # nested loop for the anti-join below: the index on source_id keeps even that plan linear (a 70x first
+        # import took 584 s without).
+        upsert = f"""
             INSERT INTO {spec.table} (source_file, {', '.join(all_cols)})
-            SELECT :sf, {', '.join(all_cols)} FROM _incoming
+            SELECT :sf, {', '.join(all_cols)} FROM {stage}
             ON CONFLICT (source_file, source_id) DO UPDATE
               SET {', '.join(f'{c} = EXCLUDED.{c}' for c in data_cols)}, updated_at = now()
               WHERE {changed}
-            RETURNING id, (xmax = 0) AS inserted
-        """), {"sf": source_file}).all()
-        removed = conn.execute(text(f"""
+            RETURNING id, (xmax = 0) AS inserted"""
+        remove = f"""
             DELETE FROM {spec.table} t WHERE t.source_file = :sf
-              AND NOT EXISTS (SELECT 1 FROM _incoming i WHERE i.source_id = t.source_id)
-            RETURNING t.id
-        """), {"sf": source_file}).scalars().all()
-    inserted = sum(1 for r in rows if r.inserted)
-    updated = len(rows) - inserted
-    return UpsertCounts(inserted, updated, len(gdf) - len(rows), len(removed),
-                        written_ids=[r.id for r in rows], removed_ids=list(removed))
+              AND NOT EXISTS (SELECT 1 FROM {stage} i WHERE i.source_id = t.source_id)
+            RETURNING t.id"""
+        if with_ids:
+            rows = conn.execute(text(upsert), {"sf": source_file}).all()
+            removed = conn.execute(text(remove), {"sf": source_file}).scalars().all()
+            inserted = sum(1 for r in rows if r.inserted)
+            out = UpsertCounts(inserted, len(rows) - inserted, self.rows - len(rows), len(removed),
+                               written_ids=[r.id for r in rows], removed_ids=list(removed))
+        else:
+            inserted, written = conn.execute(text(
+                f"WITH w AS ({upsert}) SELECT count(*) FILTER (WHERE inserted), count(*) FROM w"),
+                {"sf": source_file}).one()
+            removed = conn.execute(text(f"WITH d AS ({remove}) SELECT count(*) FROM d"), {"sf": source_file}).scalar()
+            out = UpsertCounts(inserted, written - inserted, self.rows - written, removed)
+        conn.execute(text(f"DROP TABLE {stage}"))
+        return out
 
 
 def read_layer(conn: Connection, spec: LayerSpec, where: str = "", params: dict | None = None) -> gpd.GeoDataFrame:

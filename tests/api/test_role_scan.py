@@ -69,6 +69,7 @@ STAFF_READS = {
     r"/inspections(/\{inspection_id\})?": "inspections.read",
     r"/hotline/orders|/hotline/replies\.\{fmt\}": "hotline.read",
     r"/bulletins/\{kind\}/\{period\}\.\{fmt\}": "bulletins.read",
+    r"/dashboard/.*": "dashboard.read",
 }
 PATH_VALUES = {"collectionId": "zones", "featureId": "1", "layer": "zones", "z": "14", "x": "13700", "y": "6700",
                "sha256": "0" * 64, "code": "x", "unit_id": "1", "fmt": "xlsx", "format": "json"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from ...exporters.bulletin_files import FORMATS, bulletin_format, render
 from ...people.users import Principal
@@ -27,8 +27,10 @@ router = APIRouter(tags=["bulletins"])
                              "description": "the bulletin; .json is the figures the other formats print"},
                        422: {"description": "kind not weekly/monthly, period not a week/month of that kind, "
                                             "format not xlsx/pdf/html/json"}})
-def bulletin(conn: Conn, principal: Annotated[Principal, Depends(require("bulletins.read"))], kind: str,
-             period: str, fmt: str) -> Response:
+def bulletin(conn: Conn, principal: Annotated[Principal, Depends(require("bulletins.read"))],
+             kind: Annotated[str, Path(max_length=10, description="weekly or monthly")],
+             period: Annotated[str, Path(max_length=10, description="2026-W47 (weekly) or 2026-11 (monthly)")],
+             fmt: Annotated[str, Path(max_length=4, description="xlsx, pdf, html or json")]) -> Response:
     """Rows per 街道, 社区, 网格, department and street: cases found, 立案, 结案, 按期结案, 超期, 返工, 督办, 挂账,
     the rates and targets of bulletins.toml, inspections done against planned, the 红/黄/黑 and star distribution,
     rank and 末位; the trend, the H3 heat map and every definition used. Weekly: `2026-W47`; monthly: `2026-11`

@@ -34,9 +34,10 @@
     document.querySelectorAll('.gs-tabs [data-tab]').forEach(function (b) {
       b.setAttribute('aria-selected', b.dataset.tab === name ? 'true' : 'false');
     });
-    ['details', 'edit', 'validation'].forEach(function (n) {
+    ['details', 'edit', 'validation', 'dashboard'].forEach(function (n) {
       document.getElementById('tab-' + n).hidden = n !== name;
     });
+    if (GS.dashboard) { GS.dashboard.shown(name === 'dashboard'); }
   }
 
   GS.ui = {
@@ -126,6 +127,8 @@
     options: {position: 'topright'},
     onAdd: function () {
       var box = h('div', {class: 'gs-layer-control leaflet-bar', id: 'layer-control'});
+      // on a phone (workspace.css: the map above the panel) the list starts folded, so the map stays in view
+      if (window.matchMedia && window.matchMedia('(max-width: 700px)').matches) { box.classList.add('gs-collapsed'); }
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       this._box = box;
@@ -291,8 +294,10 @@
       });
       GS.edit.init(mgr, document.getElementById('tab-edit'));
       GS.validation.init(mgr, document.getElementById('tab-validation'));
+      GS.dashboard.init(mgr, document.getElementById('tab-dashboard'));
       GS.auth.onChange(function (ev) {
         GS.edit.authChanged(ev);
+        GS.dashboard.authChanged(ev);
         mgr.authChanged();
         renderDetails(null);
         renderStatus();
