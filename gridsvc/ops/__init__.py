@@ -12,6 +12,6 @@
 - ratings/      records.py: ratings earned from records (boards, credit ledger, stars, duty boards, pledges)
 - citizens/     reports.py (随手拍), open311.py (Open311 GeoReport v2)
 - hotline/      orders.py (12345 work orders in as cases, replies out), rules.py (hotline.toml)
-- bulletins/    figures.py (每周一测评、每月一通报)
+- bulletins/    figures.py (每周一测评、每月一通报), dashboard.py (the workspace dashboard: cases per H3 cell and week)
 - addresses.py  placing a written address on the city's own names, without an external geocoder (addresses.toml)
 """

@@ -4,7 +4,7 @@ POST and GET requests, tokens; every resource as .xml and .json, errors in the s
 Errors are raised as everywhere in gridsvc; Open311Errors (added by create_app, outside everything else) turns
 each error answer under /open311/ (gridsvc's handlers, validation, the body limits, the rate limit, unknown
 routes) into the spec's `<errors><error><code/><description/></error></errors>` or `[{"code", "description"}]`,
-with the statuses of ops.open311.SPEC_STATUS: the one place this happens.
+with the statuses of ops.citizens.open311.SPEC_STATUS: the one place this happens.
 """
 
 from __future__ import annotations

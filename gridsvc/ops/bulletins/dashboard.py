@@ -1,6 +1,6 @@
 """The workspace's dashboard (看板, issue H item 6): cases found per H3 cell and ISO week, and the cases of one cell.
 
-Counted as the bulletins count 发现数 (gridsvc/ops/bulletins.py): a case is found in the week it was reported, weeks
+Counted as the bulletins count 发现数 (gridsvc/ops/bulletins/figures.py): a case is found in the week it was reported, weeks
 are ISO weeks in Beijing time (`GRIDSVC_TZ`, gridsvc/timekeeping.py), duplicates and void cases count nowhere. The
 resolution is the bulletin heat map's (bulletins.toml `[heat_map]`: the finest at which the district is at most
 `cells_across` cells wide), so the dashboard and the printed bulletin draw the same hexagons. The overdue list and
@@ -15,16 +15,16 @@ from functools import lru_cache
 import h3
 from sqlalchemy import Connection
 
-from ..db.sql import sql
-from ..errors import InputError
-from ..exporters.bulletin_charts import HEAT, heat_class
-from ..geo.chinese_crs import wgs84_to_gcj02
-from ..timekeeping import Period, iso, period, zone
-from .bulletin_rules import load_bulletins
-from .bulletins import heat, heat_resolution, outline, period_zh
-from .cases import in_grids
-from .categories import load_categories
-from .flow import load_flow
+from ...db.sql import sql
+from ...errors import InputError
+from ...exporters.bulletin_charts import HEAT, heat_class
+from ...geo.chinese_crs import wgs84_to_gcj02
+from ...timekeeping import Period, iso, period, zone
+from ..cases.core import in_grids
+from ..rules.bulletins import load_bulletins
+from ..rules.categories import load_categories
+from ..rules.flow import load_flow
+from .figures import heat, heat_resolution, outline, period_zh
 
 MAX_WEEKS = 26
 MAX_CELL_CASES = 200
