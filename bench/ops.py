@@ -27,10 +27,10 @@ from sqlalchemy import text
 from gridsvc.city.grid import build_grid
 from gridsvc.city.ingest import store_layers
 from gridsvc.db.store import copy_rows
-from gridsvc.ops import cases as ops_cases
-from gridsvc.ops.categories import load_categories
-from gridsvc.ops.escalation import load_escalation
-from gridsvc.ops.limits import STAGES
+from gridsvc.ops.cases import core as ops_cases
+from gridsvc.ops.rules.categories import load_categories
+from gridsvc.ops.rules.escalation import load_escalation
+from gridsvc.ops.rules.limits import STAGES
 from gridsvc.people.parties import add_officer
 from gridsvc.people.users import Principal, create_user, issue_api_token
 from gridsvc.timekeeping import zone
@@ -140,7 +140,7 @@ def month_ratings(engine, end: datetime, n_inspections: int = RATING_INSPECTIONS
     """A month's ratings for all units (target < 10 s at ×70): synthetic inspections of the units over the year
     (loaded in bulk here when the database has none), then `ratings compute` for the month of `end` (the previous
     month first, so it is rated against one), timed, and again (idempotent)."""
-    from gridsvc.ops.rating_records import compute
+    from gridsvc.ops.ratings.records import compute
     from gridsvc.timekeeping import period
 
     rng = random.Random(seed)
@@ -227,8 +227,8 @@ INSPECTIONS = 50_000
 def load_inspections(engine, n: int, end: datetime, seed: int = 13) -> dict:
     """n inspections of units over the year before `end` against the 三包 duty checklist (3 items each), with
     their results, loaded in bulk (COPY) and routed set-based (the unit's frontage zone and party, the grid)."""
-    from gridsvc.ops import inspections as ops_inspections
-    from gridsvc.ops.checklists import policy_checklist
+    from gridsvc.ops.inspections import core as ops_inspections
+    from gridsvc.ops.rules.checklists import policy_checklist
 
     rng = random.Random(seed)
     checklist = policy_checklist("三包")
@@ -266,7 +266,7 @@ def load_inspections(engine, n: int, end: datetime, seed: int = 13) -> dict:
 def inspection_reads(engine, people, unit_ids: list[int], rng: random.Random, end: datetime) -> dict:
     """A unit's inspections (newest 50) and "my grid's inspections this week" (a grid officer, last 7 days),
     in-process through list_inspections."""
-    from gridsvc.ops import inspections as ops_inspections
+    from gridsvc.ops.inspections import core as ops_inspections
 
     week = (end - timedelta(days=7)).isoformat()
     admin = Principal(name="bench", role="admin")

@@ -152,7 +152,7 @@ HTTP_STATUS[PayloadTooLargeError] = 413
 HTTP_STATUS[UnsupportedMediaTypeError] = 415
 
 
-# --- The party's case page (gridsvc/ops/case_links.py): a case link past its expiry is gone for good (410), so
+# --- The party's case page (gridsvc/ops/cases/links.py): a case link past its expiry is gone for good (410), so
 # the party knows to ask for a new notice rather than retry.
 class LinkExpiredError(GridsvcError):
     """A signed case link (the QR code of a notice) whose time has run out."""
@@ -161,7 +161,7 @@ class LinkExpiredError(GridsvcError):
 HTTP_STATUS[LinkExpiredError] = 410
 
 
-# --- 随手拍 citizen reports (gridsvc/ops/reports.py): the same photo sent again is a conflict naming the report and
+# --- 随手拍 citizen reports (gridsvc/ops/citizens/reports.py): the same photo sent again is a conflict naming the report and
 # the case it already is (409), so the reporter follows that case rather than filing it twice.
 class DuplicatePhotoError(ConflictError):
     """A report photo whose perceptual hash matches an earlier report's photo (details: report_code, case_code)."""

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     public_total_rate_per_s: float = Field(
         default=100.0, gt=0, description="Anonymous work per second, all clients together (burst: 3 s of it).")
     public_max_points: int = Field(default=1000, ge=1, le=10_000, description="Largest anonymous POST /lookup batch.")
-    # 随手拍 citizen reports (gridsvc/ops/reports.py) and their duplicates
+    # 随手拍 citizen reports (gridsvc/ops/citizens/reports.py) and their duplicates
     report_radius_public_m: float = Field(
         default=50.0, gt=0, le=1000, description="Radius of duplicate suggestions for the public (metres).")
     report_radius_staff_m: float = Field(

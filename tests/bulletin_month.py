@@ -1,6 +1,6 @@
 """A hand-made November 2026 for the bulletin tests: two 街道, three 社区, four 网格, two streets, two departments,
 17 cases in every state (one a duplicate, one void, some from October and September), inspections, ratings and
-credit. Every figure of the bulletin is worked out by hand in tests/ops/test_bulletins.py."""
+credit. Every figure of the bulletin is worked out by hand in tests/ops/bulletins/test_bulletins.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import h3
 from shapely.geometry import LineString, Polygon, box
 from sqlalchemy import text
 
-from gridsvc.ops.cases import sync_departments
+from gridsvc.ops.cases.core import sync_departments
 
 NOW = datetime.fromisoformat("2026-12-05T12:00+08:00")
 POINTS = {"G1": (118.7800, 32.0400), "G2": (118.7830, 32.0400), "G3": (118.7800, 32.0450), "G4": (118.7900, 32.0500)}

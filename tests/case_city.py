@@ -11,7 +11,7 @@ from support import load_nanjing, zone_point
 
 from gridsvc.db.instance import upload_root
 from gridsvc.files import uploads
-from gridsvc.ops import cases as core
+from gridsvc.ops.cases import core
 from gridsvc.people.users import Principal
 from gridsvc.settings import get_settings
 

@@ -2,7 +2,7 @@
 
 Every value goes through Jinja2 autoescaping; the only markup let through unescaped is the zone sketch,
 which gridsvc.maps.zone_sketch builds with its own labels escaped. The board's labels and colours come from
-ratings.toml (gridsvc.ops.ratings), as the checklist PDF's do; the page never loads reportlab.
+ratings.toml (gridsvc.ops.rules.ratings), as the checklist PDF's do; the page never loads reportlab.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import jinja2
 from markupsafe import Markup
 
-from ..ops.ratings import load_ratings
+from ..ops.rules.ratings import load_ratings
 
 FONT_STACK = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", '
               '"Microsoft YaHei", system-ui, sans-serif')

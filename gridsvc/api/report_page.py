@@ -1,6 +1,6 @@
 """Server-rendered HTML of a reporter's status page (`/r/{code}`): mobile first, Chinese, inline CSS, no scripts,
 nothing loaded from elsewhere; the public unit page's skeleton and the party's case page's policy (images from
-this server only: the report's photos, re-encoded). Nothing personal is rendered (ops.reports.status has none).
+this server only: the report's photos, re-encoded). Nothing personal is rendered (ops.citizens.reports.status has none).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ _ENV = jinja2.Environment(loader=jinja2.DictLoader({"base": BASE, "status": STAT
 
 
 def render_status(view: dict) -> str:
-    """The page of a report from ops.reports.status."""
+    """The page of a report from ops.citizens.reports.status."""
     return _ENV.get_template("status").render(css=Markup(CSS), r=view)
 
 

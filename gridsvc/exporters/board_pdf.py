@@ -391,7 +391,7 @@ def _sketch_caption(c: Canvas, unit: Mapping, fonts: CjkFonts, x: float, y: floa
 def standing(unit: Mapping) -> str:
     """The current rating and stars as printed on the board (评级：红牌　3星), from the unit's stored board and credit
     balance (ratings.toml); "" when the unit carries neither."""
-    from ..ops.ratings import load_ratings
+    from ..ops.rules.ratings import load_ratings
 
     rules = load_ratings()
     points = unit.get("credit_points")

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from ..errors import InputError
-from ..ops import bulletins
+from ..ops.bulletins import figures as bulletins
 
 FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf",
            "html": "text/html; charset=utf-8", "json": "application/json"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..ops.bulletin_rules import load_bulletins
+from ..ops.rules.bulletins import load_bulletins
 from .bulletin_charts import heat_shapes, to_svg, trend_shapes
 from .bulletin_pdf import definition_lines, summary_lines
 from .bulletin_table import cell, columns, missed_cell, printed_rows, shown

@@ -13,7 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ..ops.bulletin_rules import load_bulletins
+from ..ops.rules.bulletins import load_bulletins
 from .bulletin_charts import heat_shapes, to_drawing, trend_shapes
 from .bulletin_table import cell, columns, missed_cell, printed_rows, shown
 from .pdf_fonts import CjkFonts, render_with_cjk

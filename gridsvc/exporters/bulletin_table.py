@@ -1,4 +1,4 @@
-"""The bulletin's ranking table as columns and cells, shared by the XLSX, PDF and HTML writers (gridsvc/ops/bulletins.py
+"""The bulletin's ranking table as columns and cells, shared by the XLSX, PDF and HTML writers (gridsvc/ops/bulletins/figures.py
 makes the figures). `compact` joins the 红/黄/黑 and star columns and the inspections into one cell each, for paper
 and phones; the XLSX keeps one number per cell."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ops.bulletin_rules import COUNTS
+from ..ops.rules.bulletins import COUNTS
 
 BOARDS_ZH = ("红", "黄", "黑", "未评")
 STARS_ZH = ("5星", "4星", "3星", "2星", "1星", "0星")

@@ -20,7 +20,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ..errors import InputError, MissingColumnsError
-from ..ops.ratings import load_ratings, rating_label
+from ..ops.rules.ratings import load_ratings, rating_label
 from ..timekeeping import today
 from .pdf_fonts import CjkFonts, render_with_cjk
 

@@ -4,7 +4,7 @@
 `case_notice(conn, case_id, kind, …)` gathers what a notice prints (`notice_data`) and draws it (`notice_pdf`,
 pure). The reminder and the rectification notice go to the responsible party: they carry the party, the place,
 the problem, the duty breached (the zone policy's description_zh), the deadline in Beijing time, the zone sketch,
-the case's first photo and a QR code of the party's case page (`/c/{token}`, gridsvc/ops/case_links.py); never the
+the case's first photo and a QR code of the party's case page (`/c/{token}`, gridsvc/ops/cases/links.py); never the
 reporter's name or phone. The 督办单 goes up the chain (grid → community → subdistrict → department leader): the
 level, to whom, the missed deadline, how long overdue, and the new requirement.
 
@@ -42,12 +42,12 @@ from ..db.sql import sql
 from ..errors import GridsvcError, InputError, NotFoundError
 from ..files.photos import clean_jpeg
 from ..files.uploads import stored_path
-from ..ops import cases as case_ops
-from ..ops.calendar import add_limit
-from ..ops.case_links import case_url, issue_link
-from ..ops.categories import load_categories
-from ..ops.escalation import load_escalation
-from ..ops.notice_texts import load_notice_texts
+from ..ops.cases import core as case_ops
+from ..ops.cases.links import case_url, issue_link
+from ..ops.rules.calendar import add_limit
+from ..ops.rules.categories import load_categories
+from ..ops.rules.escalation import load_escalation
+from ..ops.rules.notices import load_notice_texts
 from ..settings import get_settings
 from ..timekeeping import for_people, zone
 from ..zones.policies import load_policy

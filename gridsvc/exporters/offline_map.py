@@ -17,7 +17,7 @@ from ..db.layers import layer_spec
 from ..maps import assets
 from ..maps.city_map import STYLE, ZONE_FIELDS, ZONE_STYLE
 from ..maps.layer_map import MapLayer, build_layers_map, render_html
-from ..ops.ratings import load_ratings
+from ..ops.rules.ratings import load_ratings
 from ..zones.policies import load_policy
 from .generalize import clip_to_bounds, cluster_points, decimals_for_zoom, simplify
 from .map_data import LayerData, encode_layers, script_json

@@ -15,8 +15,8 @@ from sqlalchemy import Connection
 from ..errors import InputError
 from ..files.spreadsheet import write_csv
 from ..files.uploads import file_sha256
-from ..ops.checklists import policy_checklist
-from ..ops.ratings import load_ratings
+from ..ops.rules.checklists import policy_checklist
+from ..ops.rules.ratings import load_ratings
 from ..settings import get_settings
 from ..timekeeping import instant, today
 from ..zones.policies import load_policy

@@ -2,7 +2,7 @@
 one column per checklist item taking 合格 / 不合格 / 不适用 (a drop-down), then 备注, 巡查人, 巡查时间.
 
 A very hidden sheet `pack` holds the pack id, the checklist id, the grid and the date, so that
-`gridsvc inspections import` (gridsvc/ops/inspection_import.py) knows what a filled-in sheet answers. The layout
+`gridsvc inspections import` (gridsvc/ops/inspections/sheets.py) knows what a filled-in sheet answers. The layout
 (headers, values, sheet names) is defined here once and read back by the import.
 """
 
@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..ops.checklists import Checklist
+from ..ops.rules.checklists import Checklist
 
 SHEET = "巡查结果"
 META_SHEET = "pack"

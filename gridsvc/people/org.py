@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from ..db.sql import sql
 from ..errors import ConflictError, InputError, NotFoundError
-from ..ops.categories import load_departments
+from ..ops.rules.categories import load_departments
 from ..timekeeping import iso, parse_when, today
 
 ROLE_ZH = {"leader": "队长", "member": "队员"}

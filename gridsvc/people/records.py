@@ -21,7 +21,7 @@ from ..errors import ForbiddenError, InputError, NotFoundError
 from ..versions import ANY_VERSION, Expected, require_version
 
 # What an API client may change, per table (everything else comes from imports or is derived). A unit's rating and
-# credit points are earned from records (gridsvc/ops/rating_records.py): a hand change is an override with a reason
+# credit points are earned from records (gridsvc/ops/ratings/records.py): a hand change is an override with a reason
 # (POST /ratings/{unit_id}/override) or a manual credit entry (POST /units/{id}/credit), never a PATCH.
 EDITABLE = {
     "parties": ("name", "contact", "phone"),

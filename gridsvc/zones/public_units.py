@@ -20,7 +20,7 @@ from ..city.grid import grid_res
 from ..db.sql import sql
 from ..errors import GridsvcError, NotFoundError
 from ..maps.zone_sketch import Street
-from ..ops.ratings import load_ratings
+from ..ops.rules.ratings import load_ratings
 from ..people.masking import mask_phone
 from ..timekeeping import iso
 from .policies import load_policy

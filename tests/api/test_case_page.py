@@ -16,7 +16,7 @@ from support import bearer
 
 from gridsvc.api.app import create_app
 from gridsvc.api.case_page import CSP
-from gridsvc.ops.case_links import issue_link
+from gridsvc.ops.cases.links import issue_link
 from gridsvc.timekeeping import zone
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from support import bearer, zone_point
 
 from gridsvc.api.app import create_app
-from gridsvc.ops import cases as core
-from gridsvc.ops.flow import load_flow
+from gridsvc.ops.cases import core
+from gridsvc.ops.rules.flow import load_flow
 from gridsvc.people.roles import role_table
 from gridsvc.people.users import Principal
 from gridsvc.zones.build import build_zones

@@ -13,9 +13,9 @@ from sqlalchemy import text
 from support import APP_TABLES, bearer
 
 from gridsvc.api.app import create_app
-from gridsvc.ops import dashboard
-from gridsvc.ops.bulletin_rules import load_bulletins
-from gridsvc.ops.bulletins import heat_resolution
+from gridsvc.ops.bulletins import dashboard
+from gridsvc.ops.bulletins.figures import heat_resolution
+from gridsvc.ops.rules.bulletins import load_bulletins
 
 RES = 9
 A = h3.latlng_to_cell(32.0400, 118.7800, RES)

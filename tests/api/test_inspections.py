@@ -12,7 +12,7 @@ from support import bearer
 from gridsvc.api.app import create_app
 from gridsvc.errors import InputError
 from gridsvc.geo.chinese_crs import wgs84_to_gcj02
-from gridsvc.ops import inspections as core
+from gridsvc.ops.inspections import core
 from gridsvc.zones.build import build_zones
 
 PHOTO = "cd" * 32

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from support import bearer, zone_point
 
 from gridsvc.api.app import create_app
-from gridsvc.ops import cases as core
+from gridsvc.ops.cases import core
 from gridsvc.people.users import Principal
 from gridsvc.settings import get_settings
 from gridsvc.timekeeping import zone

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from support import bearer, write_xlsx
 
 from gridsvc.api.app import create_app
-from gridsvc.ops import cases as core
+from gridsvc.ops.cases import core
 from gridsvc.people.org import import_teams
 from gridsvc.zones.build import build_zones
 

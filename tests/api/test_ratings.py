@@ -8,7 +8,7 @@ from sqlalchemy import text
 from support import bearer
 
 from gridsvc.api.app import create_app
-from gridsvc.ops import rating_records as rr
+from gridsvc.ops.ratings import records as rr
 
 
 def test_ratings_api_by_role(nanjing):

@@ -16,7 +16,7 @@ from support import ARTIFACTS
 from gridsvc.errors import InputError, MissingColumnsError, MissingDependencyError
 from gridsvc.exporters import pdf_fonts
 from gridsvc.exporters.checklist_pdf import checklist_pdf
-from gridsvc.ops.ratings import rating_label
+from gridsvc.ops.rules.ratings import rating_label
 from gridsvc.zones.policies import load_policy
 
 LONG_NAME = "鼓楼区湖南路街道社区卫生服务中心（湖南路分中心）附属便民药房及健康咨询服务站"

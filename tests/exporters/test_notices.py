@@ -17,8 +17,8 @@ from support import ARTIFACTS
 from typer.testing import CliRunner
 
 from gridsvc.exporters.notices import _duration_zh, breached_duties, case_notice
-from gridsvc.ops import cases as core
-from gridsvc.ops.case_links import verify_link
+from gridsvc.ops.cases import core
+from gridsvc.ops.cases.links import verify_link
 from gridsvc.timekeeping import for_people, zone
 from gridsvc.zones.policies import load_policy
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from gridsvc.cli import app
 from gridsvc.exporters.pack import build_pack
 from gridsvc.exporters.results_sheet import HEAD, META_SHEET, SHEET, TAIL
-from gridsvc.ops.checklists import policy_checklist
+from gridsvc.ops.rules.checklists import policy_checklist
 from gridsvc.timekeeping import today
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gridsvc import settings as settings_mod
-from gridsvc.ops.files import forget
+from gridsvc.ops.rules.files import forget
 
 REPO_GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from support import ARTIFACTS
 
 from gridsvc.api.app import create_app
-from gridsvc.ops.case_links import issue_link
+from gridsvc.ops.cases.links import issue_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]
 OUT = ARTIFACTS / "case_page"

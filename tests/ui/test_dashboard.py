@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from support import ARTIFACTS
 
-from gridsvc.ops import dashboard
+from gridsvc.ops.bulletins import dashboard
 from gridsvc.timekeeping import period, zone
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 from support import ARTIFACTS, needs_chromium
 
-from gridsvc.ops import cases as core
+from gridsvc.ops.cases import core
 from gridsvc.people.users import Principal, create_user
 from gridsvc.timekeeping import zone
 

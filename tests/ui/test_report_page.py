@@ -16,7 +16,7 @@ from sqlalchemy import text
 from support import ARTIFACTS
 
 from gridsvc.api.app import create_app
-from gridsvc.ops import cases as core
+from gridsvc.ops.cases import core
 from gridsvc.settings import get_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.shared]

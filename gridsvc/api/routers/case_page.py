@@ -1,7 +1,7 @@
 """The party's case page behind a notice's QR code: `GET /c/{token}` (HTML), `GET /c/{token}.json`,
 `POST /c/{token}/rectify` (multipart: note, photo, version) and the case's photos `GET /c/{token}/photos/{sha}.jpg`.
 
-No login: the signed link is the credential, for one case until it expires (gridsvc/ops/case_links.py). The link
+No login: the signed link is the credential, for one case until it expires (gridsvc/ops/cases/links.py). The link
 is checked before anything else is read (a forged or foreign link: 404; an expired one: 410). Anonymous callers'
 rate limit applies. A browser's form post (Accept: text/html) is answered with a redirect back to the page
 (303), or the page with the error; other clients get JSON.
@@ -15,8 +15,8 @@ from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from ...errors import GridsvcError, LinkExpiredError, http_status
-from ...ops import party_cases
-from ...ops.case_links import MAX_TOKEN, verify_link
+from ...ops.cases import party as party_cases
+from ...ops.cases.links import MAX_TOKEN, verify_link
 from ..case_page import HEADERS, render_case, render_gone
 from ..dependencies import Conn
 from ..security import charge_anonymous

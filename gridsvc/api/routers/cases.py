@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from ...geo.crs import ClientCrs
-from ...ops import cases as core
-from ...ops.categories import load_categories
-from ...ops.flow import load_flow
-from ...ops.limits import load_time_limits
+from ...ops.cases import core
+from ...ops.rules.categories import load_categories
+from ...ops.rules.flow import load_flow
+from ...ops.rules.limits import load_time_limits
 from ..dependencies import Conn
 from ..scope import Body
 from ..security import CurrentUser, redact, writer_for

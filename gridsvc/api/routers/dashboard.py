@@ -3,7 +3,7 @@
 Permission first: the roles of dashboard.read (roles.toml: staff), then the parameters. The heat map counts every
 case of the district (as the bulletin's heat map, which the same roles read); the cases of a cell are a grid
 officer's own grids' only. The overdue list and the ranking come from GET /cases?overdue=true and
-GET /bulletins/{kind}/{period}.json. Code: gridsvc/ops/dashboard.py.
+GET /bulletins/{kind}/{period}.json. Code: gridsvc/ops/bulletins/dashboard.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from ...geo.crs import DisplayCrs
-from ...ops import dashboard as core
+from ...ops.bulletins import dashboard as core
 from ...people.users import Principal
 from ..dependencies import Conn
 from ..security import require

@@ -1,4 +1,4 @@
-"""The 12345 hotline over HTTP (gridsvc/ops/hotline.py): import an uploaded work-order export, list and place the
+"""The 12345 hotline over HTTP (gridsvc/ops/hotline/orders.py): import an uploaded work-order export, list and place the
 held orders, download the replies. Permission first (roles.toml: hotline.import, hotline.read); callers' names and
 phones are masked for roles without personal.read, like every contact."""
 
@@ -17,7 +17,7 @@ from ...db.sql import sql
 from ...errors import NotFoundError
 from ...files import uploads
 from ...geo.crs import ClientCrs
-from ...ops import hotline as core
+from ...ops.hotline import orders as core
 from ...people.users import Principal
 from ...timekeeping import MAX_TEXT
 from ..dependencies import Conn, Sha256

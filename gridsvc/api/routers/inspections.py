@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from ...geo.crs import ClientCrs
-from ...ops import inspections as core
-from ...ops.checklists import TARGET_KINDS, all_checklists, get_checklist
+from ...ops.inspections import core
+from ...ops.rules.checklists import TARGET_KINDS, all_checklists, get_checklist
 from ...people.users import Principal
 from ...timekeeping import DATE_HELP, MAX_TEXT
 from ..dependencies import Conn, Sha256

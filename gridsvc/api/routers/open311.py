@@ -1,10 +1,10 @@
-"""Open311 GeoReport v2 at /open311/v2/ (gridsvc/ops/open311.py): discovery, services, service definitions,
+"""Open311 GeoReport v2 at /open311/v2/ (gridsvc/ops/citizens/open311.py): discovery, services, service definitions,
 POST and GET requests, tokens; every resource as .xml and .json, errors in the spec's form.
 
 Errors are raised as everywhere in gridsvc; Open311Errors (added by create_app, outside everything else) turns
 each error answer under /open311/ (gridsvc's handlers, validation, the body limits, the rate limit, unknown
 routes) into the spec's `<errors><error><code/><description/></error></errors>` or `[{"code", "description"}]`,
-with the statuses of ops.open311.SPEC_STATUS: the one place this happens.
+with the statuses of ops.citizens.open311.SPEC_STATUS: the one place this happens.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...errors import AuthError
-from ...ops import open311 as core
+from ...ops.citizens import open311 as core
 from ...people.users import principal_for_bearer
 from ...settings import get_settings
 from ..dependencies import Conn

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from ...ops import rating_records as core
+from ...ops.ratings import records as core
 from ...people import records as record_edits
 from ..dependencies import Conn
 from ..security import CurrentUser, require, writer_for

@@ -1,6 +1,6 @@
 """随手拍 over HTTP: the public report page (/report), POST /reports, the duplicates suggested while reporting, the
 reporter's status (GET /reports/{code} as JSON, /r/{code} as a page) and its photos; staff set the reward and the
-public-screen flag (PATCH /reports/{code}). The rules are in gridsvc/ops/reports.py.
+public-screen flag (PATCH /reports/{code}). The rules are in gridsvc/ops/citizens/reports.py.
 
 Anonymous callers may report: their requests take from the anonymous buckets like every public read, and reports
 are counted per client address in the database (GRIDSVC_REPORT_PER_HOUR). The body is bounded by
@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from ...errors import InputError, NotFoundError
 from ...files.uploads import MAX_BYTES
 from ...geo.crs import ClientCrs
-from ...ops import reports as core
+from ...ops.citizens import reports as core
 from ...versions import ANY_VERSION
 from ..dependencies import Conn
 from ..report_page import HEADERS, render_not_found, render_status

@@ -1,4 +1,4 @@
-"""The case update whose columns depend on the transition (gridsvc/ops/cases.py decides which)."""
+"""The case update whose columns depend on the transition (gridsvc/ops/cases/core.py decides which)."""
 
 from __future__ import annotations
 

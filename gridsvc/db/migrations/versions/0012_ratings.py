@@ -11,7 +11,7 @@
 - pledges: 责任书 signed per unit (date, signatory, the scan's sha256 from /uploads).
 
 units.rating and units.rated_at stay as the unit's current board (what the checklists, exports and the public
-page read), written only by the ratings code (gridsvc/ops/rating_records.py) in the transaction that writes the
+page read), written only by the ratings code (gridsvc/ops/ratings/records.py) in the transaction that writes the
 period's rating. Like cases, these tables keep unit ids as values, without foreign keys.
 
 Revision ID: 0012

@@ -1,0 +1,1 @@
+"""Citizens' reports: 随手拍 with photos, and Open311 GeoReport v2 service requests."""

@@ -1,0 +1,1 @@
+"""Inspections (巡查) on the database, and paper results sheets coming back."""
