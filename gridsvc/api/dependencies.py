@@ -1,12 +1,13 @@
-"""Shared request dependencies: the database connection, bbox and paging parameters."""
+"""Shared request dependencies: the database connections (primary or read replica), bbox and paging parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -14,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..errors import DatabaseUnavailableError
 from ..geo.bbox import BBox, parse_bbox
+from . import reads
 
 
 def get_engine(request: Request) -> Engine:
@@ -21,15 +23,37 @@ def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
-    """A connection for one request; an unreachable database becomes DatabaseUnavailableError."""
+def _connect(engine: Engine) -> Connection:
+    """engine.connect(); an unreachable database or a full pool becomes DatabaseUnavailableError."""
     try:
-        conn = engine.connect()
+        return engine.connect()
     except (OperationalError, DBAPIError) as e:
         raise DatabaseUnavailableError("the database is not reachable; try again shortly") from e
     except PoolTimeoutError as e:
         raise DatabaseUnavailableError("the server is busy: every database connection is in use; try again "
                                        "shortly") from e
+
+
+def get_conn(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    """A connection to the primary for one request; an unreachable database becomes DatabaseUnavailableError."""
+    with _connect(engine) as conn:
+        yield conn
+
+
+async def primary_conn(request: Request, conn: Annotated[Connection, Depends(get_conn)]) -> AsyncIterator[Connection]:
+    """The primary connection (Conn); with read replicas, a commit made on it is reported to the client as its WAL
+    position (X-Gridsvc-LSN and a cookie), so that the client's next reads see it (api/reads.py)."""
+    reads.forget_commit(conn)
+    yield conn
+    if reads.committed(conn) and getattr(request.app.state, "reads", None) is not None:
+        await run_in_threadpool(reads.stamp_write, request, conn)
+
+
+def get_read_conn(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
+    """A connection for reads that may come from a hot standby (ReadConn): the next healthy one of
+    GRIDSVC_READ_URLS that has replayed the client's own last write, else the primary (api/reads.py)."""
+    found = reads.standby_conn(request)
+    conn, request.state.read_from = found if found else (_connect(engine), "primary")
     with conn:
         yield conn
 
@@ -54,7 +78,8 @@ def page_param(limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
     return Page(limit, offset)
 
 
-Conn = Annotated[Connection, Depends(get_conn)]
+Conn = Annotated[Connection, Depends(primary_conn, scope="function")]  # writes, and reads that must be current
+ReadConn = Annotated[Connection, Depends(get_read_conn)]  # reads a standby may serve: lookups, tiles, layers, OGC
 BBoxDep = Annotated[BBox | None, Depends(bbox_param)]
 PageDep = Annotated[Page, Depends(page_param)]
 # A file named by its SHA-256 in a request body (an upload of POST /uploads).

@@ -12,8 +12,8 @@ from ...geo.crs import ClientCrs
 from ...settings import get_settings
 from ...timekeeping import DATE_HELP, MAX_TEXT
 from ...zones import lookup as core
-from ..dependencies import Conn
-from ..security import POINTS_PER_REQUEST, CurrentUser, charge_anonymous, redact
+from ..dependencies import ReadConn
+from ..security import POINTS_PER_REQUEST, ReadUser, charge_anonymous, redact
 
 router = APIRouter(tags=["lookup"])
 CrsParam = ClientCrs
@@ -21,8 +21,8 @@ CrsParam = ClientCrs
 
 @router.get("/lookup", summary="Who is responsible here? (grid officer's question)")
 def lookup_point(
-    conn: Conn,
-    principal: CurrentUser,
+    conn: ReadConn,
+    principal: ReadUser,
     lng: Annotated[float, Query(description="longitude in the chosen crs")],
     lat: Annotated[float, Query(description="latitude in the chosen crs")],
     crs: CrsParam = "wgs84",
@@ -49,7 +49,7 @@ class BatchRequest(BaseModel):
 
 @router.post("/lookup", summary="Batch lookup of up to 10,000 points (anonymous: GRIDSVC_PUBLIC_MAX_POINTS)",
              responses={429: {"description": "anonymous: the batch's weight exceeds the rate limit; Retry-After"}})
-def lookup_batch(request: Request, conn: Conn, principal: CurrentUser, body: BatchRequest) -> dict:
+def lookup_batch(request: Request, conn: ReadConn, principal: ReadUser, body: BatchRequest) -> dict:
     """One result per point, in order; points outside the managed area have inside=false.
 
     Anonymous batches are capped (1,000 points by default) and weigh on the rate limit by their points, so the
