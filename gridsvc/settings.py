@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 5
     db_pool_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a free connection (then 503).")
     db_connect_timeout: int = 5
+    db_prepared_statements: bool = Field(
+        default=True, description="false behind a pgbouncer in transaction mode that does not track prepared "
+                                  "statements (max_prepared_statements = 0): psycopg's prepare_threshold=None.")
     read_urls: str = Field(
         default="", description="Comma-separated SQLAlchemy URLs of hot standbys: lookups, tiles, layer and OGC reads "
                                 "go to them round-robin (docs/scaling.md); empty = every read on the primary.")

@@ -23,8 +23,11 @@ def make_engine(url: str, settings: Settings | None = None, connect_timeout: int
         # PostGIS lookup (0.94 ms vs 0.70 ms median at 70x, measured side by side), so plans stay custom.
         # The session time zone is GRIDSVC_TZ: instants read back (and timestamps PostgreSQL writes as text, as in
         # row_to_json) carry its offset, and a date taken from one in SQL is a day there.
+        # Behind a pgbouncer in transaction mode without prepared-statement tracking psycopg must not prepare
+        # (docs/scaling.md#pgbouncer-in-front).
         connect_args={"connect_timeout": connect_timeout or s.db_connect_timeout,
-                      "options": f"-c plan_cache_mode=force_custom_plan -c timezone={s.tz}"},
+                      "options": f"-c plan_cache_mode=force_custom_plan -c timezone={s.tz}",
+                      **({} if s.db_prepared_statements else {"prepare_threshold": None})},
     )
 
 
