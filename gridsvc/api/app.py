@@ -86,6 +86,10 @@ def create_app(engine: Engine | None = None, read_urls: list[str] | None = None)
         state = getattr(err.orig, "sqlstate", None) or ""
         log.warning("%s %s: database error %s: %s", request.method, request.url.path, state or "-",
                     str(err.orig).splitlines()[0] if err.orig else err)
+        if state.startswith("40") and str(getattr(request.state, "read_from", "")).startswith("replica"):
+            # a standby cancels a read that holds up its replay (conflict with recovery): nothing was written
+            return _error_response(DatabaseUnavailableError("the read replica cancelled this read to apply the "
+                                                            "primary's changes; send it again", sqlstate=state))
         if state.startswith("40"):  # deadlock or serialization failure: the transaction was rolled back
             return _error_response(ConflictError("the save collided with a concurrent one and nothing was changed; "
                                                  "send it again", sqlstate=state))

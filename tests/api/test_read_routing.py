@@ -5,8 +5,12 @@ A route that took both connections would open one on the primary too, which is w
 
 from __future__ import annotations
 
+import psycopg
+from fastapi import Request
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 
 from gridsvc.api.app import create_app
 from gridsvc.api.dependencies import get_conn, get_read_conn
@@ -51,3 +55,20 @@ def test_read_routes_are_the_documented_ones_and_never_touch_the_primary():
         if get_read_conn in calls:
             readers.add((method, path))
     assert readers == READ_ROUTES
+
+
+def test_a_read_cancelled_by_a_standby_answers_503_not_a_write_conflict():
+    """A standby cancels a read that holds up its replay (SQLSTATE 40001, conflict with recovery): 503, retry."""
+    app = create_app(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"), read_urls=[])
+
+    @app.get("/cancelled-read")
+    def cancelled(request: Request, on: str):
+        request.state.read_from = on
+        raise OperationalError("SELECT …", {}, psycopg.errors.SerializationFailure(
+            "canceling statement due to conflict with recovery"))
+
+    with TestClient(app) as client:
+        on_standby = client.get("/cancelled-read", params={"on": "replica-1"})
+        assert on_standby.status_code == 503 and on_standby.headers["retry-after"]
+        assert "read replica" in on_standby.json()["detail"]
+        assert client.get("/cancelled-read", params={"on": "primary"}).status_code == 409  # a write's collision
