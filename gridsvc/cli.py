@@ -32,6 +32,9 @@ ratings_app = typer.Typer(help="Ratings earned from records: 红/黄/黑 boards,
 ops_app = typer.Typer(help="The operations rules (geodata/ops): check them, bring the database in line.",
                       no_args_is_help=True)
 inspections_app = typer.Typer(help="Inspections (巡查): paper results sheets coming back.", no_args_is_help=True)
+replica_app = typer.Typer(help="Local hot standbys of the local cluster, for GRIDSVC_READ_URLS (docs/scaling.md).",
+                          no_args_is_help=True)
+db_app.add_typer(replica_app, name="replica")
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
@@ -125,12 +128,17 @@ def db_up() -> None:
         st = c.up()
         c.ensure_database(s.db_name)
         console.print(f"local PostGIS running: {st.path} on 127.0.0.1:{st.port} (pid {st.pid})")
+        from .pg import replica
+        for standby in replica.standbys(c):
+            console.print(f"{standby.name} running on 127.0.0.1:{standby.up().port}")
 
 
 @db_app.command("down")
 def db_down() -> None:
-    """Stop the local PostGIS cluster; fine if it is not running."""
+    """Stop the local PostGIS cluster and its local replicas; fine if it is not running."""
     with _errors():
+        from .pg import replica
+        replica.stop_all(_cluster())
         _cluster().down()
         console.print("local PostGIS stopped")
 
@@ -159,6 +167,72 @@ def db_url() -> None:
     with _errors():
         from .pg.cluster import database_url
         print(database_url(get_settings()))
+
+
+def _local_primary():
+    """The local cluster, refusing when GRIDSVC_DATABASE_URL names another server."""
+    s = get_settings()
+    if s.database_url:
+        raise InputError("GRIDSVC_DATABASE_URL is set: local replicas copy gridsvc's own cluster only; make standbys "
+                         "of that server with its own tools (docs/scaling.md)", where="GRIDSVC_DATABASE_URL")
+    return _cluster()
+
+
+@replica_app.command("add")
+def replica_add(port: Annotated[int | None, typer.Option(help="its port on 127.0.0.1 (default: a free one)")] = None,
+                ) -> None:
+    """Make a hot standby of the local cluster (pg_basebackup -R, a slot, its own port), start it, print its URL."""
+    with _errors():
+        from .pg import replica
+        standby = replica.add(_local_primary(), port)
+        url = standby.url(get_settings().db_name)
+        console.print(f"{standby.name} streaming from the local cluster: {standby.path} on 127.0.0.1:"
+                      f"{standby.status().port}")
+        print(f"GRIDSVC_READ_URLS={url}")
+
+
+@replica_app.command("list")
+def replica_list() -> None:
+    """The local standbys: port, running, replication state, replay lag and bytes behind the primary."""
+    with _errors():
+        from .pg import replica
+        rows = replica.info(_local_primary())
+        if not rows:
+            console.print("no local replicas (gridsvc db replica add)")
+        for r in rows:
+            lag = "-" if r.replay_lag_ms is None else f"{r.replay_lag_ms:.1f} ms"
+            behind = "-" if r.behind_bytes is None else f"{r.behind_bytes} bytes"
+            console.print(f"{r.name}  port={r.port} running={r.running} state={r.state} replay_lag={lag} "
+                          f"behind={behind}  {r.path}", highlight=False)
+
+
+@replica_app.command("start")
+def replica_start(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
+    """Start a local standby (it catches up from its slot)."""
+    with _errors():
+        from .pg import replica
+        st = replica.standby(_local_primary(), name).up()
+        console.print(f"{name} running on 127.0.0.1:{st.port}")
+
+
+@replica_app.command("stop")
+def replica_stop(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
+    """Stop a local standby (the primary keeps its WAL in the slot, at most max_slot_wal_keep_size)."""
+    with _errors():
+        from .pg import replica
+        replica.standby(_local_primary(), name).down()
+        console.print(f"{name} stopped")
+
+
+@replica_app.command("remove")
+def replica_remove(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
+    """Stop a local standby, drop its slot and delete its folder (take it out of GRIDSVC_READ_URLS first)."""
+    with _errors():
+        from .pg import replica
+        primary = _local_primary()
+        replica.standby(primary, name)
+        replica.remove(primary, name)
+        console.print(f"{name} removed")
 
 
 @db_app.command("dump")

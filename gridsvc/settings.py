@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     db_pool_size: int = 5
     db_pool_timeout: float = Field(default=5.0, gt=0, description="Seconds to wait for a free connection (then 503).")
     db_connect_timeout: int = 5
+    db_prepared_statements: bool = Field(
+        default=True, description="false behind a pgbouncer in transaction mode that does not track prepared "
+                                  "statements (max_prepared_statements = 0): psycopg's prepare_threshold=None.")
+    read_urls: str = Field(
+        default="", description="Comma-separated SQLAlchemy URLs of hot standbys: lookups, tiles, layer and OGC reads "
+                                "go to them round-robin (docs/scaling.md); empty = every read on the primary.")
+    read_connect_timeout: int = Field(
+        default=2, ge=2, description="Seconds to wait connecting to a standby before reading from another one (libpq's "
+                                     "minimum is 2).")
+    read_retry_s: float = Field(
+        default=5.0, gt=0, description="A standby that failed is skipped this long, doubling while it keeps failing "
+                                       "(at most 12 times as long).")
 
     @field_validator("tz")
     @classmethod
@@ -105,6 +117,11 @@ class Settings(BaseSettings):
     def upload_dir(self) -> Path:
         """Where uploaded files are stored: <data_dir>/uploads, one folder per database (gridsvc/db/instance.py)."""
         return (self.data_dir / "uploads").resolve()
+
+    @property
+    def read_url_list(self) -> list[str]:
+        """GRIDSVC_READ_URLS as a list (blanks dropped)."""
+        return [u.strip() for u in self.read_urls.split(",") if u.strip()]
 
     @property
     def cluster_dir(self) -> Path:

@@ -12,7 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import __version__
 from ..errors import ConflictError, DatabaseUnavailableError, GridsvcError, InputError, http_status
-from . import limits
+from ..settings import get_settings
+from . import limits, reads
 from .docs import mount_docs
 from .routers import (
     audit,
@@ -62,8 +63,9 @@ def _error_response(err: GridsvcError) -> JSONResponse:
     return JSONResponse(limits.error_body(err), status_code=status, headers=headers)
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the app on an engine (default: the configured database)."""
+def create_app(engine: Engine | None = None, read_urls: list[str] | None = None) -> FastAPI:
+    """Build the app on an engine (default: the configured database), its reads on the standbys at read_urls
+    (default GRIDSVC_READ_URLS; docs/scaling.md)."""
     if engine is None:
         from ..db.engine import get_engine
 
@@ -72,6 +74,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                   description="H3 unit grids and 门前三包 frontage duty zones for city management.",
                   docs_url=None, redoc_url=None)
     app.state.engine = engine
+    reads.install(app, engine, get_settings().read_url_list if read_urls is None else read_urls)
     limits.install(app)  # body-size limits (413), strict JSON, readable validation errors
     app.add_middleware(open311.Open311Errors)  # under /open311/ only: errors in the GeoReport v2 form
 
@@ -84,6 +87,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         state = getattr(err.orig, "sqlstate", None) or ""
         log.warning("%s %s: database error %s: %s", request.method, request.url.path, state or "-",
                     str(err.orig).splitlines()[0] if err.orig else err)
+        if state.startswith("40") and str(getattr(request.state, "read_from", "")).startswith("replica"):
+            # a standby cancels a read that holds up its replay (conflict with recovery): nothing was written
+            return _error_response(DatabaseUnavailableError("the read replica cancelled this read to apply the "
+                                                            "primary's changes; send it again", sqlstate=state))
         if state.startswith("40"):  # deadlock or serialization failure: the transaction was rolled back
             return _error_response(ConflictError("the save collided with a concurrent one and nothing was changed; "
                                                  "send it again", sqlstate=state))

@@ -19,7 +19,7 @@ from ..people.masking import PERSONAL_COLUMNS, mask_field
 from ..people.roles import PUBLIC, role_table
 from ..people.users import Principal, principal_for_bearer
 from ..settings import get_settings
-from .dependencies import Conn, LazyConnDep
+from .dependencies import Conn, LazyConnDep, ReadConn
 
 _bearer = HTTPBearer(auto_error=False, description="a login JWT (POST /auth/token) or an API token (gst_…)")
 
@@ -93,8 +93,16 @@ def _principal(request: Request, creds: HTTPAuthorizationCredentials | None, con
     return None
 
 
+def read_principal(request: Request, conn: ReadConn,
+                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal | None:
+    """current_principal, found on the read connection: for routes that take ReadConn, so that a read served by a
+    standby opens no connection to the primary (api/reads.py)."""
+    return current_principal(request, conn, creds)
+
+
 CurrentUser = Annotated[Principal | None, Depends(current_principal)]
-LazyUser = Annotated[Principal | None, Depends(lazy_principal)]
+ReadUser = Annotated[Principal | None, Depends(read_principal)]  # CurrentUser for the routes that take ReadConn
+LazyUser = Annotated[Principal | None, Depends(lazy_principal)]  # the same on a LazyConn (lookups)
 
 
 def role_of(principal: Principal | None) -> str:

@@ -50,6 +50,14 @@ SERVER_SETTINGS = {  # modest settings for a 2-core, 24 GiB machine
     "max_parallel_workers": "2",
     "max_parallel_workers_per_gather": "1",
     "random_page_cost": "1.1",
+    # streaming replication for `gridsvc db replica add` (pg/replica.py); a standby reads the same file. A slot keeps
+    # the WAL a stopped standby still needs, but never more than max_slot_wal_keep_size.
+    "wal_level": "replica",
+    "max_wal_senders": "10",
+    "max_replication_slots": "10",
+    "max_slot_wal_keep_size": "1GB",
+    "hot_standby": "on",
+    "hot_standby_feedback": "on",  # on a standby: long reads are not cancelled by the primary's vacuum
     "logging_collector": "off",
     "log_line_prefix": "'%m [%p] %q%u@%d '",
 }
@@ -466,8 +474,9 @@ class LocalCluster:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _run(self, args: list, user: pwd.struct_passwd | None, timeout: float = START_TIMEOUT + 30):
-        """Run a PostgreSQL program, as `user` via runuser/setpriv when given."""
+    def _run(self, args: list, user: pwd.struct_passwd | None, timeout: float = START_TIMEOUT + 30,
+             env: dict[str, str] | None = None):
+        """Run a PostgreSQL program, as `user` via runuser/setpriv when given (with env added to its environment)."""
         cmd = [str(a) for a in args]
         if user is not None:
             if runuser := shutil.which("runuser"):
@@ -480,10 +489,10 @@ class LocalCluster:
                     "Install them with: sudo apt-get install util-linux"
                 )
         locale = _pick_locale()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env.update(LC_ALL=locale, LANG=locale)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        environment.update(LC_ALL=locale, LANG=locale, **(env or {}))
         try:
-            return subprocess.run(cmd, cwd=self.path, env=env, capture_output=True, text=True, timeout=timeout)
+            return subprocess.run(cmd, cwd=self.path, env=environment, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as err:
             raise ClusterError(f"{Path(str(args[0])).name} did not finish within {timeout:.0f}s for the cluster "
                                f"in {self.path}; see {self.log_file}.") from err
@@ -517,10 +526,24 @@ class LocalCluster:
         """Write data/gridsvc.conf (port, sockets, memory, logging) and the <path>/port file."""
         settings = {"listen_addresses": _conf_quote(HOST), "port": str(port),
                     "unix_socket_directories": _conf_quote(socket_directory(self.run_dir)), **SERVER_SETTINGS}
-        text = "# Written by gridsvc at every start; edit gridsvc/db/cluster.py instead.\n"
+        settings.update(self._extra_settings())
+        text = "# Written by gridsvc at every start; edit gridsvc/pg/cluster.py instead.\n"
         text += "".join(f"{key} = {value}\n" for key, value in settings.items())
         self._write_server_file(self.conf_file, text, user)
+        self._allow_local_replication()
         self.port_file.write_text(f"{port}\n")
+
+    def _extra_settings(self) -> dict[str, str]:
+        """Settings of this kind of cluster on top of the common ones (a standby's: pg/replica.py)."""
+        return {}
+
+    def _allow_local_replication(self) -> None:
+        """Let the gridsvc superuser stream WAL over 127.0.0.1 (initdb writes this line; put it back if gone)."""
+        hba = self.data_dir / "pg_hba.conf"
+        text = hba.read_text()
+        if not re.search(rf"^host\s+replication\s+(all|{SUPERUSER})\s+{re.escape(HOST)}/32\s", text, re.MULTILINE):
+            with open(hba, "a") as fh:  # appending keeps the file's owner (the server user)
+                fh.write(f"host    replication     {SUPERUSER}         {HOST}/32            scram-sha-256\n")
 
     def _saved_port(self) -> int | None:
         """The port from <path>/port, else from data/gridsvc.conf, else None."""

@@ -32,6 +32,9 @@ ALLOWED = {
     # a database holds, the psql prelude that drops them before pg_restore, and the row counts after it. They work
     # on any database's catalogue, not on gridsvc's tables.
     "pg/backup.py",
+    # Local standbys of the local cluster: the primary's replication slots and pg_stat_replication, asked on its
+    # maintenance database (catalogue views of the server, not gridsvc's tables).
+    "pg/replica.py",
 }
 
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, Request
 
 from ...db.layers import LAYERS
 from ...geo.crs import DisplayCrs
-from ..dependencies import BBoxDep, Conn, PageDep
+from ..dependencies import BBoxDep, PageDep, ReadConn
 from ..geojson import GeoJSONResponse, feature_collection
-from ..security import CurrentUser, own_records, redact
+from ..security import ReadUser, own_records, redact
 
 router = APIRouter(tags=["layers"])
 LayerCrs = Annotated[DisplayCrs, Query(
@@ -20,7 +20,7 @@ PATHS = {"streets": "/streets", "buildings": "/buildings", "compounds": "/compou
 def _register(name: str, path: str) -> None:
     spec = LAYERS[name]
 
-    def endpoint(request: Request, conn: Conn, principal: CurrentUser, bbox: BBoxDep, page: PageDep,
+    def endpoint(request: Request, conn: ReadConn, principal: ReadUser, bbox: BBoxDep, page: PageDep,
                  crs: LayerCrs = "wgs84") -> dict:
         url = str(request.url.remove_query_params(["limit", "offset"]))
         return redact(feature_collection(conn, spec, bbox, page, url, crs=crs), principal,

@@ -18,10 +18,10 @@ from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...errors import MethodNotAllowedError, NotFoundError, OGCParameterError
 from ...zones import edits as zone_edits
 from ...zones.body import NewZoneFeature, ZoneFeature
-from ..dependencies import Conn, Page
+from ..dependencies import Page, ReadConn
 from ..geojson import GeoJSONResponse, feature_collection
 from ..scope import NewZoneScope, OGCItemScope
-from ..security import CurrentUser, Writer, own_records, redact
+from ..security import ReadUser, Writer, own_records, redact
 from ..versions import IfMatch as IfMatchHeader
 from ..versions import etag, expected_version
 from .zones import OverlapParam, RepairParam
@@ -132,14 +132,14 @@ def _collection(request: Request, conn: Connection, spec: LayerSpec) -> dict:
 
 
 @router.get("/collections", summary="The collections: every stored layer")
-def collections(request: Request, conn: Conn, f: FormatParam = None) -> dict:
+def collections(request: Request, conn: ReadConn, f: FormatParam = None) -> dict:
     """Every layer as a collection, with extent and links."""
     return {"links": [_link(str(request.url_for("collections")), "self", JSON, "the collections")],
             "collections": [_collection(request, conn, spec) for spec in LAYERS.values()]}
 
 
 @router.get("/collections/{collectionId}", summary="One collection")
-def collection(request: Request, conn: Conn, collectionId: CollectionId, f: FormatParam = None) -> dict:
+def collection(request: Request, conn: ReadConn, collectionId: CollectionId, f: FormatParam = None) -> dict:
     """A collection's description: title, extent (CRS84), item type, links."""
     return _collection(request, conn, layer_spec(collectionId))
 
@@ -212,7 +212,7 @@ def _paging_links(request: Request, spec: LayerSpec, page: Page, matched: int, r
 @router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON)",
             response_class=GeoJSONResponse)
 def items(
-    request: Request, conn: Conn, principal: CurrentUser, collectionId: CollectionId,
+    request: Request, conn: ReadConn, principal: ReadUser, collectionId: CollectionId,
     bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat in CRS84 (features that intersect it)",
                                       max_length=300)] = None,
     datetime_: Annotated[str | None, Query(alias="datetime", max_length=100,
@@ -245,7 +245,7 @@ def _feature_key(spec: LayerSpec, fid: str) -> int | None:
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature (GeoJSON)",
             response_class=GeoJSONResponse)
-def item(request: Request, conn: Conn, principal: CurrentUser, collectionId: CollectionId,
+def item(request: Request, conn: ReadConn, principal: ReadUser, collectionId: CollectionId,
          featureId: FeatureId,
          f: FormatParam = None) -> GeoJSONResponse:
     """A feature by id; 404 when there is none."""

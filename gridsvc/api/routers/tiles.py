@@ -13,8 +13,8 @@ from ...db.layer_sql import layer_bounds
 from ...db.layers import LAYERS, LayerSpec, layer_spec
 from ...geo.crs import DisplayCrs
 from ...people.masking import PERSONAL_COLUMNS
-from ..dependencies import Conn
-from ..security import CurrentUser, sees_personal
+from ..dependencies import ReadConn
+from ..security import ReadUser, sees_personal
 
 router = APIRouter(tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
@@ -44,7 +44,7 @@ def _tilejson(request: Request, conn: Connection, spec: LayerSpec, fields: dict[
 
 
 @router.get("/tiles", summary="TileJSON of every layer: tile URL template, zoom range, bounds, fields")
-def tilesets(request: Request, conn: Conn, principal: CurrentUser) -> dict:
+def tilesets(request: Request, conn: ReadConn, principal: ReadUser) -> dict:
     """All layers' TileJSON documents."""
     fields = tiles.layer_fields(conn)
     personal = sees_personal(principal)
@@ -52,7 +52,7 @@ def tilesets(request: Request, conn: Conn, principal: CurrentUser) -> dict:
 
 
 @router.get("/tiles/{layer}.json", summary="TileJSON of one layer")
-def tilejson(request: Request, conn: Conn, principal: CurrentUser, layer: LayerPath) -> dict:
+def tilejson(request: Request, conn: ReadConn, principal: ReadUser, layer: LayerPath) -> dict:
     """One layer's TileJSON (for a MapLibre vector source `url`)."""
     spec = layer_spec(layer)
     return _tilejson(request, conn, spec, tiles.layer_fields(conn)[spec.name], sees_personal(principal))
@@ -63,7 +63,7 @@ def tilejson(request: Request, conn: Conn, principal: CurrentUser, layer: LayerP
             responses={200: {"content": {MVT: {}}, "description": "the tile"},
                        204: {"description": "no features in this tile (or below the layer's min zoom)"},
                        304: {"description": "unchanged since the ETag in If-None-Match"}})
-def tile(conn: Conn, principal: CurrentUser, layer: LayersPath, z: Annotated[int, Path(description=f"zoom, 0..{tiles.MAX_ZOOM}")],
+def tile(conn: ReadConn, principal: ReadUser, layer: LayersPath, z: Annotated[int, Path(description=f"zoom, 0..{tiles.MAX_ZOOM}")],
          x: Annotated[int, Path(description="column, 0..2^z-1")], y: Annotated[int, Path(description="row from the top, 0..2^z-1")],
          if_none_match: Annotated[str | None, Header(max_length=2000)] = None, crs: TileCrs = "wgs84") -> Response:
     """Features of `layer` in tile z/x/y with their attributes (h3 as hex); 204 when empty.
