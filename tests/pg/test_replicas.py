@@ -52,6 +52,13 @@ def replicated(tmp_path_factory):
     from gridsvc.city.ingest import ingest
     from gridsvc.zones.build import build_zones
 
+    from gridsvc.settings import get_settings
+
+    # These tests follow lookups to the database that answers them: without the in-memory index (zones/
+    # lookup_index.py), which answers from memory and opens no connection at all.
+    env = pytest.MonkeyPatch()
+    env.setenv("GRIDSVC_LOOKUP_INDEX", "0")
+    get_settings.cache_clear()
     folder = CLUSTERS / f"replicas-{uuid.uuid4().hex[:8]}"
     primary = LocalCluster(folder)
     engine = app = None
@@ -83,6 +90,8 @@ def replicated(tmp_path_factory):
             primary.down()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            env.undo()
+            get_settings.cache_clear()
 
 
 def _standby_sql(standby: LocalCluster, query: str, params=()):
