@@ -36,7 +36,7 @@ from gridsvc.geo.basemap_shift import tile_of
 from gridsvc.people.users import create_user, issue_api_token
 from gridsvc.zones.validation import validate
 
-from .run import RESULTS, fresh_engine
+from .run import RESULTS, fresh_engine, release_db
 from .tiling import NANJING, build_city
 from .zones import sample_points, serve_api
 
@@ -310,11 +310,7 @@ def main() -> None:
         if not ok:
             out["server_log_tail"] = Path(server_log).read_text(errors="replace")[-6000:]
     finally:
-        engine.dispose()
-        if args.keep_db:
-            print(f"kept database {name}", file=sys.stderr)
-        else:
-            cluster.drop_database(name)
+        release_db(engine, cluster, name, args.keep_db)
     out["ok"] = ok
     if ok and not args.keep_db:
         shutil.rmtree(work, ignore_errors=True)

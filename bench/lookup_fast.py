@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import threading
 import time
 
@@ -25,7 +24,7 @@ from gridsvc.people.parties import reassign_zone
 from gridsvc.zones.lookup import lookup, lookup_batch
 from gridsvc.zones.lookup_index import LookupIndex
 
-from .run import RESULTS, fresh_engine
+from .run import RESULTS, fresh_engine, release_db
 from .tiling import build_city
 from .zones import median_ms, sample_points, serve_api
 
@@ -202,11 +201,7 @@ def main() -> None:
         idx.stop()
         out["http"] = http(engine.url.render_as_string(hide_password=False), points, args.seconds, args.rounds)
     finally:
-        engine.dispose()
-        if args.keep_db:
-            print(f"kept database {name}", file=sys.stderr)
-        else:
-            cluster.drop_database(name)
+        release_db(engine, cluster, name, args.keep_db)
     peers_path = RESULTS / "peers.json"
     peers = json.loads(peers_path.read_text()) if peers_path.exists() else {}
     s = out["single"]

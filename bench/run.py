@@ -56,6 +56,15 @@ def fresh_engine():
     return cluster, name, engine
 
 
+def release_db(engine, cluster, name: str, keep: bool) -> None:
+    """Dispose of a benchmark's engine and drop its database (fresh_engine), or keep it and say so (--keep-db)."""
+    engine.dispose()
+    if keep:
+        print(f"kept database {name}", file=sys.stderr)
+    else:
+        cluster.drop_database(name)
+
+
 def bench_ingest_and_grid(engine, layers, label: str) -> dict:
     """Store the layers (first insert, then an unchanged re-import) and build the grid."""
     out = {"rows": {k: len(v) for k, v in layers.items()}}

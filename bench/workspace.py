@@ -16,7 +16,6 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from gridsvc.db.layers import LAYERS
 from gridsvc.geo.basemap_shift import tile_of
 from gridsvc.zones.build import build_zones
 
-from .run import fresh_engine
+from .run import fresh_engine, release_db
 from .tiling import nanjing_layers, tile
 from .zones import serve_api
 
@@ -164,11 +163,7 @@ def main() -> None:
         with serve_api(engine.url.render_as_string(hide_password=False)) as (base, _):
             measure(engine, base, args, result)
     finally:
-        engine.dispose()
-        if args.keep_db:
-            print(f"kept database {name}", file=sys.stderr)
-        else:
-            cluster.drop_database(name)
+        release_db(engine, cluster, name, args.keep_db)
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -27,7 +27,7 @@ from gridsvc.zones.build import build_zones
 from gridsvc.zones.lookup import lookup, lookup_batch
 from gridsvc.zones.policies import load_policy
 
-from .run import fresh_engine
+from .run import fresh_engine, release_db
 from .tiling import nanjing_layers, tile
 
 LOOKUPS = 2000
@@ -203,11 +203,7 @@ def main() -> None:
         out["http"] = http_lookups(engine.url.render_as_string(hide_password=False), points[:1000])
         out["peak_rss_mb"] = rss_mb()
     finally:
-        engine.dispose()
-        if args.keep_db:
-            print(f"kept database {name}", file=sys.stderr)
-        else:
-            cluster.drop_database(name)
+        release_db(engine, cluster, name, args.keep_db)
     print(json.dumps(out, ensure_ascii=False))
 
 

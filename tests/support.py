@@ -158,3 +158,29 @@ def zone_point(conn, where: str = "TRUE"):
     return conn.execute(text(
         f"SELECT zone_id, unit_id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM zones "
         f"WHERE valid_to IS NULL AND {where} ORDER BY zone_id LIMIT 1")).one()
+
+
+def loopback_page(ctx, *, console_errors: bool = True, timeout_ms: int = 20_000):
+    """A page of a Playwright context that may fetch only from this machine (127.0.0.1, localhost, data: and blob:
+    URLs): (page, blocked, errors). Every other request is aborted and listed in `blocked`; script errors (and,
+    with console_errors, console errors) are listed in `errors`. Tests assert both lists are empty."""
+    from urllib.parse import urlsplit
+
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        parts = urlsplit(r.request.url)
+        if (parts.hostname or "") in ("127.0.0.1", "localhost") or parts.scheme in ("data", "blob"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort("blockedbyclient")
+
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.set_default_timeout(timeout_ms)
+    if console_errors:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, blocked, errors

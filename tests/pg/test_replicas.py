@@ -50,9 +50,8 @@ def replicated(tmp_path_factory):
     """A primary with the small city and its 三包 zones, a standby of it, and an app reading from the standby."""
     from gridsvc.city.grid import build_grid
     from gridsvc.city.ingest import ingest
-    from gridsvc.zones.build import build_zones
-
     from gridsvc.settings import get_settings
+    from gridsvc.zones.build import build_zones
 
     # These tests follow lookups to the database that answers them: without the in-memory index (zones/
     # lookup_index.py), which answers from memory and opens no connection at all.

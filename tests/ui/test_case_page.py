@@ -4,13 +4,11 @@ the network. Screenshots go to test-artifacts/case_page/."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 from case_city import city_with_case, gps_jpeg
 from live import serve
 from sqlalchemy import text
-from support import ARTIFACTS
+from support import ARTIFACTS, loopback_page
 
 from gridsvc.api.app import create_app
 from gridsvc.ops.cases.links import issue_link
@@ -36,18 +34,7 @@ def test_the_party_reports_its_case_rectified_from_a_phone(served, browser, tmp_
     engine, url, case_id, token = served
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                               has_touch=True, locale="zh-CN")
-    blocked, errors = [], []
-
-    def route(r):
-        if (urlsplit(r.request.url).hostname or "") in LOCAL or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort("blockedbyclient")
-
-    ctx.route("**/*", route)
-    page = ctx.new_page()
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page, blocked, errors = loopback_page(ctx)
     OUT.mkdir(parents=True, exist_ok=True)
     page.goto(f"{url}/c/{token}")
     assert page.locator("h1").inner_text().startswith("暴露垃圾")

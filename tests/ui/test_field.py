@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
-from support import ARTIFACTS, needs_chromium
+from support import ARTIFACTS, loopback_page, needs_chromium
 
 from gridsvc.ops.cases import core
 from gridsvc.people.users import Principal, create_user
@@ -69,20 +69,7 @@ def spot(city):
 @pytest.fixture
 def phone(browser, base_url, spot):
     ctx = browser.new_context(geolocation={"longitude": spot[0], "latitude": spot[1], "accuracy": 12}, **PHONE)
-    blocked, errors = [], []
-
-    def route(r):
-        host = urlsplit(r.request.url).hostname or ""
-        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort("blockedbyclient")
-
-    ctx.route("**/*", route)
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, blocked, errors = loopback_page(ctx, console_errors=False)
     yield page
     ctx.close()
     assert blocked == [] and errors == [], (blocked, errors)

@@ -7,13 +7,12 @@ Screenshots go to test-artifacts/report_page/."""
 from __future__ import annotations
 
 import math
-from urllib.parse import urlsplit
 
 import pytest
 from case_city import load_case_city, scene_jpeg
 from live import serve
 from sqlalchemy import text
-from support import ARTIFACTS
+from support import ARTIFACTS, loopback_page
 
 from gridsvc.api.app import create_app
 from gridsvc.ops.cases import core
@@ -52,21 +51,7 @@ def _context(browser, point, phone: bool):
                               has_touch=phone, locale="zh-CN", geolocation={"longitude": point[0],
                                                                             "latitude": point[1]},
                               permissions=["geolocation"])
-    blocked, errors = [], []
-
-    def route(r):
-        parts = urlsplit(r.request.url)
-        if (parts.hostname or "") in LOCAL or parts.scheme in ("data", "blob"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort("blockedbyclient")
-
-    ctx.route("**/*", route)
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page, blocked, errors = loopback_page(ctx)
     return ctx, page, blocked, errors
 
 
