@@ -93,7 +93,14 @@ def own_cluster():
 
 @pytest.fixture(scope="module")
 def served(own_cluster):
-    """A real uvicorn on Nanjing in the own cluster; yields its URL, unit locations and the engine."""
+    """A real uvicorn on Nanjing in the own cluster; yields its URL, unit locations and the engine. Lookups go to
+    PostGIS here (GRIDSVC_LOOKUP_INDEX=0): the in-memory index would answer them through an outage, and these
+    tests are about the database going away under queries."""
+    from gridsvc.settings import get_settings
+
+    env = pytest.MonkeyPatch()
+    env.setenv("GRIDSVC_LOOKUP_INDEX", "0")
+    get_settings.cache_clear()
     engine = make_engine(own_cluster.url("gridsvc"))
     migrate.upgrade(engine)
     load_nanjing(engine, zones="三包")
@@ -106,6 +113,8 @@ def served(own_cluster):
             yield base, points, headers
     finally:
         engine.dispose()
+        env.undo()
+        get_settings.cache_clear()
 
 
 def _wait_for_batch_query(cluster: LocalCluster, timeout: float = 15) -> None:

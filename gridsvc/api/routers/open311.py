@@ -10,6 +10,7 @@ with the statuses of ops.citizens.open311.SPEC_STATUS: the one place this happen
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 from xml.etree import ElementTree as ET
@@ -37,12 +38,17 @@ ITEMS = {"services": "service", "attributes": "attribute", "values": "value", "s
 
 # ---- rendering ----
 
+# Characters XML 1.0 cannot carry (C0 controls but tab, newline, return; surrogates; U+FFFE/FFFF): an error that
+# echoes a hostile parameter must still be well-formed XML. They are replaced by U+FFFD.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def _fill(parent: ET.Element, name: str, value: Any) -> None:
