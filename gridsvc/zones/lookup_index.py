@@ -202,6 +202,7 @@ class LookupIndex:
         """Bring the snapshot to the database's generation (only what changed); True if it changed."""
         t0 = time.perf_counter()
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as c:
+            c.execute(sql("lookup_reload_lock_timeout"))
             gen = c.execute(sql("lookup_generation")).scalar_one()
             old = self._snap
             if old is not None and old.gen == gen:
