@@ -31,15 +31,19 @@ def cover_features(geoms: gpd.GeoSeries, res: int) -> tuple[np.ndarray, np.ndarr
     values = np.asarray(geoms.values)
     is_point = shapely.get_type_id(values) == 0
     pos_pts = np.flatnonzero(is_point)
-    xs, ys = shapely.get_x(values[pos_pts]), shapely.get_y(values[pos_pts])
-    pt_cells = np.fromiter((h3.latlng_to_cell(y, x, res) for x, y in zip(xs, ys, strict=True)),
-                           dtype=np.int64, count=len(pos_pts))
+    pt_cells = point_cells(shapely.get_x(values[pos_pts]), shapely.get_y(values[pos_pts]), res)
     feat, cells = [pos_pts], [pt_cells]
     for i in np.flatnonzero(~is_point):
         c = cover_polygon(values[i], res)
         feat.append(np.full(len(c), i, dtype=np.int64))
         cells.append(np.asarray(c, dtype=np.int64))
     return np.concatenate(feat).astype(np.int64), np.concatenate(cells).astype(np.int64)
+
+
+def point_cells(lng: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
+    """The cell of each WGS84 point."""
+    return np.fromiter((h3.latlng_to_cell(y, x, res) for x, y in zip(lng, lat, strict=True)), dtype=np.int64,
+                       count=len(lng))
 
 
 def cell_polygons(cells: np.ndarray) -> np.ndarray:
