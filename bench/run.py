@@ -148,6 +148,7 @@ def main() -> None:
     module_benchmark("exports", "exports.json", "--tiles", "70")  # C: pack for one grid, map sizes
     module_benchmark("workspace", "workspace.json", "--tiles", "70")  # C: page interactive, tile latency
     module_benchmark("ops", "ops.json", "--tiles", "70")  # G: a year of cases, my grid's open cases, the tick
+    module_benchmark("zones_dask", "zones_dask.json", "--tiles", "700,2000", "--peers")  # I.3: dask build, peer
 
 
 if __name__ == "__main__":

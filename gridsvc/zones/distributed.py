@@ -36,6 +36,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from ..errors import InputError
 from ..geo import priority
 from ..geo.frontage import (
     REASON_FAR,
@@ -121,7 +122,10 @@ def _rep_points(geoms: np.ndarray) -> np.ndarray:
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator:
     """A dask client: on the scheduler at ADDRESS, else on a local cluster of `workers` one-thread processes."""
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--workers/--scheduler need dask: pip install 'gridsvc[dask]'") from None
 
     if scheduler:
         with Client(scheduler) as client:
