@@ -317,13 +317,15 @@ def _candidates(pc: _Pieces, bgeom: np.ndarray, reach: np.ndarray) -> pd.DataFra
 def _envelope(pc: _Pieces, cand: pd.DataFrame) -> pd.DataFrame:
     """Runs along each street side of whoever is nearest the street: a building, units without one, or nobody."""
     g = cand["piece"].to_numpy() * 2 + cand["side"].to_numpy()
-    glen = np.repeat(pc.length, 2)
-    goff = np.concatenate([[0.0], np.cumsum(glen + 1.0)])[:-1]
-    ka = goff[g] + cand["a"].to_numpy()
-    kb = goff[g] + cand["b"].to_numpy()
-    bk = np.unique(np.concatenate([ka, kb]))
-    bg = np.searchsorted(goff, bk, side="right") - 1
-    lo, hi = np.searchsorted(bk, ka), np.searchsorted(bk, kb)
+    # the distinct (side, station) breakpoints, compared as pairs: a station offset by the sides before it would
+    # round (and merge nearly equal breakpoints) differently with a different set of streets
+    kg, kv = np.concatenate([g, g]), np.concatenate([cand["a"].to_numpy(), cand["b"].to_numpy()])
+    order = np.lexsort((kv, kg))
+    new = np.r_[True, (kg[order][1:] != kg[order][:-1]) | (kv[order][1:] != kv[order][:-1])]
+    inv = np.empty(len(kg), dtype=np.int64)
+    inv[order] = np.cumsum(new) - 1
+    bg, bv = kg[order][new], kv[order][new]
+    lo, hi = inv[:len(g)], inv[len(g):]
     n_e = hi - lo
     rows = np.repeat(np.arange(len(cand)), n_e)
     first = np.cumsum(n_e) - n_e
@@ -332,7 +334,7 @@ def _envelope(pc: _Pieces, cand: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((rows, owner[rows], cand["d"].to_numpy()[rows], elem))
     elem_s, rows_s = elem[order], rows[order]
     win = np.r_[True, elem_s[1:] != elem_s[:-1]]
-    ne = max(len(bk) - 1, 0)
+    ne = max(len(bv) - 1, 0)
     e_owner = np.full(ne, GAP, dtype=np.int64)
     e_cand = np.full(ne, -1, dtype=np.int64)
     e_owner[elem_s[win]] = owner[rows_s[win]]
@@ -346,8 +348,8 @@ def _envelope(pc: _Pieces, cand: pd.DataFrame) -> pd.DataFrame:
     starts = ek[new]
     ends = np.r_[ek[np.flatnonzero(new)[1:] - 1], ek[-1]]
     rg = eg[new]
-    return pd.DataFrame({"g": rg, "x0": bk[starts] - goff[rg], "x1": bk[ends + 1] - goff[rg],
-                         "owner": e_owner[starts], "cand": e_cand[starts]})
+    return pd.DataFrame({"g": rg, "x0": bv[starts], "x1": bv[ends + 1], "owner": e_owner[starts],
+                         "cand": e_cand[starts]})
 
 
 def _shares(df: pd.DataFrame, by: list[str], lo_end: np.ndarray, hi_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
