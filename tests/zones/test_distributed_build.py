@@ -34,7 +34,6 @@ def test_nanjing_70x_on_two_workers_is_the_single_process_build():
     sys.path.insert(0, str(REPO_ROOT))  # the benchmark's tiling (bench/ is not an installed package)
     from bench.tiling import nanjing_layers, tile
     from bench.zones import link_buildings
-
     from gridsvc.zones.distributed import DaskCompute, dask_client
 
     layers = tile(nanjing_layers(), 70)
