@@ -324,7 +324,7 @@ def build_grid(res: Annotated[int | None, typer.Option(help="H3 resolution (defa
 @build_app.command("zones")
 def build_zones(policy: Annotated[str, typer.Option(help="三包, 五包, or a city policy (geodata/policies)")] = "三包",
                 workers: Annotated[int | None, typer.Option(min=1, help="compute on a local dask cluster of N "
-                                                            "one-thread worker processes (pip install gridsvc[dask])")] = None,
+                                                            "one-thread worker processes (needs the dask extra)")] = None,
                 scheduler: Annotated[str | None, typer.Option(help="compute on the dask cluster at this address, "
                                                               "e.g. tcp://10.0.0.5:8786")] = None,
                 ) -> None:
