@@ -169,6 +169,7 @@ def main() -> None:
     script_benchmark("ingest_stream")  # I4: streaming PBF ingest, peak RSS against pyrosm (ingest_stream.json)
     script_benchmark("peers_tile", "--tiles", "70")  # I5: a tile against plain ST_AsMVT (peers.json "tile")
     module_benchmark("lookup_fast", "lookup_fast.json", "--tiles", "70")  # I1: index vs GiST/MapIt, HTTP vs /docs
+    module_benchmark("zones_dask", "zones_dask.json", "--tiles", "700,2000", "--peers")  # I.3: dask build, peer
 
 
 if __name__ == "__main__":

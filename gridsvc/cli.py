@@ -405,12 +405,16 @@ def build_grid(res: Annotated[int | None, typer.Option(help="H3 resolution (defa
 
 @build_app.command("zones")
 def build_zones(policy: Annotated[str, typer.Option(help="三包, 五包, or a city policy (geodata/policies)")] = "三包",
+                workers: Annotated[int | None, typer.Option(min=1, help="compute on a local dask cluster of N "
+                                                            "one-thread worker processes (needs the dask extra)")] = None,
+                scheduler: Annotated[str | None, typer.Option(help="compute on the dask cluster at this address, "
+                                                              "e.g. tcp://10.0.0.5:8786")] = None,
                 ) -> None:
     """Build 门前三包/五包 frontage zones and area zones; planner-drawn zones are kept and clipped around."""
     with _errors():
         from .zones.build import build_zones as run
         with _progress(f"build zones ({policy})") as tick:
-            r = run(_engine(), policy, progress=tick)
+            r = run(_engine(), policy, progress=tick, workers=workers, scheduler=scheduler)
         table = Table(title=f"zones under {r.policy} (build {r.build_id})")
         table.add_column("kind")
         table.add_column("count", justify="right")

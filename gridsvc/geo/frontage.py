@@ -172,8 +172,10 @@ class _Pieces:
         step = np.where(same, seglen, 0.0)
         self.vstart = np.searchsorted(vp, np.arange(n))
         self.vend = np.r_[self.vstart[1:], len(vp)]
-        cum = np.concatenate([[0.0], np.cumsum(step)])
-        self.gcum = cum - cum[self.vstart][vp] + self.off[vp]
+        # stations of the vertices along their own piece, summed piece by piece: a vertex's station (and so the
+        # segment a point falls on, below) must not depend on the other streets in the input
+        self.lcum = pd.Series(np.r_[0.0, step]).groupby(vp).cumsum().to_numpy()
+        self.gcum = self.lcum + self.off[vp]
         u = np.zeros_like(xy)
         u[:-1] = np.where(same[:, None], seg / np.where(seglen > 0, seglen, 1.0)[:, None], 0.0)
         self.xy, self.u, self.vp = xy, u, vp
@@ -183,9 +185,16 @@ class _Pieces:
 
     def frame(self, piece: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Point on the centreline at station s and the unit tangent there."""
-        g = self.off[piece] + np.clip(s, 0.0, self.length[piece])
-        v = np.clip(np.searchsorted(self.gcum, g, side="right") - 1, self.vstart[piece], self.vend[piece] - 2)
-        return self.xy[v] + self.u[v] * (g - self.gcum[v])[:, None], self.u[v]
+        s = np.clip(s, 0.0, self.length[piece])
+        lo, hi = self.vstart[piece], self.vend[piece] - 2
+        v = np.clip(np.searchsorted(self.gcum, self.off[piece] + s, side="right") - 1, lo, hi)
+        while True:  # the offset sum can round a station onto the next vertex: settle on the piece's own stations
+            up = (v < hi) & (self.lcum[np.minimum(v + 1, len(self.lcum) - 1)] <= s)
+            down = (v > lo) & (self.lcum[v] > s)
+            if not (up.any() or down.any()):
+                break
+            v = v + up - down
+        return self.xy[v] + self.u[v] * (s - self.lcum[v])[:, None], self.u[v]
 
     def locate(self, piece: np.ndarray, points: np.ndarray, tangent: bool = False):
         """Station and signed perpendicular offset (left positive) of points on the given pieces."""
@@ -308,13 +317,15 @@ def _candidates(pc: _Pieces, bgeom: np.ndarray, reach: np.ndarray) -> pd.DataFra
 def _envelope(pc: _Pieces, cand: pd.DataFrame) -> pd.DataFrame:
     """Runs along each street side of whoever is nearest the street: a building, units without one, or nobody."""
     g = cand["piece"].to_numpy() * 2 + cand["side"].to_numpy()
-    glen = np.repeat(pc.length, 2)
-    goff = np.concatenate([[0.0], np.cumsum(glen + 1.0)])[:-1]
-    ka = goff[g] + cand["a"].to_numpy()
-    kb = goff[g] + cand["b"].to_numpy()
-    bk = np.unique(np.concatenate([ka, kb]))
-    bg = np.searchsorted(goff, bk, side="right") - 1
-    lo, hi = np.searchsorted(bk, ka), np.searchsorted(bk, kb)
+    # the distinct (side, station) breakpoints, compared as pairs: a station offset by the sides before it would
+    # round (and merge nearly equal breakpoints) differently with a different set of streets
+    kg, kv = np.concatenate([g, g]), np.concatenate([cand["a"].to_numpy(), cand["b"].to_numpy()])
+    order = np.lexsort((kv, kg))
+    new = np.r_[True, (kg[order][1:] != kg[order][:-1]) | (kv[order][1:] != kv[order][:-1])]
+    inv = np.empty(len(kg), dtype=np.int64)
+    inv[order] = np.cumsum(new) - 1
+    bg, bv = kg[order][new], kv[order][new]
+    lo, hi = inv[:len(g)], inv[len(g):]
     n_e = hi - lo
     rows = np.repeat(np.arange(len(cand)), n_e)
     first = np.cumsum(n_e) - n_e
@@ -323,7 +334,7 @@ def _envelope(pc: _Pieces, cand: pd.DataFrame) -> pd.DataFrame:
     order = np.lexsort((rows, owner[rows], cand["d"].to_numpy()[rows], elem))
     elem_s, rows_s = elem[order], rows[order]
     win = np.r_[True, elem_s[1:] != elem_s[:-1]]
-    ne = max(len(bk) - 1, 0)
+    ne = max(len(bv) - 1, 0)
     e_owner = np.full(ne, GAP, dtype=np.int64)
     e_cand = np.full(ne, -1, dtype=np.int64)
     e_owner[elem_s[win]] = owner[rows_s[win]]
@@ -337,8 +348,8 @@ def _envelope(pc: _Pieces, cand: pd.DataFrame) -> pd.DataFrame:
     starts = ek[new]
     ends = np.r_[ek[np.flatnonzero(new)[1:] - 1], ek[-1]]
     rg = eg[new]
-    return pd.DataFrame({"g": rg, "x0": bk[starts] - goff[rg], "x1": bk[ends + 1] - goff[rg],
-                         "owner": e_owner[starts], "cand": e_cand[starts]})
+    return pd.DataFrame({"g": rg, "x0": bv[starts], "x1": bv[ends + 1], "owner": e_owner[starts],
+                         "cand": e_cand[starts]})
 
 
 def _shares(df: pd.DataFrame, by: list[str], lo_end: np.ndarray, hi_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -557,11 +568,17 @@ class _City:
         return np.where(b >= 0, self.bgeom[np.maximum(b, 0)] if len(self.bgeom) else None, None)
 
 
-def _prepare(streets, buildings, units, fixed, policy: Policy) -> _City:
-    """Project everything to the local metric CRS; centreline pieces with their depth rule."""
+def metric_crs_of(streets: gpd.GeoDataFrame):
+    """The metric CRS the core computes in: the local UTM zone of the street centrelines."""
     centre_in = streets["centerline"]
-    crs = local_metric_crs(gpd.GeoSeries(np.asarray(centre_in.values, dtype=object),
-                                         crs=getattr(centre_in, "crs", None) or 4326))
+    return local_metric_crs(gpd.GeoSeries(np.asarray(centre_in.values, dtype=object),
+                                          crs=getattr(centre_in, "crs", None) or 4326))
+
+
+def _prepare(streets, buildings, units, fixed, policy: Policy, crs=None) -> _City:
+    """Project everything to the metric CRS (given, else the local one); centreline pieces with their depth rule."""
+    centre_in = streets["centerline"]
+    crs = crs if crs is not None else metric_crs_of(streets)
     rules = policy.depth_rules(streets["osm_class"], streets["sidewalk"] if "sidewalk" in streets else None)
     width = pd.to_numeric(streets["width_m"], errors="coerce").to_numpy(float)
     if not np.isfinite(width).all() or (width <= 0).any():
@@ -702,14 +719,19 @@ def _dissolve(city: _City, groups: pd.DataFrame, zg: np.ndarray) -> tuple[pd.Dat
 
 
 def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, units: gpd.GeoDataFrame,
-                         policy: Policy, fixed: gpd.GeoDataFrame | None = None, metric: bool = False) -> FrontageResult:
-    """门前三包 zones of street-front units (WGS84 out, or the local metric CRS if metric), the unzoned, street space."""
+                         policy: Policy, fixed: gpd.GeoDataFrame | None = None, metric: bool = False,
+                         crs=None, street_space: bool = True) -> FrontageResult:
+    """门前三包 zones of street-front units (WGS84 out, or the metric CRS if metric), the unzoned, street space.
+
+    crs: the metric CRS to compute in (default: the local UTM zone of the streets; a partition of a larger city
+    passes the city's). street_space=False leaves the street space empty (build_street_space computes it later).
+    """
     _require(streets, ("id", "osm_class", "width_m", "centerline"), "streets")
     _require(buildings, ("id",), "buildings")
     _require(units, ("id", "building_id"), "units")
     if len(streets) == 0:
         return _empty_result(units["id"])
-    city = _prepare(streets, buildings, units, fixed, policy)
+    city = _prepare(streets, buildings, units, fixed, policy, crs)
     claims, near, held = _unit_claims(city, policy)
     groups, zg = _carve(city, claims, policy)
     carved = groups["unit"].to_numpy()[~shapely.is_empty(zg)]
@@ -733,8 +755,26 @@ def build_frontage_zones(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
         reason[had] = why
     left = np.setdiff1d(np.arange(nu), unit)
     unassigned = pd.DataFrame({"unit_id": units["id"].to_numpy()[left], "reason": reason[left]})
-    space = _street_space(streets, city, geoms, policy, metric)
+    space = _street_space(streets, city, geoms, policy, metric) if street_space else \
+        gpd.GeoDataFrame({"street_id": []}, geometry=gpd.GeoSeries([], crs=city.crs if metric else 4326))
     return FrontageResult(zones, unassigned, space)
+
+
+def build_street_space(streets: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
+                       policy: Policy, fixed: gpd.GeoDataFrame | None = None, crs=None) -> gpd.GeoDataFrame:
+    """The street space of each street given the frontage zones already built (metric CRS out, as `zones`).
+
+    The same computation as build_frontage_zones' street space; a street's result depends only on the streets,
+    buildings, zones and planner zones near it, so a partition of the city can compute it for its streets.
+    """
+    _require(streets, ("id", "osm_class", "width_m", "centerline"), "streets")
+    _require(buildings, ("id",), "buildings")
+    units = gpd.GeoDataFrame({"id": [], "building_id": []}, geometry=gpd.GeoSeries([], crs=4326))
+    city = _prepare(streets, buildings, units, fixed, policy, crs)
+    geoms = np.asarray(zones.geometry.values, dtype=object)
+    if len(zones) and zones.crs != city.crs:
+        geoms = _to_metric(geoms, city.crs, zones.crs)
+    return _street_space(streets, city, geoms, policy, metric=True)
 
 
 def _output(geoms: np.ndarray, crs, metric: bool) -> gpd.GeoSeries:

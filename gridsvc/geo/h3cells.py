@@ -34,9 +34,7 @@ def cover_features(geoms: gpd.GeoSeries, res: int, workers: int = 1) -> tuple[np
     values = np.asarray(geoms.values)
     is_point = shapely.get_type_id(values) == 0
     pos_pts = np.flatnonzero(is_point)
-    xs, ys = shapely.get_x(values[pos_pts]), shapely.get_y(values[pos_pts])
-    pt_cells = np.fromiter((h3.latlng_to_cell(y, x, res) for x, y in zip(xs, ys, strict=True)),
-                           dtype=np.int64, count=len(pos_pts))
+    pt_cells = point_cells(shapely.get_x(values[pos_pts]), shapely.get_y(values[pos_pts]), res)
     others = np.flatnonzero(~is_point)
     if workers > 1 and len(others) >= PARALLEL_MIN:
         feat, cells = cover_parallel(values[others], res, workers)
@@ -83,6 +81,12 @@ def cover_parallel(geoms: np.ndarray, res: int, workers: int) -> tuple[np.ndarra
         parts = list(pool.map(_cover_wkb, chunks, [res] * len(chunks)))
     feat = np.concatenate([p[0] + a for p, a in zip(parts, bounds[:-1], strict=True)])
     return feat.astype(np.int64), np.concatenate([p[1] for p in parts]).astype(np.int64)
+
+
+def point_cells(lng: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
+    """The cell of each WGS84 point."""
+    return np.fromiter((h3.latlng_to_cell(y, x, res) for x, y in zip(lng, lat, strict=True)), dtype=np.int64,
+                       count=len(lng))
 
 
 def cell_polygons(cells: np.ndarray) -> np.ndarray:

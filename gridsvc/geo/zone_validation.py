@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .crs import local_metric_crs
+
 OVERLAP_TOLERANCE_M2 = 0.01
 TOUCH_TOLERANCE_M = 0.5
 GAP_TOLERANCE_M = 0.05
@@ -94,3 +96,28 @@ def cell_coverage(zones: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> pd.DataFr
     covered = np.bincount(ci, weights=inter, minlength=len(cg))
     pct = np.clip(100 * covered / shapely.area(cg), 0, 100)
     return pd.DataFrame({"grid_code": cells["code"].to_numpy(), "coverage_pct": np.round(pct, 1)})
+
+
+def zone_differences(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, crs=None) -> dict:
+    """How two zone tables (columns zone_key, party_id, props, geometry) differ, zone for zone: keys in one only,
+    zones whose party or props differ, and the largest Hausdorff distance (m) and symmetric-difference area (m²)
+    between the geometries of the same key, measured in a metric CRS (default: the local UTM zone)."""
+    crs = crs or local_metric_crs(a if len(a) else b)
+    ka, kb = pd.Index(a["zone_key"]), pd.Index(b["zone_key"])
+    both = ka.intersection(kb)
+    ia, ib = ka.get_indexer(both), kb.get_indexer(both)
+    ga = np.asarray(a.to_crs(crs).geometry.values, dtype=object)[ia]
+    gb = np.asarray(b.to_crs(crs).geometry.values, dtype=object)[ib]
+    hausdorff = shapely.hausdorff_distance(ga, gb) if len(both) else np.zeros(0)
+    symdiff = shapely.area(shapely.symmetric_difference(ga, gb)) if len(both) else np.zeros(0)
+    def equal(x, y) -> bool:
+        return x == y if isinstance(x, dict) or isinstance(y, dict) else bool(x == y or (pd.isna(x) and pd.isna(y)))
+
+    same = {c: [equal(x, y) for x, y in zip(a[c].to_numpy()[ia], b[c].to_numpy()[ib], strict=True)]
+            for c in ("party_id", "props") if c in a and c in b}
+    return {"zones": [len(a), len(b)], "only_first": sorted(ka.difference(kb))[:20],
+            "only_second": sorted(kb.difference(ka))[:20],
+            "differ": {c: int(len(v) - sum(v)) for c, v in same.items()},
+            "max_hausdorff_m": float(np.max(hausdorff, initial=0.0)),
+            "max_symdiff_m2": float(np.max(symdiff, initial=0.0)),
+            "over_1mm": int((hausdorff > 0.001).sum()), "identical": int(shapely.equals_exact(ga, gb, 0).sum())}
