@@ -87,6 +87,7 @@ class LookupIndex:
         self.engine = engine
         self._snap: Snapshot | None = None
         self._seen = 0  # the highest generation known to exist (NOTIFY, or read from the database)
+        self._went_back = False  # a generation below one seen before: the database was restored; reload all
         self._listening = False
         self._token: bytes | None = None  # the commit token last checked against the database
         self._tokens = commit_epoch.reader(engine.url)
@@ -145,7 +146,7 @@ class LookupIndex:
             self.stats["verifies"] += 1
             self._saw(gen)
             self._token = token
-        if snap.gen < self._seen:
+        if snap.gen != self._seen:
             self._wake.set()
             return None
         return snap
@@ -154,6 +155,10 @@ class LookupIndex:
         with self._lock:
             if gen > self._seen:
                 self._seen = gen
+                self._wake.set()
+            elif gen < self._seen:  # the database went back (restored from a dump): reload all of it
+                self._seen = gen
+                self._went_back = True
                 self._wake.set()
 
     # -- threads ------------------------------------------------------------------------------------------------
@@ -205,6 +210,8 @@ class LookupIndex:
             c.execute(sql("lookup_reload_lock_timeout"))
             gen = c.execute(sql("lookup_generation")).scalar_one()
             old = self._snap
+            if old is not None and (gen < old.gen or self._went_back):
+                old, self._went_back = None, False  # a restored (older) database: nothing of the snapshot holds
             if old is not None and old.gen == gen:
                 self._saw(gen)
                 return False

@@ -99,7 +99,7 @@ def test_api_lookup_radius_batch_and_validate(city, planner_headers):
         zid, uid, x, y = zone_point(c, "kind = 'frontage'")
         gx, gy = wgs84_to_gcj02(np.array([x]), np.array([y]))
         r = client.get("/lookup", params={"lng": float(gx[0]), "lat": float(gy[0]), "crs": "gcj02", "radius": 30})
-        assert r.status_code == 200 and r.json()["zone"]["id"] == zid
+        assert r.status_code == 200 and r.json()["zone"]["id"] == zid, r.text
         near = r.json()["nearby"]
         assert near[0]["id"] == zid and near[0]["distance_m"] == 0 and all(n["distance_m"] <= 30 for n in near)
         xs = np.linspace(118.76, 118.80, 100)

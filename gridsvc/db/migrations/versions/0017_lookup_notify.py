@@ -30,7 +30,9 @@ KEEP_CHANGES = 10_000  # generations kept in lookup_changes; an index further be
 
 def upgrade() -> None:
     op.execute("CREATE TABLE lookup_generation (id integer PRIMARY KEY CHECK (id = 1), gen bigint NOT NULL)")
-    op.execute("INSERT INTO lookup_generation VALUES (1, 1)")
+    # Start from the clock (ms): a database reset or recreated later starts above every generation an index of
+    # the one before may hold, so no index takes the new database for the old one.
+    op.execute("INSERT INTO lookup_generation VALUES (1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)")
     op.execute("CREATE TABLE lookup_changes (gen bigint PRIMARY KEY, tables text[] NOT NULL, "
                "committed_at timestamptz NOT NULL DEFAULT clock_timestamp())")
     op.execute("CREATE TABLE lookup_pending (txid bigint PRIMARY KEY, tables text[] NOT NULL)")
