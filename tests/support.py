@@ -184,3 +184,13 @@ def loopback_page(ctx, *, console_errors: bool = True, timeout_ms: int = 20_000)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page, blocked, errors
+
+
+def image_loaded(page, selector: str) -> bool:
+    """The first image of selector, scrolled into view and loaded (the public pages' photos are loading=lazy, so a
+    page's load event does not wait for them)."""
+    img = page.locator(selector).first
+    img.scroll_into_view_if_needed()
+    page.wait_for_function("s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0 }",
+                           arg=selector)
+    return img.evaluate("img => img.naturalWidth") > 0

@@ -8,7 +8,7 @@ import pytest
 from case_city import city_with_case, gps_jpeg
 from live import serve
 from sqlalchemy import text
-from support import ARTIFACTS, loopback_page
+from support import ARTIFACTS, image_loaded, loopback_page
 
 from gridsvc.api.app import create_app
 from gridsvc.ops.cases.links import issue_link
@@ -38,7 +38,7 @@ def test_the_party_reports_its_case_rectified_from_a_phone(served, browser, tmp_
     OUT.mkdir(parents=True, exist_ok=True)
     page.goto(f"{url}/c/{token}")
     assert page.locator("h1").inner_text().startswith("暴露垃圾")
-    assert page.locator(".photos img").first.evaluate("img => img.naturalWidth") > 0  # the photo, under the CSP
+    assert image_loaded(page, ".photos img")  # the photo, under the CSP (loading=lazy: once scrolled to)
     page.screenshot(path=str(OUT / "case-page-phone.png"), full_page=True)
     photo = tmp_path / "after.jpg"
     photo.write_bytes(gps_jpeg((40, 160, 90)))
@@ -47,7 +47,7 @@ def test_the_party_reports_its_case_rectified_from_a_phone(served, browser, tmp_
     page.click("button[type=submit]")
     page.wait_for_selector("#submitted")
     assert "已提交整改，待核查" in page.locator("#submitted").inner_text()
-    assert page.locator("#submitted img").first.evaluate("img => img.naturalWidth") > 0
+    assert image_loaded(page, "#submitted img")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
     page.screenshot(path=str(OUT / "case-page-phone-submitted.png"), full_page=True)
     ctx.close()

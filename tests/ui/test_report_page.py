@@ -12,7 +12,7 @@ import pytest
 from case_city import load_case_city, scene_jpeg
 from live import serve
 from sqlalchemy import text
-from support import ARTIFACTS, loopback_page
+from support import ARTIFACTS, image_loaded, loopback_page
 
 from gridsvc.api.app import create_app
 from gridsvc.ops.cases import core
@@ -90,7 +90,7 @@ def _file(served_, page, url, tmp_path, seed: int, shots: str, width: int) -> st
     page.wait_for_selector(".steps")
     body = page.locator("body").inner_text()
     assert code in body and "受理" in body and "13912345678" not in body and "王网格" not in body
-    assert page.locator(".photos img").first.evaluate("img => img.naturalWidth") > 0  # the clean copy, under the CSP
+    assert image_loaded(page, ".photos img")  # the clean copy, under the CSP
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(OUT / f"{shots}-status.png"), full_page=True)
     return code
