@@ -103,6 +103,34 @@ def test_index_follows_edits_and_falls_back_to_sql_when_behind(city, index):
     assert index.lookup(x, y)["primary"]["phone"] == "13900000009"
 
 
+def test_a_database_that_went_back_is_reloaded_whole(city, index):
+    """A restore puts an older generation back (and older data): the index must not keep the newer snapshot, nor
+    reload only 'what changed' against it."""
+    engine, _ = city
+    with engine.connect() as c:
+        zid, _, x, y = zone_point(c, "kind = 'frontage'")
+    snap = index.current()
+    assert snap is not None
+    fulls = index.stats["full_reloads"]
+    with engine.begin() as c:  # as a restore would: the party's phone as it was, the generation from before
+        c.execute(text("UPDATE parties SET phone = '13900000077' WHERE id = (SELECT party_id FROM zones "
+                       "WHERE zone_id = :z AND valid_to IS NULL)"), {"z": zid})
+    deadline = time.monotonic() + 10
+    while index.current() is None or index.current().gen == snap.gen:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with engine.begin() as c:
+        c.execute(text("UPDATE lookup_generation SET gen = :g"), {"g": snap.gen - 5})
+        c.execute(text("DELETE FROM lookup_changes WHERE gen > :g"), {"g": snap.gen - 5})
+    index._saw(snap.gen - 5)  # what the next check of the database reads
+    assert index.lookup(x, y) is None  # not at the generation it has seen: SQL answers meanwhile
+    while index.current() is None or index.current().gen != snap.gen - 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert index.stats["full_reloads"] == fulls + 1, "a database that went back is reloaded whole"
+    assert index.lookup(x, y)["primary"]["phone"] == "13900000077"
+
+
 def test_api_uses_the_index_and_sql_for_history_and_when_switched_off(city, monkeypatch):
     engine, _ = city
     with engine.connect() as c:
