@@ -150,7 +150,7 @@ def test_the_dashboard_on_a_desktop(page, base_url, city, cases, planner):
     # clicking an overdue case zooms to it
     overdue.nth(0).click()
     page.wait_for_function(f"document.body.dataset.dashboardZoomed === '{cases['ids']['x1']}'")
-    assert page.evaluate("GS.map.getZoom()") >= 18
+    page.wait_for_function("GS.map.getZoom() >= 18")  # the zoom is animated: wait for it to arrive
     shot(page, "dashboard-desktop-zoomed.png")
 
     # leaving the tab takes the hexagons off the map; coming back brings them
