@@ -1,3 +1,0 @@
-SELECT 1
-FROM cases
-WHERE id = :i
