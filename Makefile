@@ -33,6 +33,7 @@ test: setup
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: setup
+	@GRIDSVC_BENCH_TOOLS=1 bash scripts/install-system-deps.sh
 	$(BIN)/gridsvc db up
 	$(BIN)/python -m bench.run
 

@@ -5,7 +5,7 @@ raw GiST probe (the zone at a point, nothing else), a MapIt-style probe (ST_Cove
 ST_Subdivide into a side table of this database only) and the SQL lookup with the full answer, interleaved point by
 point; the 10,000-point batch from the index and from SQL; the index's load time, memory (resident set growth) and
 an incremental reload after one edit; GET /lookup over HTTP against the same server's /docs (uvicorn with 2 workers,
-4 client threads on loopback, alternating rounds). Prints JSON (bench/run.py writes lookup_fast.json) and writes the
+4 client threads on loopback, alternating rounds; and the same with wrk, a C client, when installed). Prints JSON (bench/run.py writes lookup_fast.json) and writes the
 peers' figures under "lookup" in bench/results/peers.json.
 """
 
@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import statistics
+import subprocess
+import tempfile
 import threading
 import time
 
@@ -140,6 +144,32 @@ def rate(base: str, path: str, params_of, seconds: float) -> float:
     return sum(done) / (time.perf_counter() - t)
 
 
+WRK_LUA = """
+local pts = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  local p = pts[(n %% #pts) + 1]
+  if p == nil then return wrk.format("GET", "/docs") end
+  return wrk.format("GET", string.format("/lookup?lng=%%.7f&lat=%%.7f", p[1], p[2]))
+end
+"""
+
+
+def wrk_rate(base: str, path: str, points, seconds: float) -> float:
+    """Requests per second from wrk (one C thread, CLIENT_THREADS connections): a client that costs the 2 cores far
+    less than Python threads do, so the server's own limit shows. Any non-2xx answer stops the benchmark."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        pts = ",".join(f"{{{x:.7f},{y:.7f}}}" for x, y in points) if path == "/lookup" else ""
+        lua.write(WRK_LUA % pts)
+        lua.flush()
+        out = subprocess.run(["wrk", "-t1", f"-c{CLIENT_THREADS}", f"-d{seconds:g}s", "-s", lua.name, base + path],
+                             capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"wrk saw failed requests on {path}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
 def http(db_url: str, points, seconds: float, rounds: int) -> dict:
     """GET /lookup against GET /docs on one uvicorn with 2 workers, alternating rounds."""
     with serve_api(db_url, workers=2) as (base, _):
@@ -159,16 +189,28 @@ def http(db_url: str, points, seconds: float, rounds: int) -> dict:
             return {"lng": x, "lat": y}
 
         rps = {"/docs": [], "/lookup": []}
+        wrk = {"/docs": [], "/lookup": []} if shutil.which("wrk") else None
         for r in range(rounds):
             order = ["/docs", "/lookup"] if r % 2 == 0 else ["/lookup", "/docs"]
             for path in order:
                 rps[path].append(rate(base, path, (lambda n: None) if path == "/docs" else look, seconds))
+            for path in order if wrk is not None else ():
+                wrk[path].append(wrk_rate(base, path, points, seconds))
+    out = summary(rps) | {"setup": f"uvicorn --workers 2, {CLIENT_THREADS} closed-loop client threads (httpx, "
+                                   f"keep-alive), loopback, {seconds:g} s per round, alternating"}
+    if wrk is not None:
+        out["wrk"] = summary(wrk) | {"setup": f"the same server; wrk -t1 -c{CLIENT_THREADS}, {seconds:g} s per round, "
+                                              "after each httpx pair"}
+    else:
+        out["wrk"] = {"skipped": "wrk is not installed (make bench installs it)"}
+    return out
+
+
+def summary(rps: dict[str, list[float]]) -> dict:
     med = {k: round(statistics.median(v), 1) for k, v in rps.items()}
     return {"docs_rps": med["/docs"], "lookup_rps": med["/lookup"],
             "lookup_vs_docs": round(med["/lookup"] / med["/docs"], 3), "target_min": 0.5,
-            "rounds": {k: [round(x, 1) for x in v] for k, v in rps.items()},
-            "setup": f"uvicorn --workers 2, {CLIENT_THREADS} closed-loop client threads (httpx, keep-alive), "
-                     f"loopback, {seconds:g} s per round"}
+            "rounds": {k: [round(x, 1) for x in v] for k, v in rps.items()}}
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages gridsvc needs, only those that are missing:
 # PostgreSQL 15 + PostGIS 3 (the local cluster), Chromium (browser tests, map checks), Noto CJK fonts (PDFs,
-# screenshots), poppler-utils (PDF page checks).
+# screenshots), poppler-utils (PDF page checks); for `make bench`, wrk.
 set -euo pipefail
 
 missing=()
@@ -15,6 +15,9 @@ if [ "${GRIDSVC_SKIP_BROWSER:-0}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+fi
+if [ "${GRIDSVC_BENCH_TOOLS:-0}" = "1" ]; then  # make bench: wrk, a C load generator (HTTP lookups against /docs)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
