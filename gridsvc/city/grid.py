@@ -142,24 +142,35 @@ def _store_provisional(conn: Connection, cells: pd.DataFrame, admin_code: str) -
     return ids_by_h3
 
 
-def _cover_rows(conn: Connection, name: str, res: int, ids: list[int] | None = None, workers: int = 1) -> int:
-    """Store the cells covering a layer's rows (all of them, or those with these ids); returns the pairs stored."""
-    rows = conn.execute(layer_sql("layer_geometries", name, where="" if ids is None else "WHERE id = ANY(:ids)"),
-                        {"ids": ids}).all()
-    if not rows:
-        return 0
-    feature_ids = np.array([r[0] for r in rows], dtype=np.int64)
-    geoms = gpd.GeoSeries(shapely.from_wkb([r[1] for r in rows]), crs=4326)
+def _cover_rows(conn: Connection, names: tuple[str, ...], res: int, ids: list[int] | None = None,
+                workers: int = 1) -> dict[str, int]:
+    """Store the cells covering these layers' rows (all of them, or those with these ids); returns the pairs
+    stored per layer. The layers are covered in one call, so one pool of processes serves them all."""
+    found = []
+    for name in names:
+        rows = conn.execute(layer_sql("layer_geometries", name, where="" if ids is None else "WHERE id = ANY(:ids)"),
+                            {"ids": ids}).all()
+        found.append((name, np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]))
+    feature_ids = np.concatenate([f for _, f, _ in found])
+    if not len(feature_ids):
+        return dict.fromkeys(names, 0)
+    layer = np.repeat(np.arange(len(found)), [len(f) for _, f, _ in found])
+    geoms = gpd.GeoSeries(shapely.from_wkb([w for _, _, wkb in found for w in wkb]), crs=4326)
     pos, cells = h3cells.cover_features(geoms, res, workers)
-    pairs = np.unique(np.column_stack([feature_ids[pos], cells]), axis=0)
-    store.copy_rows(conn, "feature_cells", ["layer", "feature_id", "h3"], ((name, int(f), int(c)) for f, c in pairs))
-    return len(pairs)
+    counts = {}
+    for k, (name, _, _) in enumerate(found):
+        mine = layer[pos] == k
+        pairs = np.unique(np.column_stack([feature_ids[pos[mine]], cells[mine]]), axis=0)
+        store.copy_rows(conn, "feature_cells", ["layer", "feature_id", "h3"],
+                        ((name, int(f), int(c)) for f, c in pairs))
+        counts[name] = len(pairs)
+    return counts
 
 
 def _index_features(conn: Connection, res: int, workers: int = 1) -> dict[str, int]:
     """Recompute feature_cells for every indexed layer."""
     conn.execute(sql("feature_cells_clear"))
-    return {name: _cover_rows(conn, name, res, workers=workers) for name in INDEXED_LAYERS}
+    return _cover_rows(conn, INDEXED_LAYERS, res, workers=workers)
 
 
 def index_rows(conn: Connection, name: str, written: list[int], removed: list[int] = ()) -> int:
@@ -169,4 +180,4 @@ def index_rows(conn: Connection, name: str, written: list[int], removed: list[in
     if res is None or not (written or removed):
         return 0
     conn.execute(sql("feature_cells_forget"), {"layer": name, "ids": [*written, *removed]})
-    return _cover_rows(conn, name, res, list(written), cover_workers()) if written else 0
+    return _cover_rows(conn, (name,), res, list(written), cover_workers())[name] if written else 0
