@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import GridsvcError, InputError
-from .settings import get_settings
+from ..errors import GridsvcError, InputError
+from ..settings import get_settings
 
 app = typer.Typer(help="gridsvc: H3 unit grids and 门前三包 frontage duty zones on PostGIS.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: local PostGIS cluster and schema.", no_args_is_help=True)
@@ -84,7 +84,7 @@ def _progress(title: str):
 
 
 def _cluster():
-    from .pg.cluster import LocalCluster
+    from ..pg.cluster import LocalCluster
     return LocalCluster(get_settings().cluster_dir)
 
 
@@ -92,8 +92,8 @@ def _engine(audit_as_cli: bool = True):
     """The configured engine, migrated; its writes are audited as cli:<login user> unless it serves the API."""
     from sqlalchemy import event
 
-    from .db import migrate
-    from .db.engine import get_engine
+    from ..db import migrate
+    from ..db.engine import get_engine
 
     engine = get_engine()
     if audit_as_cli and not event.contains(engine, "checkout", _cli_actor):
@@ -110,7 +110,7 @@ def _cli_actor(dbapi_conn, record, proxy) -> None:
     """Session defaults for the audit triggers: this process writes as cli:<login user>."""
     import getpass
 
-    from .db.sql import sql
+    from ..db.sql import sql
 
     with dbapi_conn.cursor() as cur:
         cur.execute(sql("audit_cli_session").text, {"actor": f"cli:{getpass.getuser()}"})
@@ -128,7 +128,7 @@ def db_up() -> None:
         st = c.up()
         c.ensure_database(s.db_name)
         console.print(f"local PostGIS running: {st.path} on 127.0.0.1:{st.port} (pid {st.pid})")
-        from .pg import replica
+        from ..pg import replica
         for standby in replica.standbys(c):
             console.print(f"{standby.name} running on 127.0.0.1:{standby.up().port}")
 
@@ -137,7 +137,7 @@ def db_up() -> None:
 def db_down() -> None:
     """Stop the local PostGIS cluster and its local replicas; fine if it is not running."""
     with _errors():
-        from .pg import replica
+        from ..pg import replica
         replica.stop_all(_cluster())
         _cluster().down()
         console.print("local PostGIS stopped")
@@ -156,8 +156,8 @@ def db_status() -> None:
                           f"port={st.port} pid={st.pid}")
             if not st.running:
                 return
-        from .db import migrate
-        from .db.engine import get_engine
+        from ..db import migrate
+        from ..db.engine import get_engine
         console.print(f"schema revision: {migrate.current_revision(get_engine())} (head {migrate.head_revision()})")
 
 
@@ -165,7 +165,7 @@ def db_status() -> None:
 def db_url() -> None:
     """Print the SQLAlchemy URL in use (starts the local cluster if needed)."""
     with _errors():
-        from .pg.cluster import database_url
+        from ..pg.cluster import database_url
         print(database_url(get_settings()))
 
 
@@ -183,7 +183,7 @@ def replica_add(port: Annotated[int | None, typer.Option(help="its port on 127.0
                 ) -> None:
     """Make a hot standby of the local cluster (pg_basebackup -R, a slot, its own port), start it, print its URL."""
     with _errors():
-        from .pg import replica
+        from ..pg import replica
         standby = replica.add(_local_primary(), port)
         url = standby.url(get_settings().db_name)
         console.print(f"{standby.name} streaming from the local cluster: {standby.path} on 127.0.0.1:"
@@ -195,7 +195,7 @@ def replica_add(port: Annotated[int | None, typer.Option(help="its port on 127.0
 def replica_list() -> None:
     """The local standbys: port, running, replication state, replay lag and bytes behind the primary."""
     with _errors():
-        from .pg import replica
+        from ..pg import replica
         rows = replica.info(_local_primary())
         if not rows:
             console.print("no local replicas (gridsvc db replica add)")
@@ -210,7 +210,7 @@ def replica_list() -> None:
 def replica_start(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
     """Start a local standby (it catches up from its slot)."""
     with _errors():
-        from .pg import replica
+        from ..pg import replica
         st = replica.standby(_local_primary(), name).up()
         console.print(f"{name} running on 127.0.0.1:{st.port}")
 
@@ -219,7 +219,7 @@ def replica_start(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -
 def replica_stop(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
     """Stop a local standby (the primary keeps its WAL in the slot, at most max_slot_wal_keep_size)."""
     with _errors():
-        from .pg import replica
+        from ..pg import replica
         replica.standby(_local_primary(), name).down()
         console.print(f"{name} stopped")
 
@@ -228,7 +228,7 @@ def replica_stop(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) ->
 def replica_remove(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
     """Stop a local standby, drop its slot and delete its folder (take it out of GRIDSVC_READ_URLS first)."""
     with _errors():
-        from .pg import replica
+        from ..pg import replica
         primary = _local_primary()
         replica.standby(primary, name)
         replica.remove(primary, name)
@@ -242,8 +242,8 @@ def db_dump(
 ) -> None:
     """Back up the database to a pg_dump custom-format file (written atomically, mode 0600)."""
     with _errors():
-        from .pg import backup
-        from .pg.cluster import database_url
+        from ..pg import backup
+        from ..pg.cluster import database_url
         r = backup.dump(database_url(get_settings()), path, keep=keep)
         console.print(f"dumped schema {r.revision} to {r.path} ({r.size / 1e6:.1f} MB, {r.seconds:.1f} s)")
         for old in r.pruned:
@@ -257,8 +257,8 @@ def db_restore(
 ) -> None:
     """Restore a dump into the configured database in one transaction, then upgrade its schema."""
     with _errors():
-        from .pg import backup
-        from .pg.cluster import database_url
+        from ..pg import backup
+        from ..pg.cluster import database_url
         r = backup.restore(database_url(get_settings()), path, replace=replace)
         upgraded = f", upgraded from {r.upgraded_from}" if r.upgraded_from else ""
         console.print(f"restored {path} in {r.seconds:.1f} s: schema {r.revision}{upgraded}, "
@@ -269,8 +269,8 @@ def db_restore(
 def db_upgrade(revision: str = "head") -> None:
     """Apply schema migrations (Alembic)."""
     with _errors():
-        from .db import migrate
-        from .db.engine import get_engine
+        from ..db import migrate
+        from ..db.engine import get_engine
         migrate.upgrade(get_engine(), revision)
         console.print(f"schema at {migrate.current_revision(get_engine())}")
 
@@ -281,8 +281,8 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="really delete all 
     with _errors():
         if not yes:
             raise InputError("db reset deletes all gridsvc data; run again with --yes")
-        from .db import migrate
-        from .db.engine import get_engine
+        from ..db import migrate
+        from ..db.engine import get_engine
         migrate.downgrade(get_engine(), "base")
         migrate.upgrade(get_engine())
         console.print("all gridsvc tables recreated empty")
@@ -324,8 +324,8 @@ def print_ingest_report(report) -> None:
 def imports_list(limit: Annotated[int, typer.Option(help="how many, newest first")] = 50) -> None:
     """Every ingest, newest first: id, time, file, CRS, rows stored, geometries repaired and skipped."""
     with _errors():
-        from .city.ingest import list_imports
-        from .timekeeping import for_people
+        from ..city.ingest import list_imports
+        from ..timekeeping import for_people
         with _engine().connect() as conn:
             rows = list_imports(conn, limit)
         table = Table(title="imports")
@@ -341,8 +341,8 @@ def imports_list(limit: Annotated[int, typer.Option(help="how many, newest first
 def imports_show(import_id: Annotated[int, typer.Argument(help="an id from `gridsvc imports list`")]) -> None:
     """One ingest: file, checksum, counts per layer, notes, and each geometry repaired or skipped with its reason."""
     with _errors():
-        from .city.ingest import import_detail
-        from .timekeeping import for_people
+        from ..city.ingest import import_detail
+        from ..timekeeping import for_people
         with _engine().connect() as conn:
             d = import_detail(conn, import_id)
         console.print(f"import {d['id']}: {d['source_file']} ({d['crs']}) at {for_people(d['imported_at'])}",
@@ -378,8 +378,8 @@ def ingest(
 ) -> None:
     """Import a file in one transaction; re-importing the same file updates rows in place."""
     with _errors():
-        from .city.ingest import ingest as run
-        from .city.ingest import ingest_stream, streams
+        from ..city.ingest import ingest as run
+        from ..city.ingest import ingest_stream, streams
         engine = _engine()
         with _progress(f"ingest {path.name}") as tick:
             if streams(path, stream, kind=kind, layer=layer, crs=crs, columns=column):
@@ -394,7 +394,7 @@ def ingest(
 def build_grid(res: Annotated[int | None, typer.Option(help="H3 resolution (default 10 ≈ 15,000 m²)")] = None) -> None:
     """Cover the managed area with H3 cells, group them into communities, index every feature."""
     with _errors():
-        from .city.grid import build_grid as run
+        from ..city.grid import build_grid as run
         s = get_settings()
         engine = _engine()
         with _progress("build grid") as tick:
@@ -412,7 +412,7 @@ def build_zones(policy: Annotated[str, typer.Option(help="三包, 五包, or a c
                 ) -> None:
     """Build 门前三包/五包 frontage zones and area zones; planner-drawn zones are kept and clipped around."""
     with _errors():
-        from .zones.build import build_zones as run
+        from ..zones.build import build_zones as run
         with _progress(f"build zones ({policy})") as tick:
             r = run(_engine(), policy, progress=tick, workers=workers, scheduler=scheduler)
         table = Table(title=f"zones under {r.policy} (build {r.build_id})")
@@ -441,8 +441,8 @@ def lookup(
     with _errors():
         import json
 
-        from .timekeeping import for_people, instant
-        from .zones import lookup as core
+        from ..timekeeping import for_people, instant
+        from ..zones import lookup as core
         when = instant(at, where="--at")
         with _engine().connect() as conn:
             r = core.lookup(conn, lng, lat, crs=crs, at=when)
@@ -477,7 +477,7 @@ def validate(as_json: Annotated[bool, typer.Option("--json", help="print the ful
     with _errors():
         import json
 
-        from .zones.validation import validate as run
+        from ..zones.validation import validate as run
         with _engine().connect() as conn:
             report = run(conn)
         if as_json:
@@ -501,7 +501,7 @@ def validate(as_json: Annotated[bool, typer.Option("--json", help="print the ful
 def zones_history(zone: str) -> None:
     """Every version of a zone (by id, or by key such as frontage:unit:12:street:5:left)."""
     with _errors():
-        from .people.parties import zone_history
+        from ..people.parties import zone_history
         with _engine().connect() as conn:
             for v in zone_history(conn, zone):
                 console.print(f"v{v['version']} zone {v['id']} {v['valid_from']} → {v['valid_to'] or 'now'}: "
@@ -512,7 +512,7 @@ def zones_history(zone: str) -> None:
 def zones_reassign(zone_id: int, party: Annotated[int, typer.Option(help="party id")]) -> None:
     """Give a zone to another party: closes its current version and opens a new one."""
     with _errors():
-        from .people.parties import reassign_zone
+        from ..people.parties import reassign_zone
         with _engine().begin() as conn:
             version = reassign_zone(conn, zone_id, party)
         console.print(f"zone {zone_id} now at version {version}")
@@ -523,7 +523,7 @@ def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid
                    phone: str | None = None) -> None:
     """Add a grid officer 网格员 for grids (a community code prefix takes all its grids)."""
     with _errors():
-        from .people.parties import add_officer
+        from ..people.parties import add_officer
         with _engine().begin() as conn:
             oid = add_officer(conn, name, phone, grid)
         console.print(f"officer {oid}: {name}")
@@ -533,7 +533,7 @@ def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid
 def people_steward(street: str, name: str, phone: str | None = None) -> None:
     """Make NAME the steward 街巷管家 of a street (id or exact name)."""
     with _errors():
-        from .people.parties import set_steward
+        from ..people.parties import set_steward
         with _engine().begin() as conn:
             pid, changed = set_steward(conn, street, name, phone)
         console.print(f"steward party {pid}; {changed} street-space zone(s) moved to a new version")
@@ -541,7 +541,7 @@ def people_steward(street: str, name: str, phone: str | None = None) -> None:
 
 def _member(spec: str, role: str):
     """姓名,电话,部门 (the phone may be empty) as an org.Member."""
-    from .people.org import Member
+    from ..people.org import Member
 
     parts = [p.strip() for p in spec.replace("，", ",").split(",")]
     if len(parts) != 3:
@@ -557,7 +557,7 @@ def team_add(name: str, street: Annotated[str, typer.Option(help="the street's e
              ) -> None:
     """Add a steward team (街长/路长 team) for a street or a segment of it: one leader, members from departments."""
     with _errors():
-        from .people.org import add_team
+        from ..people.org import add_team
         members = [_member(leader, "leader"), *(_member(m, "member") for m in member or [])]
         with _engine().begin() as conn:
             team = add_team(conn, name, street, members, segment=segment)
@@ -569,7 +569,7 @@ def team_list(street: Annotated[str | None, typer.Option(help="only this street'
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Steward teams with their leader and members (names and phones in full: this is the office's own list)."""
     with _errors():
-        from .people.org import list_teams
+        from ..people.org import list_teams
         with _engine().connect() as conn:
             teams = list_teams(conn, street, 100_000)
         if as_json:
@@ -587,7 +587,7 @@ def team_import(path: Path) -> None:
     """Teams from a CSV/XLSX sheet with the headers 队名, 街道, 路段, 角色 (队长/队员), 姓名, 电话, 部门: one row per
     person. All or nothing; a bad row is named."""
     with _errors():
-        from .people.org import import_teams
+        from ..people.org import import_teams
         with _engine().begin() as conn:
             ids = import_teams(conn, path)
         console.print(f"{len(ids)} steward team(s) imported: {', '.join(map(str, ids))}")
@@ -598,7 +598,7 @@ def org_head(compound: int, name: str, phone: str | None = None,
              since: Annotated[str | None, typer.Option(help="the date they started (default today)")] = None) -> None:
     """Name the 楼院长 of a compound without a property manager: its zones pass to them as new versions."""
     with _errors():
-        from .people.org import set_compound_head
+        from ..people.org import set_compound_head
         with _engine().begin() as conn:
             head = set_compound_head(conn, compound, name, phone, since)
         console.print(f"楼院长 {name} of compound {compound} since {head['since']} (party {head['party_id']}); "
@@ -609,7 +609,7 @@ def org_head(compound: int, name: str, phone: str | None = None,
 def org_heads(compound: int) -> None:
     """Every 楼院长 of a compound, newest first."""
     with _errors():
-        from .people.org import compound_heads
+        from ..people.org import compound_heads
         with _engine().connect() as conn:
             for h in compound_heads(conn, compound):
                 console.print(f"{h['since']} → {h['until'] or 'now'}: {h['contact']} {h['phone'] or ''} "
@@ -632,9 +632,9 @@ def export_layer(
 ) -> None:
     """Write a stored layer (or its part inside one scope) in WGS84 with all attributes; format from the extension."""
     with _errors():
-        from .db.layers import layer_spec
-        from .exporters.layers import write_layer
-        from .exporters.scope import layer_for_export
+        from ..db.layers import layer_spec
+        from ..exporters.layers import write_layer
+        from ..exporters.scope import layer_for_export
         layer_spec(name)
         with _engine().connect() as conn:
             gdf = layer_for_export(conn, name, grid, community, street, bbox)
@@ -650,8 +650,8 @@ def export_map(
 ) -> None:
     """One self-contained HTML map of a scope (no scope: everything) that opens offline from file://."""
     with _errors():
-        from .exporters.offline_map import write_offline_map
-        from .exporters.scope import resolve_scope
+        from ..exporters.offline_map import write_offline_map
+        from ..exporters.scope import resolve_scope
         with _engine().connect() as conn:
             scope = resolve_scope(conn, grid, community, street, bbox)
             with _progress(f"map {scope.slug}") as tick:
@@ -669,7 +669,7 @@ def export_pack(
 ) -> None:
     """A grid's walk-through pack: offline map, walking order, checklist, boards, GIS layers, manifest."""
     with _errors():
-        from .exporters.pack import build_pack
+        from ..exporters.pack import build_pack
         with _engine().connect() as conn, _progress(f"pack {grid}") as tick:
             report = build_pack(conn, grid, out, base_url=base_url, progress=tick)
         table = Table(title=f"{report.scope.label}: {report.units} units, {report.zones} zones")
@@ -692,9 +692,9 @@ def export_boards(
 ) -> None:
     """责任牌 boards, one page per unit with its duties, zone sketch and QR code, for units or a grid."""
     with _errors():
-        from .exporters.pack import units_in_walk_order
-        from .exporters.scope import units_by_id
-        from .exporters.unit_boards import write_boards
+        from ..exporters.pack import units_in_walk_order
+        from ..exporters.scope import units_by_id
+        from ..exporters.unit_boards import write_boards
         if bool(unit) == bool(grid):
             raise InputError("give --unit ID (repeatable) or --grid CODE, not both or neither")
         with _engine().connect() as conn:
@@ -713,7 +713,7 @@ def user_add(
 ) -> None:
     """Create a user; the password comes from stdin (never from the command line)."""
     with _errors():
-        from .people.users import create_user
+        from ..people.users import create_user
         password = sys.stdin.readline().rstrip("\n") if password_stdin else None
         with _engine().begin() as conn:
             create_user(conn, name, role, password, grid or [], party)
@@ -725,8 +725,8 @@ def user_add(
 def user_list() -> None:
     """Every user with role, grids, active tokens and state."""
     with _errors():
-        from .people.users import list_users
-        from .timekeeping import for_people
+        from ..people.users import list_users
+        from ..timekeeping import for_people
         with _engine().connect() as conn:
             for u in list_users(conn):
                 state = f"disabled {for_people(u['disabled_at'], '%Y-%m-%d')}" if u["disabled_at"] else "active"
@@ -738,7 +738,7 @@ def user_list() -> None:
 def user_disable(name: str) -> None:
     """Disable a user: logins and every token stop working."""
     with _errors():
-        from .people.users import disable_user
+        from ..people.users import disable_user
         with _engine().begin() as conn:
             disable_user(conn, name)
         console.print(f"user {name} disabled")
@@ -748,7 +748,7 @@ def user_disable(name: str) -> None:
 def user_token(name: str, label: Annotated[str | None, typer.Option(help="what the token is for")] = None) -> None:
     """Print a new API token for the user (shown once; `gridsvc user disable` revokes everything)."""
     with _errors():
-        from .people.users import issue_api_token
+        from ..people.users import issue_api_token
         with _engine().begin() as conn:
             token = issue_api_token(conn, name, label)
         print(token)
@@ -765,9 +765,9 @@ def uploads_prune(
     with _errors():
         from rich.filesize import decimal
 
-        from .db.instance import upload_root
-        from .files.retention import prune_uploads, retention_limits
-        from .timekeeping import for_people
+        from ..db.instance import upload_root
+        from ..files.retention import prune_uploads, retention_limits
+        from ..timekeeping import for_people
         s = get_settings()
         limits = retention_limits(s, kind, older_than)
         engine = _engine()
@@ -811,8 +811,8 @@ def audit_cmd(
 ) -> None:
     """The audit log, newest first: who changed which record when, before and after."""
     with _errors():
-        from .people.audit import query
-        from .timekeeping import for_people, instant, iso
+        from ..people.audit import query
+        from ..timekeeping import for_people, instant, iso
         start = None if since is None else instant(since, edge="start", where="--since")
         end = None if until is None else instant(until, edge="after", where="--until")
         with _engine().connect() as conn:
@@ -833,8 +833,8 @@ def cases_tick(
 ) -> None:
     """Mark overdue cases and escalate them (督办单 per level reached). Idempotent; safe from cron every minute."""
     with _errors():
-        from .ops.cases.core import tick
-        from .timekeeping import instant
+        from ..ops.cases.core import tick
+        from ..timekeeping import instant
 
         at = None if now is None else instant(now, edge="start", where="--now")
         with _engine().begin() as conn:
@@ -859,8 +859,8 @@ def ratings_compute(
     with _errors():
         from rich.progress import Progress
 
-        from .ops.ratings.records import compute
-        from .timekeeping import instant
+        from ..ops.ratings.records import compute
+        from ..timekeeping import instant
 
         at = None if now is None else instant(now, edge="start", where="--now")
         with Progress(console=console, transient=True, disable=as_json) as bar:
@@ -889,8 +889,8 @@ def cases_notice(
 ) -> None:
     """A case's notice as a Chinese PDF, with the zone sketch, photo and the QR code of the party's case page."""
     with _errors():
-        from .db.instance import upload_root
-        from .exporters.notices import case_id_by_code, case_notice
+        from ..db.instance import upload_root
+        from ..exporters.notices import case_id_by_code, case_notice
 
         s = get_settings()
         with _engine().connect() as conn:
@@ -905,9 +905,9 @@ def cases_notice(
 def ops_sync() -> None:
     """Check every geodata/ops file and bring the departments table in line with departments.toml."""
     with _errors():
-        from .ops.cases.core import sync_departments
-        from .ops.rules.flow import load_flow
-        from .ops.rules.loader import load_rules
+        from ..ops.cases.core import sync_departments
+        from ..ops.rules.flow import load_flow
+        from ..ops.rules.loader import load_rules
 
         load_rules()
         load_flow()
@@ -929,9 +929,9 @@ def inspections_import(
     with _errors():
         import getpass
 
-        from .db.sql import sql
-        from .errors import NotFoundError
-        from .ops.inspections.sheets import import_sheet
+        from ..db.sql import sql
+        from ..errors import NotFoundError
+        from ..ops.inspections.sheets import import_sheet
 
         with _engine().begin() as conn, _progress(f"import {file.name}") as tick:
             if inspector is not None and conn.execute(sql("user_exists"), {"n": inspector}).first() is None:
@@ -955,7 +955,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         if workers > 1:
             uvicorn.run("gridsvc.api.main:app", host=host, port=port, workers=workers)
         else:
-            from .api.app import create_app
+            from ..api.app import create_app
             uvicorn.run(create_app(), host=host, port=port)
 
 
@@ -969,7 +969,7 @@ def demo(
 ) -> None:
     """Load a real city extract, build the grid, write an interactive map, and serve the API."""
     with _errors():
-        from .demo import run_demo
+        from ..demo import run_demo
         engine = _engine()
         with _progress("demo") as tick:
             result = run_demo(engine, osm, map_out, progress=tick)
@@ -977,7 +977,7 @@ def demo(
         console.print(f"grid: {result.grid.cells} cells, {result.grid.communities} communities")
         console.print(f"zones ({result.zones.policy}): {result.zones.counts}")
         console.print(f"map written: {result.map_path.resolve()}")
-        from .db.sql import sql
+        from ..db.sql import sql
         with engine.connect() as conn:
             users = conn.execute(sql("admins_active_count")).scalar()
         if not users:
@@ -995,8 +995,8 @@ if __name__ == "__main__":
 
 def _report(kind: str, period: str, out: Path, now: str | None) -> None:
     with _errors():
-        from .exporters.bulletin_files import bulletin_format, render
-        from .timekeeping import instant
+        from ..exporters.bulletin_files import bulletin_format, render
+        from ..timekeeping import instant
 
         fmt = bulletin_format(out.name)
         at = None if now is None else instant(now, edge="start", where="--now")
@@ -1036,8 +1036,8 @@ def report_merchants(
 ) -> None:
     """The street's merchant notice of the 红/黄/黑 lists: a PNG for its WeChat group, and the text."""
     with _errors():
-        from .exporters.bulletin_merchants import merchant_png, merchant_text
-        from .ops.bulletins.figures import merchants
+        from ..exporters.bulletin_merchants import merchant_png, merchant_text
+        from ..ops.bulletins.figures import merchants
 
         with _engine().connect() as conn:
             notice = merchants(conn, period, street)
@@ -1065,7 +1065,7 @@ def hotline_import(
     """Each work order becomes a case (re-importing updates, never duplicates); rows that cannot be placed are held
     and listed. All or nothing: bad rows are named by row and header."""
     with _errors():
-        from .ops.hotline.orders import import_orders
+        from ..ops.hotline.orders import import_orders
 
         with _engine().begin() as conn, _progress(f"import {file.name}") as tick:
             report = import_orders(conn, file, actor=f"cli:{_user()}", role="admin", crs=crs,
@@ -1090,7 +1090,7 @@ def hotline_list(unplaced: Annotated[bool, typer.Option(help="only the orders he
           limit: int = 100, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Work orders, newest call first, with their placement and case."""
     with _errors():
-        from .ops.hotline.orders import list_orders
+        from ..ops.hotline.orders import list_orders
 
         with _engine().connect() as conn:
             found = list_orders(conn, unplaced=unplaced, limit=limit)
@@ -1112,7 +1112,7 @@ def hotline_place(number: Annotated[str, typer.Argument(help="the 工单编号 o
           crs: Annotated[str, typer.Option(help="wgs84, gcj02 or bd09")] = "wgs84") -> None:
     """Place a held work order at a point: its case is opened there."""
     with _errors():
-        from .ops.hotline.orders import place_order
+        from ..ops.hotline.orders import place_order
 
         with _engine().begin() as conn:
             case_id = place_order(conn, number, lng=lng, lat=lat, crs=crs, actor=f"cli:{_user()}",
@@ -1126,7 +1126,7 @@ def hotline_export(out: Annotated[Path, typer.Option(help="replies.xlsx or repli
            = None) -> None:
     """The replies for the hotline: 工单编号, 办结情况, 办结时间 (Beijing time), 回复内容."""
     with _errors():
-        from .ops.hotline.orders import replies, write_replies
+        from ..ops.hotline.orders import replies, write_replies
 
         with _engine().connect() as conn:
             rows = replies(conn, since)
