@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import GridsvcError, InputError
+from ..errors import InputError
 from ..settings import get_settings
+from .common import console, exit_on_error, local_cluster, migrated_engine, progress_bar
 
 app = typer.Typer(help="gridsvc: H3 unit grids and 门前三包 frontage duty zones on PostGIS.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: local PostGIS cluster and schema.", no_args_is_help=True)
@@ -56,75 +54,17 @@ app.add_typer(hotline_app, name="hotline")
 report_app = typer.Typer(help="每周一测评、每月一通报: weekly assessments, monthly bulletins, merchant notices.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-console = Console()
-err_console = Console(stderr=True)
-
-
-@contextmanager
-def _errors():
-    """Print a GridsvcError once, in plain words, and exit non-zero (2 for bad input)."""
-    try:
-        yield
-    except GridsvcError as e:
-        err_console.print(f"[bold red]error:[/] {e.message}", highlight=False, markup=True)
-        raise typer.Exit(2 if isinstance(e, InputError) else 1) from None
-
-
-@contextmanager
-def _progress(title: str):
-    """A rich progress bar driven by (stage, done, total) callbacks."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err_console, transient=False, disable=not sys.stderr.isatty()) as p:
-        task = p.add_task(title, total=1)
-
-        def tick(stage: str, done: int, total: int) -> None:
-            p.update(task, description=f"{title}: {stage}", completed=done, total=max(total, 1))
-
-        yield tick
-
-
-def _cluster():
-    from ..pg.cluster import LocalCluster
-    return LocalCluster(get_settings().cluster_dir)
-
-
-def _engine(audit_as_cli: bool = True):
-    """The configured engine, migrated; its writes are audited as cli:<login user> unless it serves the API."""
-    from sqlalchemy import event
-
-    from ..db import migrate
-    from ..db.engine import get_engine
-
-    engine = get_engine()
-    if audit_as_cli and not event.contains(engine, "checkout", _cli_actor):
-        event.listen(engine, "checkout", _cli_actor)
-    elif not audit_as_cli and event.contains(engine, "checkout", _cli_actor):
-        event.remove(engine, "checkout", _cli_actor)
-        engine.dispose()  # pooled connections carry the CLI's session settings
-    if migrate.current_revision(engine) != migrate.head_revision():
-        migrate.upgrade(engine)
-    return engine
-
-
-def _cli_actor(dbapi_conn, record, proxy) -> None:
-    """Session defaults for the audit triggers: this process writes as cli:<login user>."""
-    import getpass
-
-    from ..db.sql import sql
-
-    with dbapi_conn.cursor() as cur:
-        cur.execute(sql("audit_cli_session").text, {"actor": f"cli:{getpass.getuser()}"})
 
 
 @db_app.command("up")
 def db_up() -> None:
     """Start the local PostGIS cluster (initialising it the first time); idempotent."""
-    with _errors():
+    with exit_on_error():
         s = get_settings()
         if s.database_url:
             console.print("GRIDSVC_DATABASE_URL is set: gridsvc uses that server and runs no cluster of its own.")
             return
-        c = _cluster()
+        c = local_cluster()
         st = c.up()
         c.ensure_database(s.db_name)
         console.print(f"local PostGIS running: {st.path} on 127.0.0.1:{st.port} (pid {st.pid})")
@@ -136,22 +76,22 @@ def db_up() -> None:
 @db_app.command("down")
 def db_down() -> None:
     """Stop the local PostGIS cluster and its local replicas; fine if it is not running."""
-    with _errors():
+    with exit_on_error():
         from ..pg import replica
-        replica.stop_all(_cluster())
-        _cluster().down()
+        replica.stop_all(local_cluster())
+        local_cluster().down()
         console.print("local PostGIS stopped")
 
 
 @db_app.command("status")
 def db_status() -> None:
     """Show the local cluster and schema state."""
-    with _errors():
+    with exit_on_error():
         s = get_settings()
         if s.database_url:
             console.print("using GRIDSVC_DATABASE_URL (external server)")
         else:
-            st = _cluster().status()
+            st = local_cluster().status()
             console.print(f"cluster {st.path}: initialised={st.initialised} running={st.running} "
                           f"port={st.port} pid={st.pid}")
             if not st.running:
@@ -164,7 +104,7 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the SQLAlchemy URL in use (starts the local cluster if needed)."""
-    with _errors():
+    with exit_on_error():
         from ..pg.cluster import database_url
         print(database_url(get_settings()))
 
@@ -175,14 +115,14 @@ def _local_primary():
     if s.database_url:
         raise InputError("GRIDSVC_DATABASE_URL is set: local replicas copy gridsvc's own cluster only; make standbys "
                          "of that server with its own tools (docs/scaling.md)", where="GRIDSVC_DATABASE_URL")
-    return _cluster()
+    return local_cluster()
 
 
 @replica_app.command("add")
 def replica_add(port: Annotated[int | None, typer.Option(help="its port on 127.0.0.1 (default: a free one)")] = None,
                 ) -> None:
     """Make a hot standby of the local cluster (pg_basebackup -R, a slot, its own port), start it, print its URL."""
-    with _errors():
+    with exit_on_error():
         from ..pg import replica
         standby = replica.add(_local_primary(), port)
         url = standby.url(get_settings().db_name)
@@ -194,7 +134,7 @@ def replica_add(port: Annotated[int | None, typer.Option(help="its port on 127.0
 @replica_app.command("list")
 def replica_list() -> None:
     """The local standbys: port, running, replication state, replay lag and bytes behind the primary."""
-    with _errors():
+    with exit_on_error():
         from ..pg import replica
         rows = replica.info(_local_primary())
         if not rows:
@@ -209,7 +149,7 @@ def replica_list() -> None:
 @replica_app.command("start")
 def replica_start(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
     """Start a local standby (it catches up from its slot)."""
-    with _errors():
+    with exit_on_error():
         from ..pg import replica
         st = replica.standby(_local_primary(), name).up()
         console.print(f"{name} running on 127.0.0.1:{st.port}")
@@ -218,7 +158,7 @@ def replica_start(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -
 @replica_app.command("stop")
 def replica_stop(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
     """Stop a local standby (the primary keeps its WAL in the slot, at most max_slot_wal_keep_size)."""
-    with _errors():
+    with exit_on_error():
         from ..pg import replica
         replica.standby(_local_primary(), name).down()
         console.print(f"{name} stopped")
@@ -227,7 +167,7 @@ def replica_stop(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) ->
 @replica_app.command("remove")
 def replica_remove(name: Annotated[str, typer.Argument(help="e.g. replica-1")]) -> None:
     """Stop a local standby, drop its slot and delete its folder (take it out of GRIDSVC_READ_URLS first)."""
-    with _errors():
+    with exit_on_error():
         from ..pg import replica
         primary = _local_primary()
         replica.standby(primary, name)
@@ -241,7 +181,7 @@ def db_dump(
     keep: Annotated[int | None, typer.Option(help="with a folder: keep only the newest N dumps")] = None,
 ) -> None:
     """Back up the database to a pg_dump custom-format file (written atomically, mode 0600)."""
-    with _errors():
+    with exit_on_error():
         from ..pg import backup
         from ..pg.cluster import database_url
         r = backup.dump(database_url(get_settings()), path, keep=keep)
@@ -256,7 +196,7 @@ def db_restore(
     replace: Annotated[bool, typer.Option("--replace", help="replace a database that holds data")] = False,
 ) -> None:
     """Restore a dump into the configured database in one transaction, then upgrade its schema."""
-    with _errors():
+    with exit_on_error():
         from ..pg import backup
         from ..pg.cluster import database_url
         r = backup.restore(database_url(get_settings()), path, replace=replace)
@@ -268,7 +208,7 @@ def db_restore(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply schema migrations (Alembic)."""
-    with _errors():
+    with exit_on_error():
         from ..db import migrate
         from ..db.engine import get_engine
         migrate.upgrade(get_engine(), revision)
@@ -278,7 +218,7 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("reset")
 def db_reset(yes: Annotated[bool, typer.Option("--yes", help="really delete all data")] = False) -> None:
     """Delete every table and recreate the schema (asks for --yes)."""
-    with _errors():
+    with exit_on_error():
         if not yes:
             raise InputError("db reset deletes all gridsvc data; run again with --yes")
         from ..db import migrate
@@ -323,10 +263,10 @@ def print_ingest_report(report) -> None:
 @imports_app.command("list")
 def imports_list(limit: Annotated[int, typer.Option(help="how many, newest first")] = 50) -> None:
     """Every ingest, newest first: id, time, file, CRS, rows stored, geometries repaired and skipped."""
-    with _errors():
+    with exit_on_error():
         from ..city.ingest import list_imports
         from ..timekeeping import for_people
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             rows = list_imports(conn, limit)
         table = Table(title="imports")
         for col in ("id", "imported", "file", "crs", "rows", "repaired", "skipped"):
@@ -340,10 +280,10 @@ def imports_list(limit: Annotated[int, typer.Option(help="how many, newest first
 @imports_app.command("show")
 def imports_show(import_id: Annotated[int, typer.Argument(help="an id from `gridsvc imports list`")]) -> None:
     """One ingest: file, checksum, counts per layer, notes, and each geometry repaired or skipped with its reason."""
-    with _errors():
+    with exit_on_error():
         from ..city.ingest import import_detail
         from ..timekeeping import for_people
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             d = import_detail(conn, import_id)
         console.print(f"import {d['id']}: {d['source_file']} ({d['crs']}) at {for_people(d['imported_at'])}",
                       highlight=False)
@@ -377,11 +317,11 @@ def ingest(
         help="OSM PBF: read in bounded memory, chunk by chunk (default: for files over 16 MB)")] = None,
 ) -> None:
     """Import a file in one transaction; re-importing the same file updates rows in place."""
-    with _errors():
+    with exit_on_error():
         from ..city.ingest import ingest as run
         from ..city.ingest import ingest_stream, streams
-        engine = _engine()
-        with _progress(f"ingest {path.name}") as tick:
+        engine = migrated_engine()
+        with progress_bar(f"ingest {path.name}") as tick:
             if streams(path, stream, kind=kind, layer=layer, crs=crs, columns=column):
                 report = ingest_stream(engine, path, strict=strict, progress=tick)
             else:
@@ -393,11 +333,11 @@ def ingest(
 @build_app.command("grid")
 def build_grid(res: Annotated[int | None, typer.Option(help="H3 resolution (default 10 ≈ 15,000 m²)")] = None) -> None:
     """Cover the managed area with H3 cells, group them into communities, index every feature."""
-    with _errors():
+    with exit_on_error():
         from ..city.grid import build_grid as run
         s = get_settings()
-        engine = _engine()
-        with _progress("build grid") as tick:
+        engine = migrated_engine()
+        with progress_bar("build grid") as tick:
             r = run(engine, res or s.h3_res, s.admin_code, progress=tick)
         console.print(f"{r.cells} cells at res {r.res} in {r.communities} communities / {r.subdistricts} "
                       f"subdistricts{' (provisional)' if r.provisional else ''}; feature cells: {r.feature_cells}")
@@ -411,10 +351,10 @@ def build_zones(policy: Annotated[str, typer.Option(help="三包, 五包, or a c
                                                               "e.g. tcp://10.0.0.5:8786")] = None,
                 ) -> None:
     """Build 门前三包/五包 frontage zones and area zones; planner-drawn zones are kept and clipped around."""
-    with _errors():
+    with exit_on_error():
         from ..zones.build import build_zones as run
-        with _progress(f"build zones ({policy})") as tick:
-            r = run(_engine(), policy, progress=tick, workers=workers, scheduler=scheduler)
+        with progress_bar(f"build zones ({policy})") as tick:
+            r = run(migrated_engine(), policy, progress=tick, workers=workers, scheduler=scheduler)
         table = Table(title=f"zones under {r.policy} (build {r.build_id})")
         table.add_column("kind")
         table.add_column("count", justify="right")
@@ -438,13 +378,13 @@ def lookup(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Who is responsible for this spot?"""
-    with _errors():
+    with exit_on_error():
         import json
 
         from ..timekeeping import for_people, instant
         from ..zones import lookup as core
         when = instant(at, where="--at")
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             r = core.lookup(conn, lng, lat, crs=crs, at=when)
             if radius:
                 r["nearby"] = core.lookup_radius(conn, lng, lat, radius, crs=crs, at=when)
@@ -474,11 +414,11 @@ def lookup(
 @app.command()
 def validate(as_json: Annotated[bool, typer.Option("--json", help="print the full report as JSON")] = False) -> None:
     """Check the zones: overlaps, gaps, detached zones, units without a zone, coverage."""
-    with _errors():
+    with exit_on_error():
         import json
 
         from ..zones.validation import validate as run
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             report = run(conn)
         if as_json:
             print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
@@ -500,9 +440,9 @@ def validate(as_json: Annotated[bool, typer.Option("--json", help="print the ful
 @zones_app.command("history")
 def zones_history(zone: str) -> None:
     """Every version of a zone (by id, or by key such as frontage:unit:12:street:5:left)."""
-    with _errors():
+    with exit_on_error():
         from ..people.parties import zone_history
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             for v in zone_history(conn, zone):
                 console.print(f"v{v['version']} zone {v['id']} {v['valid_from']} → {v['valid_to'] or 'now'}: "
                               f"{v['party_name']} ({v['party_kind']}) by {v['created_by']}", highlight=False)
@@ -511,9 +451,9 @@ def zones_history(zone: str) -> None:
 @zones_app.command("reassign")
 def zones_reassign(zone_id: int, party: Annotated[int, typer.Option(help="party id")]) -> None:
     """Give a zone to another party: closes its current version and opens a new one."""
-    with _errors():
+    with exit_on_error():
         from ..people.parties import reassign_zone
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             version = reassign_zone(conn, zone_id, party)
         console.print(f"zone {zone_id} now at version {version}")
 
@@ -522,9 +462,9 @@ def zones_reassign(zone_id: int, party: Annotated[int, typer.Option(help="party 
 def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid or community code, repeatable")],
                    phone: str | None = None) -> None:
     """Add a grid officer 网格员 for grids (a community code prefix takes all its grids)."""
-    with _errors():
+    with exit_on_error():
         from ..people.parties import add_officer
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             oid = add_officer(conn, name, phone, grid)
         console.print(f"officer {oid}: {name}")
 
@@ -532,9 +472,9 @@ def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid
 @people_app.command("steward")
 def people_steward(street: str, name: str, phone: str | None = None) -> None:
     """Make NAME the steward 街巷管家 of a street (id or exact name)."""
-    with _errors():
+    with exit_on_error():
         from ..people.parties import set_steward
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             pid, changed = set_steward(conn, street, name, phone)
         console.print(f"steward party {pid}; {changed} street-space zone(s) moved to a new version")
 
@@ -556,10 +496,10 @@ def team_add(name: str, street: Annotated[str, typer.Option(help="the street's e
              segment: Annotated[str | None, typer.Option(help="a segment of the street, e.g. 汉中路—新街口")] = None,
              ) -> None:
     """Add a steward team (街长/路长 team) for a street or a segment of it: one leader, members from departments."""
-    with _errors():
+    with exit_on_error():
         from ..people.org import add_team
         members = [_member(leader, "leader"), *(_member(m, "member") for m in member or [])]
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             team = add_team(conn, name, street, members, segment=segment)
         console.print(f"steward team {team}: {name} ({len(members)} people)")
 
@@ -568,9 +508,9 @@ def team_add(name: str, street: Annotated[str, typer.Option(help="the street's e
 def team_list(street: Annotated[str | None, typer.Option(help="only this street's teams")] = None,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Steward teams with their leader and members (names and phones in full: this is the office's own list)."""
-    with _errors():
+    with exit_on_error():
         from ..people.org import list_teams
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             teams = list_teams(conn, street, 100_000)
         if as_json:
             console.print_json(json.dumps(teams, ensure_ascii=False, default=str))
@@ -586,9 +526,9 @@ def team_list(street: Annotated[str | None, typer.Option(help="only this street'
 def team_import(path: Path) -> None:
     """Teams from a CSV/XLSX sheet with the headers 队名, 街道, 路段, 角色 (队长/队员), 姓名, 电话, 部门: one row per
     person. All or nothing; a bad row is named."""
-    with _errors():
+    with exit_on_error():
         from ..people.org import import_teams
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             ids = import_teams(conn, path)
         console.print(f"{len(ids)} steward team(s) imported: {', '.join(map(str, ids))}")
 
@@ -597,9 +537,9 @@ def team_import(path: Path) -> None:
 def org_head(compound: int, name: str, phone: str | None = None,
              since: Annotated[str | None, typer.Option(help="the date they started (default today)")] = None) -> None:
     """Name the 楼院长 of a compound without a property manager: its zones pass to them as new versions."""
-    with _errors():
+    with exit_on_error():
         from ..people.org import set_compound_head
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             head = set_compound_head(conn, compound, name, phone, since)
         console.print(f"楼院长 {name} of compound {compound} since {head['since']} (party {head['party_id']}); "
                       f"{len(head['zones'])} zone(s) moved to a new version", highlight=False)
@@ -608,9 +548,9 @@ def org_head(compound: int, name: str, phone: str | None = None,
 @org_app.command("heads")
 def org_heads(compound: int) -> None:
     """Every 楼院长 of a compound, newest first."""
-    with _errors():
+    with exit_on_error():
         from ..people.org import compound_heads
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             for h in compound_heads(conn, compound):
                 console.print(f"{h['since']} → {h['until'] or 'now'}: {h['contact']} {h['phone'] or ''} "
                               f"(party {h['party_id']}, by {h['assigned_by']})", highlight=False)
@@ -631,12 +571,12 @@ def export_layer(
     grid: GridOpt = None, community: CommunityOpt = None, street: StreetOpt = None, bbox: BBoxOpt = None,
 ) -> None:
     """Write a stored layer (or its part inside one scope) in WGS84 with all attributes; format from the extension."""
-    with _errors():
+    with exit_on_error():
         from ..db.layers import layer_spec
         from ..exporters.layers import write_layer
         from ..exporters.scope import layer_for_export
         layer_spec(name)
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             gdf = layer_for_export(conn, name, grid, community, street, bbox)
         path = write_layer(gdf, out, name)
         console.print(f"wrote {len(gdf)} {name} to {path}")
@@ -649,12 +589,12 @@ def export_map(
     title: Annotated[str | None, typer.Option(help="map title (default: from the scope)")] = None,
 ) -> None:
     """One self-contained HTML map of a scope (no scope: everything) that opens offline from file://."""
-    with _errors():
+    with exit_on_error():
         from ..exporters.offline_map import write_offline_map
         from ..exporters.scope import resolve_scope
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             scope = resolve_scope(conn, grid, community, street, bbox)
-            with _progress(f"map {scope.slug}") as tick:
+            with progress_bar(f"map {scope.slug}") as tick:
                 path = write_offline_map(conn, scope, out, title, progress=tick)
         kind = "overview: simplified, units clustered" if scope.overview else "full detail"
         console.print(f"wrote {scope.label} map ({kind}, zoom {scope.zoom}) to {path}: "
@@ -668,9 +608,9 @@ def export_pack(
     base_url: BaseUrlOpt = None,
 ) -> None:
     """A grid's walk-through pack: offline map, walking order, checklist, boards, GIS layers, manifest."""
-    with _errors():
+    with exit_on_error():
         from ..exporters.pack import build_pack
-        with _engine().connect() as conn, _progress(f"pack {grid}") as tick:
+        with migrated_engine().connect() as conn, progress_bar(f"pack {grid}") as tick:
             report = build_pack(conn, grid, out, base_url=base_url, progress=tick)
         table = Table(title=f"{report.scope.label}: {report.units} units, {report.zones} zones")
         for col in ("file", "bytes", "what"):
@@ -691,13 +631,13 @@ def export_boards(
     base_url: BaseUrlOpt = None,
 ) -> None:
     """责任牌 boards, one page per unit with its duties, zone sketch and QR code, for units or a grid."""
-    with _errors():
+    with exit_on_error():
         from ..exporters.pack import units_in_walk_order
         from ..exporters.scope import units_by_id
         from ..exporters.unit_boards import write_boards
         if bool(unit) == bool(grid):
             raise InputError("give --unit ID (repeatable) or --grid CODE, not both or neither")
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             units = units_by_id(conn, unit) if unit else units_in_walk_order(conn, grid)
             path = write_boards(conn, units, out, base_url=base_url or get_settings().public_base_url)
         console.print(f"wrote {len(units)} board(s) to {path}")
@@ -712,10 +652,10 @@ def user_add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
 ) -> None:
     """Create a user; the password comes from stdin (never from the command line)."""
-    with _errors():
+    with exit_on_error():
         from ..people.users import create_user
         password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             create_user(conn, name, role, password, grid or [], party)
         console.print(f"user {name} ({role}) created" + ("" if password else "; no password: use `gridsvc user "
                                                          "token` for an API token"))
@@ -724,10 +664,10 @@ def user_add(
 @user_app.command("list")
 def user_list() -> None:
     """Every user with role, grids, active tokens and state."""
-    with _errors():
+    with exit_on_error():
         from ..people.users import list_users
         from ..timekeeping import for_people
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             for u in list_users(conn):
                 state = f"disabled {for_people(u['disabled_at'], '%Y-%m-%d')}" if u["disabled_at"] else "active"
                 console.print(f"{u['name']}\t{u['role']}\t{','.join(u['grids']) or '-'}\t"
@@ -737,9 +677,9 @@ def user_list() -> None:
 @user_app.command("disable")
 def user_disable(name: str) -> None:
     """Disable a user: logins and every token stop working."""
-    with _errors():
+    with exit_on_error():
         from ..people.users import disable_user
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             disable_user(conn, name)
         console.print(f"user {name} disabled")
 
@@ -747,9 +687,9 @@ def user_disable(name: str) -> None:
 @user_app.command("token")
 def user_token(name: str, label: Annotated[str | None, typer.Option(help="what the token is for")] = None) -> None:
     """Print a new API token for the user (shown once; `gridsvc user disable` revokes everything)."""
-    with _errors():
+    with exit_on_error():
         from ..people.users import issue_api_token
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             token = issue_api_token(conn, name, label)
         print(token)
 
@@ -762,7 +702,7 @@ def uploads_prune(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be removed; remove nothing")] = False,
 ) -> None:
     """Delete uploads older than their retention (row, then file) and files without a row older than a day."""
-    with _errors():
+    with exit_on_error():
         from rich.filesize import decimal
 
         from ..db.instance import upload_root
@@ -770,7 +710,7 @@ def uploads_prune(
         from ..timekeeping import for_people
         s = get_settings()
         limits = retention_limits(s, kind, older_than)
-        engine = _engine()
+        engine = migrated_engine()
         with engine.connect() as conn:
             root = upload_root(s.upload_dir, conn)  # this database's files only, never another's on the same folder
         report = prune_uploads(engine, root, limits, dry_run=dry_run)
@@ -810,12 +750,12 @@ def audit_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The audit log, newest first: who changed which record when, before and after."""
-    with _errors():
+    with exit_on_error():
         from ..people.audit import query
         from ..timekeeping import for_people, instant, iso
         start = None if since is None else instant(since, edge="start", where="--since")
         end = None if until is None else instant(until, edge="after", where="--until")
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             rows = query(conn, table=table, record=record, actor=actor, since=start, until=end, limit=limit)
         if as_json:
             print(json.dumps([r | {"at": iso(r["at"])} for r in rows], ensure_ascii=False, default=str, indent=1))
@@ -832,12 +772,12 @@ def cases_tick(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Mark overdue cases and escalate them (督办单 per level reached). Idempotent; safe from cron every minute."""
-    with _errors():
+    with exit_on_error():
         from ..ops.cases.core import tick
         from ..timekeeping import instant
 
         at = None if now is None else instant(now, edge="start", where="--now")
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             report = tick(conn, at)
         if as_json:
             print(json.dumps(report, ensure_ascii=False))
@@ -856,7 +796,7 @@ def ratings_compute(
 ) -> None:
     """Rate every unit for a period from its records (ratings.toml) and write the credit entries; idempotent,
     hand overrides kept."""
-    with _errors():
+    with exit_on_error():
         from rich.progress import Progress
 
         from ..ops.ratings.records import compute
@@ -865,7 +805,7 @@ def ratings_compute(
         at = None if now is None else instant(now, edge="start", where="--now")
         with Progress(console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task(f"ratings {period}", total=4)
-            with _engine().begin() as conn:
+            with migrated_engine().begin() as conn:
                 report = compute(conn, period, actor="cli", now=at,
                                  progress=lambda step, done, total: bar.update(task, completed=done,
                                                                                 description=f"ratings {period}: {step}"))
@@ -888,12 +828,12 @@ def cases_notice(
                         ] = None,
 ) -> None:
     """A case's notice as a Chinese PDF, with the zone sketch, photo and the QR code of the party's case page."""
-    with _errors():
+    with exit_on_error():
         from ..db.instance import upload_root
         from ..exporters.notices import case_id_by_code, case_notice
 
         s = get_settings()
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             pdf = case_notice(conn, case_id_by_code(conn, case), kind, size=size, base_url=base_url or
                               s.public_base_url, escalation_id=escalation, upload_dir=upload_root(s.upload_dir, conn))
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -904,14 +844,14 @@ def cases_notice(
 @ops_app.command("sync")
 def ops_sync() -> None:
     """Check every geodata/ops file and bring the departments table in line with departments.toml."""
-    with _errors():
+    with exit_on_error():
         from ..ops.cases.core import sync_departments
         from ..ops.rules.flow import load_flow
         from ..ops.rules.loader import load_rules
 
         load_rules()
         load_flow()
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             n = sync_departments(conn)
         console.print(f"ops rules valid; departments: {n} row(s) written", highlight=False)
 
@@ -926,14 +866,14 @@ def inspections_import(
 ) -> None:
     """Turn a filled-in results sheet into inspections: all or nothing, bad rows named; importing it again records
     nothing new. With --open-cases, each failed item opens a case (routed like any case) in the same transaction."""
-    with _errors():
+    with exit_on_error():
         import getpass
 
         from ..db.sql import sql
         from ..errors import NotFoundError
         from ..ops.inspections.sheets import import_sheet
 
-        with _engine().begin() as conn, _progress(f"import {file.name}") as tick:
+        with migrated_engine().begin() as conn, progress_bar(f"import {file.name}") as tick:
             if inspector is not None and conn.execute(sql("user_exists"), {"n": inspector}).first() is None:
                 raise NotFoundError(f"no user {inspector!r} (gridsvc user list)")
             report = import_sheet(conn, file, inspector=inspector or f"cli:{getpass.getuser()}", inspector_kind=kind,
@@ -949,9 +889,9 @@ def inspections_import(
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the HTTP API on the configured database."""
-    with _errors():
+    with exit_on_error():
         import uvicorn
-        _engine(audit_as_cli=False)
+        migrated_engine(audit_as_cli=False)
         if workers > 1:
             uvicorn.run("gridsvc.api.main:app", host=host, port=port, workers=workers)
         else:
@@ -968,10 +908,10 @@ def demo(
     port: int = 8000,
 ) -> None:
     """Load a real city extract, build the grid, write an interactive map, and serve the API."""
-    with _errors():
+    with exit_on_error():
         from ..demo import run_demo
-        engine = _engine()
-        with _progress("demo") as tick:
+        engine = migrated_engine()
+        with progress_bar("demo") as tick:
             result = run_demo(engine, osm, map_out, progress=tick)
         print_ingest_report(result.ingest)
         console.print(f"grid: {result.grid.cells} cells, {result.grid.communities} communities")
@@ -994,13 +934,13 @@ if __name__ == "__main__":
 
 
 def _report(kind: str, period: str, out: Path, now: str | None) -> None:
-    with _errors():
+    with exit_on_error():
         from ..exporters.bulletin_files import bulletin_format, render
         from ..timekeeping import instant
 
         fmt = bulletin_format(out.name)
         at = None if now is None else instant(now, edge="start", where="--now")
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             data = render(conn, kind, period, fmt, now=at)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -1035,11 +975,11 @@ def report_merchants(
         "merchants.png"),
 ) -> None:
     """The street's merchant notice of the 红/黄/黑 lists: a PNG for its WeChat group, and the text."""
-    with _errors():
+    with exit_on_error():
         from ..exporters.bulletin_merchants import merchant_png, merchant_text
         from ..ops.bulletins.figures import merchants
 
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             notice = merchants(conn, period, street)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(merchant_png(notice))
@@ -1064,10 +1004,10 @@ def hotline_import(
 ) -> None:
     """Each work order becomes a case (re-importing updates, never duplicates); rows that cannot be placed are held
     and listed. All or nothing: bad rows are named by row and header."""
-    with _errors():
+    with exit_on_error():
         from ..ops.hotline.orders import import_orders
 
-        with _engine().begin() as conn, _progress(f"import {file.name}") as tick:
+        with migrated_engine().begin() as conn, progress_bar(f"import {file.name}") as tick:
             report = import_orders(conn, file, actor=f"cli:{_user()}", role="admin", crs=crs,
                                    progress=tick)
         c = report.counts()
@@ -1089,10 +1029,10 @@ def hotline_import(
 def hotline_list(unplaced: Annotated[bool, typer.Option(help="only the orders held without a case")] = False,
           limit: int = 100, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Work orders, newest call first, with their placement and case."""
-    with _errors():
+    with exit_on_error():
         from ..ops.hotline.orders import list_orders
 
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             found = list_orders(conn, unplaced=unplaced, limit=limit)
         if as_json:
             console.print_json(json.dumps(found, ensure_ascii=False, default=str))
@@ -1111,10 +1051,10 @@ def hotline_place(number: Annotated[str, typer.Argument(help="the 工单编号 o
           lng: Annotated[float, typer.Option()], lat: Annotated[float, typer.Option()],
           crs: Annotated[str, typer.Option(help="wgs84, gcj02 or bd09")] = "wgs84") -> None:
     """Place a held work order at a point: its case is opened there."""
-    with _errors():
+    with exit_on_error():
         from ..ops.hotline.orders import place_order
 
-        with _engine().begin() as conn:
+        with migrated_engine().begin() as conn:
             case_id = place_order(conn, number, lng=lng, lat=lat, crs=crs, actor=f"cli:{_user()}",
                                   role="admin")
         console.print(f"work order {number}: case {case_id} opened", highlight=False)
@@ -1125,10 +1065,10 @@ def hotline_export(out: Annotated[Path, typer.Option(help="replies.xlsx or repli
            since: Annotated[str | None, typer.Option(help="only orders changed since (a Beijing date or time)")]
            = None) -> None:
     """The replies for the hotline: 工单编号, 办结情况, 办结时间 (Beijing time), 回复内容."""
-    with _errors():
+    with exit_on_error():
         from ..ops.hotline.orders import replies, write_replies
 
-        with _engine().connect() as conn:
+        with migrated_engine().connect() as conn:
             rows = replies(conn, since)
         write_replies(rows, out)
         console.print(f"{len(rows)} repl{'y' if len(rows) == 1 else 'ies'} written to {out}", highlight=False)
