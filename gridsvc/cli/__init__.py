@@ -16,13 +16,13 @@ from .build import build_app
 from .common import console, exit_on_error, migrated_engine, progress_bar
 from .db import db_app
 from .imports import imports_app, ingest, print_ingest_report
+from .people import people_app
 from .zones import lookup, validate, zones_app
 
 app = typer.Typer(help="gridsvc: H3 unit grids and 门前三包 frontage duty zones on PostGIS.", no_args_is_help=True)
 app.command()(ingest)
 app.command()(lookup)
 app.command()(validate)
-people_app = typer.Typer(help="Grid officers and street stewards.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 export_app = typer.Typer(help="Export stored data to files.", no_args_is_help=True)
 uploads_app = typer.Typer(help="Uploaded photos and ledgers: retention.", no_args_is_help=True)
@@ -53,27 +53,6 @@ app.add_typer(hotline_app, name="hotline")
 report_app = typer.Typer(help="每周一测评、每月一通报: weekly assessments, monthly bulletins, merchant notices.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-
-@people_app.command("officer")
-def people_officer(name: str, grid: Annotated[list[str], typer.Option(help="grid or community code, repeatable")],
-                   phone: str | None = None) -> None:
-    """Add a grid officer 网格员 for grids (a community code prefix takes all its grids)."""
-    with exit_on_error():
-        from ..people.parties import add_officer
-        with migrated_engine().begin() as conn:
-            oid = add_officer(conn, name, phone, grid)
-        console.print(f"officer {oid}: {name}")
-
-
-@people_app.command("steward")
-def people_steward(street: str, name: str, phone: str | None = None) -> None:
-    """Make NAME the steward 街巷管家 of a street (id or exact name)."""
-    with exit_on_error():
-        from ..people.parties import set_steward
-        with migrated_engine().begin() as conn:
-            pid, changed = set_steward(conn, street, name, phone)
-        console.print(f"steward party {pid}; {changed} street-space zone(s) moved to a new version")
 
 
 def _member(spec: str, role: str):
