@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,13 +17,13 @@ from .export import export_app
 from .imports import imports_app, ingest, print_ingest_report
 from .org import org_app
 from .people import people_app
+from .user import user_app
 from .zones import lookup, validate, zones_app
 
 app = typer.Typer(help="gridsvc: H3 unit grids and 门前三包 frontage duty zones on PostGIS.", no_args_is_help=True)
 app.command()(ingest)
 app.command()(lookup)
 app.command()(validate)
-user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 uploads_app = typer.Typer(help="Uploaded photos and ledgers: retention.", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases (问题/案卷): deadlines and escalation (督办).", no_args_is_help=True)
 ratings_app = typer.Typer(help="Ratings earned from records: 红/黄/黑 boards, credit points, stars.",
@@ -50,57 +49,6 @@ app.add_typer(hotline_app, name="hotline")
 report_app = typer.Typer(help="每周一测评、每月一通报: weekly assessments, monthly bulletins, merchant notices.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-
-@user_app.command("add")
-def user_add(
-    name: str,
-    role: Annotated[str, typer.Option(help="admin, planner, grid_officer, inspector, party, public")],
-    grid: Annotated[list[str] | None, typer.Option(help="grid or community code (grid officers), repeatable")] = None,
-    party: Annotated[int | None, typer.Option(help="party id (role party)")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
-) -> None:
-    """Create a user; the password comes from stdin (never from the command line)."""
-    with exit_on_error():
-        from ..people.users import create_user
-        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-        with migrated_engine().begin() as conn:
-            create_user(conn, name, role, password, grid or [], party)
-        console.print(f"user {name} ({role}) created" + ("" if password else "; no password: use `gridsvc user "
-                                                         "token` for an API token"))
-
-
-@user_app.command("list")
-def user_list() -> None:
-    """Every user with role, grids, active tokens and state."""
-    with exit_on_error():
-        from ..people.users import list_users
-        from ..timekeeping import for_people
-        with migrated_engine().connect() as conn:
-            for u in list_users(conn):
-                state = f"disabled {for_people(u['disabled_at'], '%Y-%m-%d')}" if u["disabled_at"] else "active"
-                console.print(f"{u['name']}\t{u['role']}\t{','.join(u['grids']) or '-'}\t"
-                              f"tokens={u['active_tokens']}\t{state}", highlight=False)
-
-
-@user_app.command("disable")
-def user_disable(name: str) -> None:
-    """Disable a user: logins and every token stop working."""
-    with exit_on_error():
-        from ..people.users import disable_user
-        with migrated_engine().begin() as conn:
-            disable_user(conn, name)
-        console.print(f"user {name} disabled")
-
-
-@user_app.command("token")
-def user_token(name: str, label: Annotated[str | None, typer.Option(help="what the token is for")] = None) -> None:
-    """Print a new API token for the user (shown once; `gridsvc user disable` revokes everything)."""
-    with exit_on_error():
-        from ..people.users import issue_api_token
-        with migrated_engine().begin() as conn:
-            token = issue_api_token(conn, name, label)
-        print(token)
 
 
 @uploads_app.command("prune")
