@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..settings import get_settings
+from .audit import audit_cmd
 from .build import build_app
 from .common import console, exit_on_error, migrated_engine, progress_bar
 from .db import db_app
@@ -24,6 +25,7 @@ app = typer.Typer(help="gridsvc: H3 unit grids and 门前三包 frontage duty zo
 app.command()(ingest)
 app.command()(lookup)
 app.command()(validate)
+app.command("audit")(audit_cmd)
 cases_app = typer.Typer(help="Cases (问题/案卷): deadlines and escalation (督办).", no_args_is_help=True)
 ratings_app = typer.Typer(help="Ratings earned from records: 红/黄/黑 boards, credit points, stars.",
                           no_args_is_help=True)
@@ -48,33 +50,6 @@ app.add_typer(hotline_app, name="hotline")
 report_app = typer.Typer(help="每周一测评、每月一通报: weekly assessments, monthly bulletins, merchant notices.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-
-@app.command("audit")
-def audit_cmd(
-    table: Annotated[str | None, typer.Option(help="zones, parties, units, users, …")] = None,
-    record: Annotated[str | None, typer.Option(help="record id (with --table)")] = None,
-    actor: Annotated[str | None, typer.Option(help="user name, or cli:<login>")] = None,
-    since: Annotated[str | None, typer.Option(help="from this date (its start, GRIDSVC_TZ) or ISO time")] = None,
-    until: Annotated[str | None, typer.Option(help="until this date (included, GRIDSVC_TZ), or before this ISO time")
-                     ] = None,
-    limit: int = 50,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """The audit log, newest first: who changed which record when, before and after."""
-    with exit_on_error():
-        from ..people.audit import query
-        from ..timekeeping import for_people, instant, iso
-        start = None if since is None else instant(since, edge="start", where="--since")
-        end = None if until is None else instant(until, edge="after", where="--until")
-        with migrated_engine().connect() as conn:
-            rows = query(conn, table=table, record=record, actor=actor, since=start, until=end, limit=limit)
-        if as_json:
-            print(json.dumps([r | {"at": iso(r["at"])} for r in rows], ensure_ascii=False, default=str, indent=1))
-            return
-        for r in rows:
-            console.print(f"{for_people(r['at'])} {r['actor']} ({r['source']}) {r['action']} "
-                          f"{r['table_name']}:{r['record_id']}", highlight=False)
 
 
 @cases_app.command("tick")
