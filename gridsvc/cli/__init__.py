@@ -17,6 +17,7 @@ from .export import export_app
 from .imports import imports_app, ingest, print_ingest_report
 from .org import org_app
 from .people import people_app
+from .ratings import ratings_app
 from .uploads import uploads_app
 from .user import user_app
 from .zones import lookup, validate, zones_app
@@ -26,8 +27,6 @@ app.command()(ingest)
 app.command()(lookup)
 app.command()(validate)
 app.command("audit")(audit_cmd)
-ratings_app = typer.Typer(help="Ratings earned from records: 红/黄/黑 boards, credit points, stars.",
-                          no_args_is_help=True)
 ops_app = typer.Typer(help="The operations rules (geodata/ops): check them, bring the database in line.",
                       no_args_is_help=True)
 inspections_app = typer.Typer(help="Inspections (巡查): paper results sheets coming back.", no_args_is_help=True)
@@ -49,36 +48,6 @@ app.add_typer(hotline_app, name="hotline")
 report_app = typer.Typer(help="每周一测评、每月一通报: weekly assessments, monthly bulletins, merchant notices.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-
-@ratings_app.command("compute")
-def ratings_compute(
-    period: Annotated[str, typer.Option(help="a month like 2026-11 or an ISO week like 2026-W47 (Beijing time)")],
-    now: Annotated[str | None, typer.Option(help="the time the records are read at (ISO); default now")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Rate every unit for a period from its records (ratings.toml) and write the credit entries; idempotent,
-    hand overrides kept."""
-    with exit_on_error():
-        from rich.progress import Progress
-
-        from ..ops.ratings.records import compute
-        from ..timekeeping import instant
-
-        at = None if now is None else instant(now, edge="start", where="--now")
-        with Progress(console=console, transient=True, disable=as_json) as bar:
-            task = bar.add_task(f"ratings {period}", total=4)
-            with migrated_engine().begin() as conn:
-                report = compute(conn, period, actor="cli", now=at,
-                                 progress=lambda step, done, total: bar.update(task, completed=done,
-                                                                                description=f"ratings {period}: {step}"))
-        if as_json:
-            print(json.dumps(report, ensure_ascii=False))
-            return
-        b = report["boards"]
-        console.print(f"{report['period']} ({report['kind']}): {report['units']} units rated — 红 {b['red']}, "
-                      f"黄 {b['yellow']}, 黑 {b['black']}, none {b['none']}; {report['ratings_written']} rating(s) "
-                      f"written, {report['credit_entries']} credit entr(y/ies) added", highlight=False)
 
 
 @ops_app.command("sync")
