@@ -15,6 +15,7 @@ from .common import console, exit_on_error, migrated_engine, progress_bar
 from .db import db_app
 from .export import export_app
 from .imports import imports_app, ingest, print_ingest_report
+from .ops import ops_app
 from .org import org_app
 from .people import people_app
 from .ratings import ratings_app
@@ -27,8 +28,6 @@ app.command()(ingest)
 app.command()(lookup)
 app.command()(validate)
 app.command("audit")(audit_cmd)
-ops_app = typer.Typer(help="The operations rules (geodata/ops): check them, bring the database in line.",
-                      no_args_is_help=True)
 inspections_app = typer.Typer(help="Inspections (巡查): paper results sheets coming back.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
@@ -48,21 +47,6 @@ app.add_typer(hotline_app, name="hotline")
 report_app = typer.Typer(help="每周一测评、每月一通报: weekly assessments, monthly bulletins, merchant notices.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-
-@ops_app.command("sync")
-def ops_sync() -> None:
-    """Check every geodata/ops file and bring the departments table in line with departments.toml."""
-    with exit_on_error():
-        from ..ops.cases.core import sync_departments
-        from ..ops.rules.flow import load_flow
-        from ..ops.rules.loader import load_rules
-
-        load_rules()
-        load_flow()
-        with migrated_engine().begin() as conn:
-            n = sync_departments(conn)
-        console.print(f"ops rules valid; departments: {n} row(s) written", highlight=False)
 
 
 @inspections_app.command("import")
