@@ -15,6 +15,7 @@ from .common import console, exit_on_error, migrated_engine, progress_bar
 from .db import db_app
 from .export import export_app
 from .imports import imports_app, ingest, print_ingest_report
+from .inspections import inspections_app
 from .ops import ops_app
 from .org import org_app
 from .people import people_app
@@ -28,7 +29,6 @@ app.command()(ingest)
 app.command()(lookup)
 app.command()(validate)
 app.command("audit")(audit_cmd)
-inspections_app = typer.Typer(help="Inspections (巡查): paper results sheets coming back.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(build_app, name="build")
 app.add_typer(export_app, name="export")
@@ -47,36 +47,6 @@ app.add_typer(hotline_app, name="hotline")
 report_app = typer.Typer(help="每周一测评、每月一通报: weekly assessments, monthly bulletins, merchant notices.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-
-@inspections_app.command("import")
-def inspections_import(
-    file: Annotated[Path, typer.Argument(help="a pack's filled-in results.xlsx")],
-    inspector: Annotated[str | None, typer.Option(help="the user recording it (default cli:<login>)")] = None,
-    kind: Annotated[str, typer.Option(help="inspector kind: grid_officer, steward, chengguan, volunteer, "
-                                           "compound_head, leader, third_party")] = "grid_officer",
-    open_cases: Annotated[bool, typer.Option("--open-cases", help="open a case for every failed item")] = False,
-) -> None:
-    """Turn a filled-in results sheet into inspections: all or nothing, bad rows named; importing it again records
-    nothing new. With --open-cases, each failed item opens a case (routed like any case) in the same transaction."""
-    with exit_on_error():
-        import getpass
-
-        from ..db.sql import sql
-        from ..errors import NotFoundError
-        from ..ops.inspections.sheets import import_sheet
-
-        with migrated_engine().begin() as conn, progress_bar(f"import {file.name}") as tick:
-            if inspector is not None and conn.execute(sql("user_exists"), {"n": inspector}).first() is None:
-                raise NotFoundError(f"no user {inspector!r} (gridsvc user list)")
-            report = import_sheet(conn, file, inspector=inspector or f"cli:{getpass.getuser()}", inspector_kind=kind,
-                                  progress=tick, open_cases=open_cases)
-        console.print(f"pack {report.pack_id} ({report.checklist}): {len(report.recorded)} inspection(s) recorded, "
-                      f"{report.already} row(s) imported before, {report.blank} blank row(s) skipped"
-                      + (f", {len(report.cases)} case(s) opened from failed items" if open_cases else ""),
-                      highlight=False)
-        if report.rows and not report.recorded:
-            console.print("nothing new: every filled-in row of this sheet was imported before", highlight=False)
 
 
 @app.command()
