@@ -24,6 +24,7 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from samples import PNG
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from sqlalchemy import text
@@ -34,8 +35,6 @@ from gridsvc.db import migrate
 from gridsvc.db.engine import make_engine
 
 LOGIN = ("fuzz-login", "fuzz-login-password-1")
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
 EXAMPLES = int(os.environ.get("GRIDSVC_FUZZ_EXAMPLES", "10"))
 SECONDS = float(os.environ.get("GRIDSVC_FUZZ_SECONDS", "60"))
 SEED = int(os.environ.get("GRIDSVC_FUZZ_SEED", "20261123"))

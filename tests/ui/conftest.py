@@ -23,8 +23,8 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 CONTACT_UNIT = "工人影城"
 CONTACT, PHONE = "张三丰", "13812345678"
 # 1×1 transparent PNG, the answer to basemap tile requests a test allows (they never leave the machine)
-BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                          "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+BLANK_PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944"
+                    "4154789c6360606060000000050001a5f645400000000049454e44ae426082")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from samples import PNG
 from sqlalchemy import text
 from support import ARTIFACTS, loopback_page, needs_chromium
 
@@ -26,8 +27,6 @@ from gridsvc.timekeeping import zone
 pytestmark = needs_chromium
 USER, PASSWORD = "field-officer", "field-secret-42"
 ADMIN = Principal("field-admin", "admin")
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "permissions": ["geolocation"],
          "user_agent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
