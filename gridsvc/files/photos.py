@@ -1,13 +1,14 @@
 """Photos re-encoded without their metadata: what leaves gridsvc (a notice's PDF, the party's case page) and what a
 party sends through a case link carries no EXIF, GPS, XMP, ICC comments or thumbnails, only pixels.
 
-The image is decoded (Pillow), turned upright by its EXIF orientation, cut to a bounded size and written afresh as
-a baseline JPEG with nothing but its pixels. HEIC/HEIF cannot be decoded here (no HEIF codec): such a photo is
-refused (UnsupportedMediaTypeError) rather than passed through with its metadata.
+The image is decoded (Pillow; HEIC/HEIF, what iPhones take, through pillow-heif's libheif), turned upright by its
+EXIF orientation, cut to a bounded size and written afresh as a baseline JPEG with nothing but its pixels. A photo
+that cannot be decoded is refused (UnsupportedMediaTypeError) rather than passed through with its metadata.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 
@@ -17,9 +18,19 @@ MAX_SIDE = 1600  # pixels of the longer side: plenty for A4 at 150 dpi, small on
 MAX_PIXELS = 60_000_000  # refuse decompression bombs before decoding
 
 
+@functools.cache
+def register_codecs() -> None:
+    """Teach Pillow to open HEIC/HEIF (once per process)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
 def clean_jpeg(data: bytes, max_side: int = MAX_SIDE, quality: int = 82) -> bytes:
     """The photo as a JPEG of its pixels only (upright, longer side at most max_side)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
+
+    register_codecs()
 
     try:
         with warnings.catch_warnings():

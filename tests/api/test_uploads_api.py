@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
+from case_city import GPS_MARK, gps_jpeg
 from fastapi.testclient import TestClient
+from PIL import Image, ImageStat
 from samples import CSV_GBK, EXE, HTML, PNG, image, xlsx
 from sqlalchemy import text
 from support import bearer
@@ -39,10 +42,10 @@ def test_a_png_renamed_xlsx_is_stored_as_png_by_checksum(client, app):
     assert body["size_bytes"] == len(PNG) and body["filename"] == "台账.xlsx" and body["url"] == f"/uploads/{sha}"
     assert body["uploaded_by"] == "upload-inspector"
     assert (app.state.upload_dir / sha[:2] / sha).read_bytes() == PNG
-    got = client.get(f"/uploads/{sha}")
-    assert got.status_code == 200 and got.content == PNG
-    assert got.headers["content-type"] == "image/png" and got.headers["x-content-type-options"] == "nosniff"
-    assert hashlib.sha256(got.content).hexdigest() == sha and got.headers["etag"] == f'"{sha}"'
+    got = client.get(f"/uploads/{sha}")  # a photo is served re-encoded from its pixels
+    assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+    assert got.headers["x-content-type-options"] == "nosniff" and got.headers["etag"] == f'"{sha}"'
+    assert pixels(got.content) == pixels(PNG)
     assert "sandbox" in got.headers["content-security-policy"]
     again = _post(client, PNG, "again.png", "image/png")
     assert again.status_code == 200 and again.json()["sha256"] == sha and again.json()["filename"] == "台账.xlsx"
@@ -57,12 +60,71 @@ def test_a_png_renamed_xlsx_is_stored_as_png_by_checksum(client, app):
     (CSV_GBK, "text/csv; charset=gb18030"),
 ])
 def test_accepted_types_round_trip(client, data, content_type):
+    """A ledger comes back as sent; a photo as a JPEG of the same pixels (nothing but pixels)."""
     r = _post(client, data, "x.bin")
     assert r.status_code == 201 and r.json()["content_type"] == content_type, r.text
     got = client.get(r.json()["url"])
-    assert got.content == data and got.headers["content-type"].replace(" ", "") == content_type.replace(" ", "")
-    kind = r.json()["kind"]
-    assert got.headers["content-disposition"].startswith("inline" if kind == "photo" else "attachment")
+    if r.json()["kind"] == "photo":
+        assert got.headers["content-type"] == "image/jpeg" and pixels(got.content) == pixels(data)
+        assert got.headers["content-disposition"].startswith("inline")
+    else:
+        assert got.content == data and got.headers["content-type"].replace(" ", "") == content_type.replace(" ", "")
+        assert got.headers["content-disposition"].startswith("attachment")
+
+
+def test_a_staff_photo_is_kept_as_sent_but_never_served_with_its_exif(client, app):
+    """The inspector's phone wrote its GPS position and camera into the photo: the stored file keeps them (the
+    evidence as sent), GET /uploads never serves them."""
+    sent = gps_jpeg()
+    r = _post(client, sent, "IMG_0001.jpg", "image/jpeg", kind="photo")
+    assert r.status_code in (200, 201), r.text
+    sha = r.json()["sha256"]
+    assert (app.state.upload_dir / sha[:2] / sha).read_bytes() == sent
+    got = client.get(f"/uploads/{sha}")
+    assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+    assert GPS_MARK not in got.content and b"SecretCam" not in got.content and b"Exif" not in got.content
+    with Image.open(io.BytesIO(got.content)) as img:
+        assert not img.getexif() and img.size == Image.open(io.BytesIO(sent)).size
+
+
+def heic_with_exif() -> bytes:
+    """An iPhone-like HEIC photo whose EXIF names the camera and a GPS marker (written by pillow-heif)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif[0x010E] = GPS_MARK.decode()
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 160, 90)).save(out, "HEIF", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_a_heic_photo_is_decoded_and_served_as_a_jpeg_without_its_exif(client):
+    sent = heic_with_exif()
+    assert b"SecretCam" in sent
+    r = _post(client, sent, "IMG_0002.HEIC", "image/heic", kind="photo")
+    assert r.status_code == 201 and r.json()["content_type"] == "image/heic", r.text
+    got = client.get(r.json()["url"])
+    assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+    assert b"SecretCam" not in got.content and GPS_MARK not in got.content
+    assert pixels(got.content) == pixels(sent)
+
+
+def test_a_photo_that_does_not_decode_is_refused_at_upload(client, app):
+    """It could never be served (only its pixels are): one clear error now, nothing stored."""
+    broken = image("PNG")[:-30]
+    r = _post(client, broken, "cut.png", "image/png")
+    assert r.status_code == 415 and "damaged or truncated" in r.json()["detail"], r.text
+    sha = hashlib.sha256(broken).hexdigest()
+    assert not (app.state.upload_dir / sha[:2] / sha).exists()
+
+
+def pixels(data: bytes) -> tuple:
+    """Size and mean colour, which survive JPEG re-encoding of a flat image."""
+    with Image.open(io.BytesIO(data)) as img:
+        rgb = img.convert("RGB")
+        return rgb.size, tuple(round(v / 8) for v in ImageStat.Stat(rgb).mean)
 
 
 @pytest.mark.parametrize(("data", "name"), [(EXE, "photo.jpg"), (HTML, "photo.jpg"), (HTML, "ledger.csv"),

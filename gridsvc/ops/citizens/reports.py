@@ -47,7 +47,7 @@ from ...errors import (
     RateLimitedError,
 )
 from ...files import uploads
-from ...files.photos import clean_jpeg
+from ...files.photos import clean_jpeg, register_codecs
 from ...people.audit import use_actor
 from ...settings import get_settings
 from ...timekeeping import for_people, iso, zone
@@ -127,6 +127,7 @@ def read_photo(data: bytes, max_pixels: int) -> ReportPhoto:
     from PIL import Image, UnidentifiedImageError
 
     uploads.check_upload(io.BytesIO(data), len(data), "photo")
+    register_codecs()  # HEIC too
     gps = None
     try:
         with warnings.catch_warnings():
