@@ -6,6 +6,7 @@ import logging
 import re
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -46,6 +47,7 @@ from .routers import public as public_pages
 from .routers import uploads as upload_files
 
 log = logging.getLogger("gridsvc.api")
+GZIP_MIN_BYTES = 2048  # below this an answer is sent uncompressed
 TOPOLOGY_ERROR = re.compile(r"TopologyException: ([^\n]*?) at ([-0-9.]+ [-0-9.]+)")
 
 
@@ -77,6 +79,9 @@ def create_app(engine: Engine | None = None, read_urls: list[str] | None = None)
     reads.install(app, engine, get_settings().read_url_list if read_urls is None else read_urls)
     limits.install(app)  # body-size limits (413), strict JSON, readable validation errors
     app.add_middleware(open311.Open311Errors)  # under /open311/ only: errors in the GeoReport v2 form
+    # Layers, exports and pages compressed for clients that ask (phones on a mobile network); small answers (a
+    # lookup, an error) are sent as they are: below minimum_size compressing costs more than it saves.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
 
     @app.exception_handler(GridsvcError)
     async def gridsvc_error(request: Request, err: GridsvcError) -> JSONResponse:

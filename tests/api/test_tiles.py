@@ -95,7 +95,7 @@ def test_cache_headers_and_etag(client, nanjing):
     assert client.get(f"/tiles/zones/16/{x * 2}/{y * 2}.pbf").headers["cache-control"] == "private, max-age=60"
     with TestClient(create_app(nanjing)) as anonymous:
         public = anonymous.get(f"/tiles/units/15/{x}/{y}.pbf")
-        assert public.headers["cache-control"] == "public, max-age=3600" and public.headers["vary"] == "Authorization"
+        assert public.headers["cache-control"] == "public, max-age=3600" and "Authorization" in vary(public)
         fields = {k for f in mapbox_vector_tile.decode(public.content)["units"]["features"] for k in f["properties"]}
         assert "name" in fields and not fields & {"phone", "contact"}, "anonymous tiles leave out personal fields"
     again = client.get(f"/tiles/units/15/{x}/{y}.pbf", headers={"If-None-Match": r.headers["etag"]})
@@ -190,3 +190,8 @@ def test_tile_latency_z14_to_16(client, nanjing):
     print("tile latency", report)
     for z, r in report.items():
         assert r["median_ms"] < 100, (z, r)
+
+
+def vary(response) -> set[str]:
+    """The Vary header's names (the app's own and gzip's Accept-Encoding)."""
+    return {v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()}
