@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from .. import __version__
 from ..errors import ConflictError, DatabaseUnavailableError, GridsvcError, InputError, http_status
 from ..settings import get_settings
-from . import limits, reads
+from . import limits, reads, scope
 from .docs import mount_docs
 from .routers import (
     audit,
@@ -79,6 +79,9 @@ def create_app(engine: Engine | None = None, read_urls: list[str] | None = None)
     reads.install(app, engine, get_settings().read_url_list if read_urls is None else read_urls)
     limits.install(app)  # body-size limits (413), strict JSON, readable validation errors
     app.add_middleware(open311.Open311Errors)  # under /open311/ only: errors in the GeoReport v2 form
+    # Permission before content: a write's role is checked before any other middleware reads its body
+    app.add_middleware(scope.RolesFirst, routes=app.router.routes, engine=engine, respond=_error_response,
+                       skip=("/open311/",))
     # Layers, exports and pages compressed for clients that ask (phones on a mobile network); small answers (a
     # lookup, an error) are sent as they are: below minimum_size compressing costs more than it saves.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)

@@ -1,11 +1,16 @@
-"""Permission before content: each write's scope, checked before FastAPI validates the request's body or query.
+"""Permission before content: every write checks the caller's role, then its scope, before anything in the request
+is validated (body, query, If-Match, geometry, overlaps).
 
-FastAPI solves a route's dependencies before it validates the route's own query, header and body parameters, so
-a write that declares its scope dependency (next to its role dependency) answers 403 to an out-of-scope caller
-whatever else is wrong with the request (If-Match, body, party, geometry, overlaps). Each dependency reads just
-enough of the request to know the scope (the record id in the path, the shape or the ids in the raw JSON body;
-what cannot be read has no scope yet and is refused later by validation) and calls the check that the write
-itself runs first (zone_edits.check_zone_scope, record_edits.check_unit_scope). A new write endpoint declares one.
+1. **Role** (`RolesFirst`, an ASGI middleware outside every other): a write (POST, PUT, PATCH, DELETE) to a route
+   whose dependencies name the roles it needs (security.require_roles) is answered 401 without credentials and
+   403 for another role from the request's line and headers alone, before a byte of its body is read: a
+   malformed, oversized or NaN-bearing body earns the caller no more than its permission does.
+2. **Scope**: FastAPI solves a route's dependencies before it validates the route's own query, header and body
+   parameters, so a write that declares its scope dependency (next to its role dependency) answers 403 to an
+   out-of-scope caller whatever else is wrong with the request. Each dependency reads just enough of the request
+   to know the scope (the record id in the path, the shape or the ids in the raw JSON body; what cannot be read
+   has no scope yet and is refused later by validation) and calls the check that the write itself runs first
+   (zone_edits.check_zone_scope, record_edits.check_unit_scope). A new write endpoint declares one.
 """
 
 from __future__ import annotations
@@ -13,13 +18,82 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import fastapi.routing
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from starlette.routing import Match
 
+from ..errors import AuthError, DatabaseUnavailableError, GridsvcError
 from ..geo.crs import CLIENT_CRS
 from ..people import records as record_edits
+from ..people.users import principal_for_bearer
 from ..zones import edits as zone_edits
 from .dependencies import Conn
-from .security import CurrentUser
+from .security import CurrentUser, check_role
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def required_roles(dependant) -> tuple[str, ...] | None:
+    """The roles a route's dependencies require (security.require_roles), None when they name none."""
+    stack, found = [dependant], None
+    while stack:
+        dep = stack.pop()
+        roles = getattr(dep.call, "roles", None)
+        if roles is not None:
+            found = tuple(roles) if found is None else tuple(r for r in found if r in roles)
+        stack.extend(dep.dependencies)
+    return found
+
+
+def _route_contexts(routes) -> list:
+    """Every route as the app serves it, routers' included routes with their routers' own dependencies."""
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    return list(contexts(routes)) if contexts else list(routes)
+
+
+class RolesFirst:
+    """Step 1 above. `respond(err)` turns a GridsvcError into the app's error response (app._error_response);
+    paths under `skip` keep their own credentials and error form (Open311's api_key)."""
+
+    def __init__(self, app, *, routes, engine: Engine, respond, skip: tuple[str, ...] = ()):
+        self.app, self.routes, self.engine, self.respond, self.skip = app, routes, engine, respond, skip
+        self._writes: list | None = None
+
+    def _route_roles(self, scope) -> tuple[str, ...] | None:
+        if self._writes is None:  # at the first write: every router is included by then
+            self._writes = [(ctx, required_roles(ctx.dependant)) for ctx in _route_contexts(self.routes)
+                            if isinstance(ctx.original_route if hasattr(ctx, "original_route") else ctx, APIRoute)
+                            and ctx.methods & WRITES]
+        for ctx, roles in self._writes:
+            if ctx.matches(scope)[0] == Match.FULL:
+                return roles
+        return None
+
+    def _check(self, headers: dict[bytes, bytes], roles: tuple[str, ...]) -> None:
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError("this needs credentials: Authorization: Bearer <token> (POST /auth/token)")
+        try:
+            with self.engine.connect() as conn:
+                principal = principal_for_bearer(conn, token.strip())
+        except OperationalError:
+            raise DatabaseUnavailableError("the database is not reachable; try again shortly") from None
+        check_role(principal, roles)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in WRITES and not scope["path"].startswith(self.skip):
+            roles = self._route_roles(scope)
+            if roles is not None:
+                try:
+                    await run_in_threadpool(self._check, dict(scope["headers"]), roles)
+                except GridsvcError as err:
+                    await self.respond(err)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 async def json_body(request: Request) -> Any:

@@ -125,11 +125,17 @@ def require_roles(*roles: str):
     def dependency(principal: CurrentUser) -> Principal:
         if principal is None:
             raise AuthError("this needs credentials: Authorization: Bearer <token> (POST /auth/token)")
-        if principal.role not in roles:
-            raise ForbiddenError(f"role {principal.role!r} may not do this; needs {' or '.join(roles)}")
+        check_role(principal, roles)
         return principal
 
+    dependency.roles = roles  # read by scope.RolesFirst, which checks them before the body is read
     return dependency
+
+
+def check_role(principal: Principal, roles: Iterable[str]) -> None:
+    """ForbiddenError unless the principal holds one of roles."""
+    if principal.role not in roles:
+        raise ForbiddenError(f"role {principal.role!r} may not do this; needs {' or '.join(roles)}")
 
 
 def require(action: str):

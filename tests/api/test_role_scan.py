@@ -179,6 +179,36 @@ def test_every_role_against_every_operation(scan, role):
     assert problems == [], "\n".join(problems)
 
 
+BAD_CONTENT = {  # what a body or query can get wrong, each refused by some check before the handler
+    "malformed JSON": {"content": b'{"name": "broken', "headers": {"Content-Type": "application/json"}},
+    "NaN in JSON": {"content": b'{"x": NaN}', "headers": {"Content-Type": "application/json"}},
+    "NUL in the query": {"params": {"q": "a\x00b"}, "json": {}},
+    "over the body limit": {"content": b"x" * (30 * 1024 * 1024), "headers": {"Content-Type": "application/json"}},
+}
+
+
+@pytest.mark.parametrize("role", [None, "party", "public_officer"])
+def test_permission_comes_before_content(scan, role):
+    """A caller who may not write is told so (401/403) whatever is wrong with the request's content: the role is
+    checked before any body is read (gridsvc/api/scope.RolesFirst)."""
+    client, ops, heads = scan
+    role = "grid_officer" if role == "public_officer" else role  # a staff role lacking most write actions
+    problems = []
+    for method, path, _op in ops:
+        if method == "GET" or path.startswith("/open311/") or role in _allowed(method, path):
+            continue
+        url = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), path)
+        want = 401 if role is None else 403
+        for what, kwargs in BAD_CONTENT.items():
+            extra = kwargs.get("headers", {})
+            r = client.request(method, url, headers={**heads[role], **extra, "If-Match": "*"},
+                               **{k: v for k, v in kwargs.items() if k != "headers"})
+            if r.status_code != want:
+                problems.append(f"{method} {url} as {role} with {what}: {r.status_code}, expected {want}: "
+                                f"{r.text[:120]}")
+    assert problems == [], "\n".join(problems)
+
+
 def test_the_leak_detector_finds_contacts_and_phones_by_itself():
     answer = {"features": [{"properties": {"steward_phone": "13812345678", "note": "联系 025-84000000",
                                            "contact": "张**", "phone": "138****5678", "code": "320102003005028"}}]}
