@@ -494,6 +494,7 @@ def write_replies(rows: list[dict], path: Path) -> Path:
     if path.suffix.lower() != ".xlsx":
         raise InputError(f"write the replies to .xlsx or .csv, not {path.suffix or '(none)'!r}", where="out")
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
@@ -502,7 +503,7 @@ def write_replies(rows: list[dict], path: Path) -> Path:
     for row in neutralise_frame(frame).itertuples(index=False):
         sheet.append([None if v is None else str(v) for v in row])
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     for col, width in zip("ABCD", (22, 12, 20, 60), strict=True):
         sheet.column_dimensions[col].width = width
     book.save(path)
