@@ -4,8 +4,8 @@
 `gridsvc build zones` process, reads the city, cuts it, sends each partition's inputs to the workers, gathers the
 results and loads them into PostGIS in one transaction, as the single-process build does (zones/build.py). Steps:
 
-1. frontage zones (`build_frontage_zones`): a partition's core is the units whose point lies in one H3 parent cell;
-   its inputs are every street, building (with all its units), unit and planner zone within a halo of them
+1. frontage zones (`build_frontage_zones`): a partition's core is the units whose point lies in one partition
+   cell; its inputs are every street, building (with all its units), unit and planner zone within a halo of them
    (`halo_m`). Only the core units' zones and reasons are kept.
 2. street space (`build_street_space`): a street's space is its band minus every zone along it, so it waits for
    step 1. A partition's core is the streets whose midpoint lies in the cell; its inputs are the streets,
@@ -19,6 +19,9 @@ results and loads them into PostGIS in one transaction, as the single-process bu
    step per layer), so that the clip is the whole city's. coverage_clean nodes edges within 0.1 mm (priority.SNAP_M),
    the only place where a partition can differ from the whole city, and by less than that.
 
+Partition cells (`partition_cells`) are H3 cells of mixed resolutions: each step starts from `parent_res` and splits
+a cell holding more than its cap (UNITS_PER_PART units, STREETS_PER_PART streets, ZONES_PER_PART zones) into its
+children, as long as they stay MIN_EDGE_HALOS halos across, which bounds a worker's memory whatever the city's size.
 Partitions keep the rows in the city's order, so ties (the nearer unit, the first zone) fall as in one process.
 """
 
@@ -55,6 +58,13 @@ M_PER_DEG = 110_000.0  # below the real 110.6–111.3 km per degree: halos in de
 MIN_EDGE_HALOS = 6  # a parent cell's edge is at least this many halos deep: the halo adds well under half the work
 PARTS_PER_THREAD = 4  # the coarsest parent resolution giving this many partitions per worker thread
 IN_FLIGHT_PER_THREAD = 2  # partitions sent ahead: a worker holds a few partitions' inputs, not the city's
+# The most units, streets and zones a partition holds where its cell can still be split (partition_cells). A
+# worker's memory follows its partitions' size: at ×700, 15 res-4 partitions of ~15,000 units peaked at 1.55 GB per
+# worker (2 partitions in flight each); at ×2000 the same cells held ~45,000 units and workers passed 5.9 GB.
+# Streets and zones are capped in the city's proportion to units (Nanjing: 0.8 streets and 1.8 zones per unit).
+UNITS_PER_PART = 12_000
+STREETS_PER_PART = 10_000
+ZONES_PER_PART = 24_000
 EDGE_EPS_M = 0.01  # zones whose boxes come this close are neighbours for edge matching (>> priority.SNAP_M)
 STREET_COLS = ("id", "osm_class", "width_m", "sidewalk", "centerline")
 UNIT_COLS = ("id", "building_id", "building_holder")
@@ -81,13 +91,48 @@ def parent_res(lng: np.ndarray, lat: np.ndarray, halo: float, threads: int, samp
         pick = np.random.default_rng(0).choice(len(lng), sample, replace=False)
         lng, lat = lng[pick], lat[pick]
     best = 0
-    for res in range(0, 10):
-        if h3.average_hexagon_edge_length(res, "m") < MIN_EDGE_HALOS * halo:
-            break
+    for res in range(0, finest_res(halo) + 1):
         best = res
         if len(np.unique(point_cells(lng, lat, res))) >= PARTS_PER_THREAD * threads:
             break
     return best
+
+
+def finest_res(halo: float) -> int:
+    """The finest H3 resolution whose cells are still MIN_EDGE_HALOS halos across (edge length), at least 0."""
+    res = 0
+    while res < 15 and h3.average_hexagon_edge_length(res + 1, "m") >= MIN_EDGE_HALOS * halo:
+        res += 1
+    return res
+
+
+def partition_cells(lng: np.ndarray, lat: np.ndarray, halo: float, threads: int, cap: int) -> np.ndarray:
+    """The partition (an H3 cell, of mixed resolutions) of each WGS84 point.
+
+    Cells start at `parent_res`; a cell holding more than `cap` points is split into its children, again until
+    none is over the cap or its children would be under MIN_EDGE_HALOS halos across (then it stays, over the cap).
+    A point's cell is always an ancestor of its cell at the finest such resolution (h3.cell_to_parent), so every
+    point falls in exactly one partition and a split cell's points all go to its children.
+    """
+    if len(lng) == 0:
+        return np.array([], dtype=np.int64)
+    base, fine_res = parent_res(lng, lat, halo, threads), finest_res(halo)
+    fine_cells, at = np.unique(point_cells(lng, lat, fine_res), return_inverse=True)
+    res = np.full(len(fine_cells), base)  # the resolution each fine cell's points are grouped at
+
+    def ancestors() -> np.ndarray:
+        return np.fromiter((h3.cell_to_parent(int(c), int(r)) for c, r in zip(fine_cells, res, strict=True)),
+                           dtype=np.int64, count=len(fine_cells))
+
+    per_fine = np.bincount(at, minlength=len(fine_cells))  # points per fine cell
+    parent = ancestors()
+    while True:
+        _, inv = np.unique(parent, return_inverse=True)
+        over = (np.bincount(inv, weights=per_fine)[inv] > cap) & (res < fine_res)  # fine cells in a cell over the cap
+        if not over.any():
+            return parent[at]
+        res[over] += 1
+        parent = ancestors()
 
 
 def _grow(bounds: np.ndarray, m: float) -> np.ndarray:
@@ -196,11 +241,24 @@ def _resolve_task(p: dict, metric, n_layers: int) -> list[pd.DataFrame]:
 class DaskCompute:
     """The zone build's computing steps on a dask cluster (the single-process ones: build.LocalCompute)."""
 
-    def __init__(self, client, tick: Progress | None = None):
+    def __init__(self, client, tick: Progress | None = None, units_per_part: int = UNITS_PER_PART,
+                 streets_per_part: int = STREETS_PER_PART, zones_per_part: int = ZONES_PER_PART):
         self.client = client
         self.tick = tick or (lambda *_: None)
-        self.res: int | None = None
-        self.partitions: dict[str, int] = {}
+        self.caps = {"frontage": units_per_part, "street_space": streets_per_part, "resolve": zones_per_part}
+        self.halo = 0.0
+        self.partitions: dict[str, int] = {}  # per step: how many partitions,
+        self.largest: dict[str, int] = {}  # the most rows (units, streets, zones) in one,
+        self.resolutions: dict[str, list[int]] = {}  # and the H3 resolutions of their cells
+
+    def _partition(self, step: str, lng: np.ndarray, lat: np.ndarray) -> list[np.ndarray]:
+        """Row positions of each partition of the step's points (partition_cells under the step's cap)."""
+        cells = partition_cells(lng, lat, self.halo, self.threads(), self.caps[step])
+        groups = _groups(cells)
+        self.partitions[step] = len(groups)
+        self.largest[step] = max((len(g) for g in groups), default=0)
+        self.resolutions[step] = sorted({h3.get_resolution(int(c)) for c in np.unique(cells)})
+        return groups
 
     def threads(self) -> int:
         return max(sum(self.client.nthreads().values()), 1)
@@ -209,9 +267,8 @@ class DaskCompute:
                            ) -> tuple[FrontageResult, gpd.GeoDataFrame]:
         """Frontage zones and unassigned units (step 1), area zones (step 3), then street space (step 2)."""
         crs = metric_crs_of(streets)
-        halo = halo_m(policy, streets)
+        halo = self.halo = halo_m(policy, streets)
         upts = _rep_points(np.asarray(units.geometry.values, dtype=object))
-        self.res = parent_res(shapely.get_x(upts), shapely.get_y(upts), halo, self.threads()) if len(units) else 0
         streets = streets[[c for c in STREET_COLS if c in streets] + [streets.geometry.name]]
         units = units[[c for c in UNIT_COLS if c in units] + [units.geometry.name]]
         buildings = buildings[["id", buildings.geometry.name]]
@@ -241,8 +298,7 @@ class DaskCompute:
                     "units": units.iloc[u_rows], "planner": planner.iloc[_near(p_tree, box)],
                     "core": units["id"].to_numpy()[core]}
 
-        groups = _groups(point_cells(shapely.get_x(upts), shapely.get_y(upts), self.res)) if len(units) else []
-        self.partitions = {"frontage": len(groups)}
+        groups = self._partition("frontage", shapely.get_x(upts), shapely.get_y(upts))
         areas = self._areas_future(compounds, markets, buildings, b_tree, policy, crs)
         parts = run_tasks(self.client, _frontage_task, (inputs(g) for g in groups), len(groups),
                           "frontage zones (partitions)", self.tick, policy, crs)
@@ -280,8 +336,7 @@ class DaskCompute:
         bbounds = shapely.bounds(np.asarray(buildings.geometry.values, dtype=object))
         mid = shapely.line_interpolate_point(np.asarray(streets["centerline"].values, dtype=object), 0.5,
                                              normalized=True)
-        groups = _groups(point_cells(shapely.get_x(mid), shapely.get_y(mid), self.res))
-        self.partitions["street_space"] = len(groups)
+        groups = self._partition("street_space", shapely.get_x(mid), shapely.get_y(mid))
 
         def inputs(core: np.ndarray) -> dict:
             box = _grow(_union_box(sbox[core]), margin)
@@ -314,8 +369,7 @@ class DaskCompute:
         ptr = np.searchsorted(src, np.arange(len(geoms) + 1))
         lng, lat = pyproj.Transformer.from_crs(metric, 4326, always_xy=True).transform(
             (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
-        groups = _groups(point_cells(np.asarray(lng), np.asarray(lat), self.res or 0))
-        self.partitions["resolve"] = len(groups)
+        groups = self._partition("resolve", np.asarray(lng), np.asarray(lat))
 
         def neighbours(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             count = ptr[rows + 1] - ptr[rows]
