@@ -27,7 +27,6 @@ Partitions keep the rows in the city's order, so ties (the nearer unit, the firs
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -191,24 +190,26 @@ def run_tasks(client, fn, payloads: Iterable, total: int, label: str, tick: Prog
     feed = enumerate(payloads)
     done = as_completed()
 
-    def submit(k: int, payload) -> None:
-        [data] = client.scatter([payload], hash=False)
-        future = client.submit(fn, data, *args, pure=False)
-        pending[future.key] = (k, data)
-        done.add(future)
+    def submit_next() -> None:  # the payload is a local here: the client keeps no partition's inputs once sent
+        item = next(feed, None)
+        if item is not None:
+            k, payload = item
+            [data] = client.scatter([payload], hash=False)
+            future = client.submit(fn, data, *args, pure=False)
+            pending[future.key] = (k, data)
+            done.add(future)
 
-    for k, payload in itertools.islice(feed, limit):
-        submit(k, payload)
+    for _ in range(limit):
+        submit_next()
     finished = 0
     tick(label, 0, total)
     for future in done:
-        k, _ = pending.pop(future.key)
+        k = pending.pop(future.key)[0]  # dropping the scattered inputs' future frees them on the worker
         results[k] = future.result()
+        future.release()  # and the worker's copy of the result, now gathered
         finished += 1
         tick(label, finished, total)
-        nxt = next(feed, None)
-        if nxt is not None:
-            submit(*nxt)
+        submit_next()
     return results
 
 
@@ -303,6 +304,8 @@ class DaskCompute:
         parts = run_tasks(self.client, _frontage_task, (inputs(g) for g in groups), len(groups),
                           "frontage zones (partitions)", self.tick, policy, crs)
         zones = [z for z, _ in parts if z is not None and len(z)]
+        unassigned = [u for _, u in parts]
+        del parts
         zones = gpd.GeoDataFrame(pd.concat(zones, ignore_index=True), crs=crs) if zones else \
             gpd.GeoDataFrame({"unit_id": [], "street_id": [], "side": [], "depth_rule": [], "frontage_m": [],
                               "area_m2": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -310,7 +313,7 @@ class DaskCompute:
         order = np.lexsort(((zones["side"] == "right").to_numpy(), spos.get_indexer(zones["street_id"]),
                             upos.get_indexer(zones["unit_id"])))
         zones = zones.iloc[order].reset_index(drop=True)
-        unassigned = pd.concat([u for _, u in parts], ignore_index=True) if parts else \
+        unassigned = pd.concat(unassigned, ignore_index=True) if unassigned else \
             pd.DataFrame({"unit_id": [], "reason": []})
         unassigned = unassigned.iloc[np.argsort(upos.get_indexer(unassigned["unit_id"]), kind="stable")]
         space = self._street_space(streets, s_tree, sbox, buildings, b_tree, zones, planner, p_tree, policy, crs)
@@ -364,9 +367,11 @@ class DaskCompute:
         b = np.nan_to_num(shapely.bounds(geoms))
         boxes = shapely.box(b[:, 0] - EDGE_EPS_M, b[:, 1] - EDGE_EPS_M, b[:, 2] + EDGE_EPS_M, b[:, 3] + EDGE_EPS_M)
         i, j = shapely.STRtree(boxes).query(boxes)
+        del boxes  # the neighbour lists below are all the partitions need
         order = np.argsort(i, kind="stable")
-        nbr, src = j[order], i[order]
-        ptr = np.searchsorted(src, np.arange(len(geoms) + 1))
+        nbr = j[order]
+        ptr = np.searchsorted(i[order], np.arange(len(geoms) + 1))
+        del i, j, order
         lng, lat = pyproj.Transformer.from_crs(metric, 4326, always_xy=True).transform(
             (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
         groups = self._partition("resolve", np.asarray(lng), np.asarray(lat))
@@ -396,6 +401,8 @@ class DaskCompute:
         out = []
         for k, source in enumerate(layers):
             got = [p[k] for p in parts if len(p[k])]
+            for p in parts:  # each layer's rows are gathered once: the partitions' copies go as they are merged
+                p[k] = None
             got = pd.concat(got, ignore_index=True).sort_values("row") if got else \
                 pd.DataFrame({"row": np.array([], dtype=np.int64), "area_m2": [], "geometry": []})
             frame = pd.DataFrame(source.drop(columns=source.geometry.name)).iloc[got["row"].to_numpy()]
