@@ -58,8 +58,9 @@ MIN_EDGE_HALOS = 6  # a parent cell's edge is at least this many halos deep: the
 PARTS_PER_THREAD = 4  # the coarsest parent resolution giving this many partitions per worker thread
 IN_FLIGHT_PER_THREAD = 2  # partitions sent ahead: a worker holds a few partitions' inputs, not the city's
 # The most units, streets and zones a partition holds where its cell can still be split (partition_cells). A
-# worker's memory follows its partitions' size: at ×700, 15 res-4 partitions of ~15,000 units peaked at 1.55 GB per
-# worker (2 partitions in flight each); at ×2000 the same cells held ~45,000 units and workers passed 5.9 GB.
+# worker's memory follows its partitions' size: at ×700, 15 res-4 partitions of ~15,000 units peaked at 1,559 MB per
+# worker (2 partitions in flight each); at ×2000 the same cells held ~45,000 units and workers passed 5,921 MB; with
+# these caps, 729 MB at ×700 and 814 MB at ×2000 (bench/results/zones_dask.json).
 # Streets and zones are capped in the city's proportion to units (Nanjing: 0.8 streets and 1.8 zones per unit).
 UNITS_PER_PART = 12_000
 STREETS_PER_PART = 10_000
