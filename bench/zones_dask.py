@@ -10,7 +10,9 @@ psutil) and `peer` (per-unit buffer of the policy's depth, clipped by buildings 
 geopandas). Both builds write their zone table to a scratch file; the parent compares them zone for zone
 (gridsvc.geo.zone_validation.zone_differences). Times are the computation from the city's layers to the zone
 table as stored; loading it into PostGIS (one transaction) is the same step in both ways and is not included.
-A single-process run is skipped (and said so) when the machine has not the memory it needs.
+Every run is watched (`child`): it is stopped, and the report says at what memory, after how long and in which
+step, if its processes together pass WATCH_LIMIT_MB or the machine's available memory falls under WATCH_RESERVE_MB
+(the machine is shared), so a build too big for the machine is measured as far as it gets rather than skipped.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from .run import RESULTS
 from .tiling import nanjing_layers, tile
 from .zones import link_buildings
 
-SINGLE_MB_PER_TILE = 11.0  # the single-process build's peak grows ~11 MB per tile (7.5 GB at 700×)
+WATCH_LIMIT_MB = 20 * 1024  # a run is stopped past this resident memory (its processes together) ...
+WATCH_RESERVE_MB = 2 * 1024  # ... or when the machine's available memory falls under this
 
 
 def city(n: int):
@@ -70,11 +73,38 @@ class Sampler(threading.Thread):
             self.stop.wait(self.every)
 
 
+class Steps:
+    """The step a run is in, announced on stderr for the watchdog (`child`), and this process's resident memory
+    at each progress tick of each step (the dask client's memory by step)."""
+
+    def __init__(self):
+        import psutil
+
+        self.me, self.label, self.rss_mb = psutil.Process(), None, {}
+
+    def __call__(self, label: str, done: int = 0, total: int = 0) -> None:
+        if label != self.label:
+            self.label = label
+            print(f"step: {label}", file=sys.stderr, flush=True)
+        self.rss_mb[label] = max(self.rss_mb.get(label, 0), round(self.me.memory_info().rss / 2**20, 1))
+
+
 def run_one(n: int, way: str, workers: int, out: str | None) -> dict:
     """One build of Nanjing ×n, the given way; the zone table to `out` (GeoParquet) for the comparison."""
     from gridsvc.zones.build import LocalCompute, zone_table
     from gridsvc.zones.policies import load_policy
 
+    class SteppedLocal(LocalCompute):
+        def frontage_and_areas(self, *a):
+            steps("frontage, street space and area zones")
+            return super().frontage_and_areas(*a)
+
+        def resolve(self, *a):
+            steps("priority and edge matching")
+            return super().resolve(*a)
+
+    steps = Steps()
+    steps("city")
     layers, planner = city(n)
     policy = load_policy("三包")
     result: dict = {"tiles": n, "way": way, "units": len(layers["units"])}
@@ -88,7 +118,7 @@ def run_one(n: int, way: str, workers: int, out: str | None) -> dict:
         result["zones"] = int((~zones.is_empty).sum())
     elif way == "single":
         t = time.perf_counter()
-        zones, _ = zone_table(LocalCompute(), *args)
+        zones, _ = zone_table(SteppedLocal(), *args)
         result["build_s"] = round(time.perf_counter() - t, 2)
     else:
         from gridsvc.zones.distributed import DaskCompute, dask_client
@@ -99,14 +129,16 @@ def run_one(n: int, way: str, workers: int, out: str | None) -> dict:
             pids = client.run(os.getpid)
             sampler = Sampler({f"worker{i}": p for i, p in enumerate(pids.values())} | {"client": os.getpid()})
             sampler.start()
-            compute = DaskCompute(client)
+            compute = DaskCompute(client, steps)
             t = time.perf_counter()
             zones, _ = zone_table(compute, *args)
             result["build_s"] = round(time.perf_counter() - t, 2)
             sampler.stop.set()
             sampler.join()
-        result["res"], result["partitions"] = compute.res, compute.partitions
+        result["caps"], result["partitions"] = compute.caps, compute.partitions
+        result["largest_partition"], result["resolutions"] = compute.largest, compute.resolutions
         result["worker_peak_rss_mb"] = {k: round(v / 2**20, 1) for k, v in sampler.peak.items() if k != "client"}
+        result["client_rss_by_step_mb"] = steps.rss_mb
     result["peak_rss_mb"] = peak_mb()
     if way != "peer":
         result["zones"] = len(zones)
@@ -134,15 +166,61 @@ def buffer_and_clip(units: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, depth:
     return zones.geometry
 
 
-def child(n: int, way: str, workers: int, out: str | None) -> dict:
-    """run_one in a fresh process (its own peak memory)."""
+def child(n: int, way: str, workers: int, out: str | None, timeout_s: float = 4 * 3600) -> dict:
+    """run_one in a fresh process (its own peak memory), watched: stopped (with its workers) if its processes
+    together pass min(WATCH_LIMIT_MB, available at the start - WATCH_RESERVE_MB) or the machine's available memory
+    falls under WATCH_RESERVE_MB; then the report says at what memory, after how long and in which step."""
+    import psutil
+
     argv = [sys.executable, "-m", "bench.zones_dask", "--one", way, "--tiles", str(n), "--workers", str(workers)]
     if out:
         argv += ["--out", out]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=4 * 3600)
+    limit = min(WATCH_LIMIT_MB, free_mb() - WATCH_RESERVE_MB)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    err: list[str] = []
+    step = ["starting"]
+
+    def read_err() -> None:
+        for line in proc.stderr:
+            if line.startswith("step: "):
+                step[0] = line[6:].strip()
+            err.append(line)
+            del err[:-40]
+
+    reader = threading.Thread(target=read_err, daemon=True)
+    reader.start()
+    me, peak, stopped = psutil.Process(proc.pid), 0.0, None
+    while proc.poll() is None:
+        rss = 0.0
+        try:
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    rss += p.memory_info().rss / 2**20
+                except psutil.Error:  # a process just gone
+                    pass
+        except psutil.Error:
+            pass
+        peak = max(peak, rss)
+        elapsed = time.perf_counter() - t0
+        why = ("its processes passed the limit" if rss > limit else
+               "the machine's available memory fell under the reserve" if free_mb() < WATCH_RESERVE_MB else
+               "time limit" if elapsed > timeout_s else None)
+        if why:
+            stopped = {"stopped": f"stopped at {rss / 1024:.1f} GB after {elapsed:.0f} s in step {step[0]!r}: {why}",
+                       "rss_at_stop_mb": round(rss, 1), "after_s": round(elapsed, 1), "step": step[0]}
+            os.killpg(proc.pid, 9)  # the run's own session: its dask workers too
+            break
+        time.sleep(0.5)
+    proc.wait()
+    out_text = proc.stdout.read()
+    reader.join(5)
+    watch = {"watch_limit_mb": round(limit), "watch_reserve_mb": WATCH_RESERVE_MB, "watched_peak_mb": round(peak, 1)}
+    if stopped:
+        return {"tiles": n, "way": way, **stopped, **watch}
     if proc.returncode != 0:
-        return {"tiles": n, "way": way, "error": proc.stderr[-2000:]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        return {"tiles": n, "way": way, "error": "".join(err)[-2000:], **watch}
+    return json.loads(out_text.strip().splitlines()[-1]) | watch
 
 
 def free_mb() -> float:
@@ -170,33 +248,38 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(int(args.tiles), args.one, args.workers, args.out), ensure_ascii=False))
         return
+    import psutil
+
     sizes = [int(s) for s in args.tiles.split(",")]
     skip = {int(s) for s in args.no_single.split(",") if s}
     report: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "workers": args.workers,
-                    "cpus": os.cpu_count(), "sizes": {}}
+                    "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "available_gb_at_start": round(free_mb() / 1024, 1), "sizes": {}}
     peers: dict = {}
+    name = "zones_dask.json" if sizes != [70] else "zones_dask_70x.json"
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             row: dict = {}
             d_out, s_out = str(Path(tmp) / f"dask{n}.parquet"), str(Path(tmp) / f"single{n}.parquet")
             row["dask"] = child(n, "dask", args.workers, d_out)
             print(f"{n}x dask: {json.dumps(row['dask'])}", file=sys.stderr, flush=True)
-            need = SINGLE_MB_PER_TILE * n * 1.2
-            if n in skip or free_mb() < need:
-                row["single"] = {"skipped": f"needs ~{need / 1024:.0f} GB, {free_mb() / 1024:.0f} GB free"
-                                 if n not in skip else "--no-single"}
+            if n in skip:
+                row["single"] = {"skipped": "--no-single"}
             else:
                 row["single"] = child(n, "single", args.workers, s_out)
                 print(f"{n}x single: {json.dumps(row['single'])}", file=sys.stderr, flush=True)
-                if "error" not in row["single"] and "error" not in row["dask"]:
+                if "build_s" in row["single"] and "build_s" in row["dask"]:
                     row["same_zones"] = compare(s_out, d_out)
                     d, s = row["dask"], row["single"]
                     row["ratios"] = {"time_dask_vs_single": round(d["build_s"] / s["build_s"], 2),
                                      "worker_peak_vs_single_peak": round(
-                                         max(d["worker_peak_rss_mb"].values()) / s["peak_rss_mb"], 3)}
+                                         max(d["worker_peak_rss_mb"].values()) / s["peak_rss_mb"], 3),
+                                     "client_peak_vs_single_peak": round(d["peak_rss_mb"] / s["peak_rss_mb"], 3)}
             if args.peers:
                 row["peer"] = child(n, "peer", args.workers, None)
                 peers[f"{n}x"] = {"gridsvc_single_s": row["single"].get("build_s"),
+                                  **({"gridsvc_single_stopped": row["single"]["stopped"]}
+                                     if "stopped" in row["single"] else {}),
                                   "gridsvc_dask_s": row["dask"].get("build_s"),
                                   "geopandas_buffer_clip_s": row["peer"].get("build_s"),
                                   "units": row["dask"].get("units"),
@@ -204,12 +287,16 @@ def main() -> None:
                                           "units before it; no streets, façades, kerbs or neighbours' shares"}
             report["sizes"][f"{n}x"] = row
             print(f"{n}x: {json.dumps(row, ensure_ascii=False)[:600]}", file=sys.stderr, flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "zones_dask.json" if sizes != [70] else "zones_dask_70x.json"
-    (RESULTS / name).write_text(json.dumps(report, indent=2, ensure_ascii=False))
+            write(name, report | {"finished": False})  # each size as it is done: a run cut short keeps them
+    write(name, report | {"finished": datetime.now(UTC).isoformat(timespec="seconds")})
     if peers:
         merge_peers({"zone_build": peers})
     print(json.dumps(report, ensure_ascii=False))
+
+
+def write(name: str, report: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / name).write_text(json.dumps(report, indent=2, ensure_ascii=False))
 
 
 def merge_peers(keys: dict) -> None:

@@ -97,7 +97,10 @@ def assemble(result, areas: gpd.GeoDataFrame, planner: gpd.GeoDataFrame, streets
 
     def metric_valid(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         out = gdf.to_crs(metric)
-        out.geometry = shapely.make_valid(np.asarray(out.geometry.values))
+        geoms = np.array(out.geometry.values, dtype=object)
+        bad = ~shapely.is_valid(geoms)  # make_valid returns a valid geometry unchanged: only copy the others
+        geoms[bad] = shapely.make_valid(geoms[bad])
+        out.geometry = geoms
         return out
 
     front = metric_valid(result.zones)

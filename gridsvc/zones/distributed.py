@@ -4,8 +4,8 @@
 `gridsvc build zones` process, reads the city, cuts it, sends each partition's inputs to the workers, gathers the
 results and loads them into PostGIS in one transaction, as the single-process build does (zones/build.py). Steps:
 
-1. frontage zones (`build_frontage_zones`): a partition's core is the units whose point lies in one H3 parent cell;
-   its inputs are every street, building (with all its units), unit and planner zone within a halo of them
+1. frontage zones (`build_frontage_zones`): a partition's core is the units whose point lies in one partition
+   cell; its inputs are every street, building (with all its units), unit and planner zone within a halo of them
    (`halo_m`). Only the core units' zones and reasons are kept.
 2. street space (`build_street_space`): a street's space is its band minus every zone along it, so it waits for
    step 1. A partition's core is the streets whose midpoint lies in the cell; its inputs are the streets,
@@ -19,12 +19,14 @@ results and loads them into PostGIS in one transaction, as the single-process bu
    step per layer), so that the clip is the whole city's. coverage_clean nodes edges within 0.1 mm (priority.SNAP_M),
    the only place where a partition can differ from the whole city, and by less than that.
 
+Partition cells (`partition_cells`) are H3 cells of mixed resolutions: each step starts from `parent_res` and splits
+a cell holding more than its cap (UNITS_PER_PART units, STREETS_PER_PART streets, ZONES_PER_PART zones) into its
+children, as long as they stay MIN_EDGE_HALOS halos across, which bounds a worker's memory whatever the city's size.
 Partitions keep the rows in the city's order, so ties (the nearer unit, the first zone) fall as in one process.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -55,6 +57,14 @@ M_PER_DEG = 110_000.0  # below the real 110.6–111.3 km per degree: halos in de
 MIN_EDGE_HALOS = 6  # a parent cell's edge is at least this many halos deep: the halo adds well under half the work
 PARTS_PER_THREAD = 4  # the coarsest parent resolution giving this many partitions per worker thread
 IN_FLIGHT_PER_THREAD = 2  # partitions sent ahead: a worker holds a few partitions' inputs, not the city's
+# The most units, streets and zones a partition holds where its cell can still be split (partition_cells). A
+# worker's memory follows its partitions' size: at ×700, 15 res-4 partitions of ~15,000 units peaked at 1,559 MB per
+# worker (2 partitions in flight each); at ×2000 the same cells held ~45,000 units and workers passed 5,921 MB; with
+# these caps, 729 MB at ×700 and 814 MB at ×2000 (bench/results/zones_dask.json).
+# Streets and zones are capped in the city's proportion to units (Nanjing: 0.8 streets and 1.8 zones per unit).
+UNITS_PER_PART = 12_000
+STREETS_PER_PART = 10_000
+ZONES_PER_PART = 24_000
 EDGE_EPS_M = 0.01  # zones whose boxes come this close are neighbours for edge matching (>> priority.SNAP_M)
 STREET_COLS = ("id", "osm_class", "width_m", "sidewalk", "centerline")
 UNIT_COLS = ("id", "building_id", "building_holder")
@@ -81,13 +91,48 @@ def parent_res(lng: np.ndarray, lat: np.ndarray, halo: float, threads: int, samp
         pick = np.random.default_rng(0).choice(len(lng), sample, replace=False)
         lng, lat = lng[pick], lat[pick]
     best = 0
-    for res in range(0, 10):
-        if h3.average_hexagon_edge_length(res, "m") < MIN_EDGE_HALOS * halo:
-            break
+    for res in range(0, finest_res(halo) + 1):
         best = res
         if len(np.unique(point_cells(lng, lat, res))) >= PARTS_PER_THREAD * threads:
             break
     return best
+
+
+def finest_res(halo: float) -> int:
+    """The finest H3 resolution whose cells are still MIN_EDGE_HALOS halos across (edge length), at least 0."""
+    res = 0
+    while res < 15 and h3.average_hexagon_edge_length(res + 1, "m") >= MIN_EDGE_HALOS * halo:
+        res += 1
+    return res
+
+
+def partition_cells(lng: np.ndarray, lat: np.ndarray, halo: float, threads: int, cap: int) -> np.ndarray:
+    """The partition (an H3 cell, of mixed resolutions) of each WGS84 point.
+
+    Cells start at `parent_res`; a cell holding more than `cap` points is split into its children, again until
+    none is over the cap or its children would be under MIN_EDGE_HALOS halos across (then it stays, over the cap).
+    A point's cell is always an ancestor of its cell at the finest such resolution (h3.cell_to_parent), so every
+    point falls in exactly one partition and a split cell's points all go to its children.
+    """
+    if len(lng) == 0:
+        return np.array([], dtype=np.int64)
+    base, fine_res = parent_res(lng, lat, halo, threads), finest_res(halo)
+    fine_cells, at = np.unique(point_cells(lng, lat, fine_res), return_inverse=True)
+    res = np.full(len(fine_cells), base)  # the resolution each fine cell's points are grouped at
+
+    def ancestors() -> np.ndarray:
+        return np.fromiter((h3.cell_to_parent(int(c), int(r)) for c, r in zip(fine_cells, res, strict=True)),
+                           dtype=np.int64, count=len(fine_cells))
+
+    per_fine = np.bincount(at, minlength=len(fine_cells))  # points per fine cell
+    parent = ancestors()
+    while True:
+        _, inv = np.unique(parent, return_inverse=True)
+        over = (np.bincount(inv, weights=per_fine)[inv] > cap) & (res < fine_res)  # fine cells in a cell over the cap
+        if not over.any():
+            return parent[at]
+        res[over] += 1
+        parent = ancestors()
 
 
 def _grow(bounds: np.ndarray, m: float) -> np.ndarray:
@@ -146,24 +191,26 @@ def run_tasks(client, fn, payloads: Iterable, total: int, label: str, tick: Prog
     feed = enumerate(payloads)
     done = as_completed()
 
-    def submit(k: int, payload) -> None:
-        [data] = client.scatter([payload], hash=False)
-        future = client.submit(fn, data, *args, pure=False)
-        pending[future.key] = (k, data)
-        done.add(future)
+    def submit_next() -> None:  # the payload is a local here: the client keeps no partition's inputs once sent
+        item = next(feed, None)
+        if item is not None:
+            k, payload = item
+            [data] = client.scatter([payload], hash=False)
+            future = client.submit(fn, data, *args, pure=False)
+            pending[future.key] = (k, data)
+            done.add(future)
 
-    for k, payload in itertools.islice(feed, limit):
-        submit(k, payload)
+    for _ in range(limit):
+        submit_next()
     finished = 0
     tick(label, 0, total)
     for future in done:
-        k, _ = pending.pop(future.key)
+        k = pending.pop(future.key)[0]  # dropping the scattered inputs' future frees them on the worker
         results[k] = future.result()
+        future.release()  # and the worker's copy of the result, now gathered
         finished += 1
         tick(label, finished, total)
-        nxt = next(feed, None)
-        if nxt is not None:
-            submit(*nxt)
+        submit_next()
     return results
 
 
@@ -196,11 +243,24 @@ def _resolve_task(p: dict, metric, n_layers: int) -> list[pd.DataFrame]:
 class DaskCompute:
     """The zone build's computing steps on a dask cluster (the single-process ones: build.LocalCompute)."""
 
-    def __init__(self, client, tick: Progress | None = None):
+    def __init__(self, client, tick: Progress | None = None, units_per_part: int = UNITS_PER_PART,
+                 streets_per_part: int = STREETS_PER_PART, zones_per_part: int = ZONES_PER_PART):
         self.client = client
         self.tick = tick or (lambda *_: None)
-        self.res: int | None = None
-        self.partitions: dict[str, int] = {}
+        self.caps = {"frontage": units_per_part, "street_space": streets_per_part, "resolve": zones_per_part}
+        self.halo = 0.0
+        self.partitions: dict[str, int] = {}  # per step: how many partitions,
+        self.largest: dict[str, int] = {}  # the most rows (units, streets, zones) in one,
+        self.resolutions: dict[str, list[int]] = {}  # and the H3 resolutions of their cells
+
+    def _partition(self, step: str, lng: np.ndarray, lat: np.ndarray) -> list[np.ndarray]:
+        """Row positions of each partition of the step's points (partition_cells under the step's cap)."""
+        cells = partition_cells(lng, lat, self.halo, self.threads(), self.caps[step])
+        groups = _groups(cells)
+        self.partitions[step] = len(groups)
+        self.largest[step] = max((len(g) for g in groups), default=0)
+        self.resolutions[step] = sorted({h3.get_resolution(int(c)) for c in np.unique(cells)})
+        return groups
 
     def threads(self) -> int:
         return max(sum(self.client.nthreads().values()), 1)
@@ -209,9 +269,8 @@ class DaskCompute:
                            ) -> tuple[FrontageResult, gpd.GeoDataFrame]:
         """Frontage zones and unassigned units (step 1), area zones (step 3), then street space (step 2)."""
         crs = metric_crs_of(streets)
-        halo = halo_m(policy, streets)
+        halo = self.halo = halo_m(policy, streets)
         upts = _rep_points(np.asarray(units.geometry.values, dtype=object))
-        self.res = parent_res(shapely.get_x(upts), shapely.get_y(upts), halo, self.threads()) if len(units) else 0
         streets = streets[[c for c in STREET_COLS if c in streets] + [streets.geometry.name]]
         units = units[[c for c in UNIT_COLS if c in units] + [units.geometry.name]]
         buildings = buildings[["id", buildings.geometry.name]]
@@ -241,12 +300,13 @@ class DaskCompute:
                     "units": units.iloc[u_rows], "planner": planner.iloc[_near(p_tree, box)],
                     "core": units["id"].to_numpy()[core]}
 
-        groups = _groups(point_cells(shapely.get_x(upts), shapely.get_y(upts), self.res)) if len(units) else []
-        self.partitions = {"frontage": len(groups)}
+        groups = self._partition("frontage", shapely.get_x(upts), shapely.get_y(upts))
         areas = self._areas_future(compounds, markets, buildings, b_tree, policy, crs)
         parts = run_tasks(self.client, _frontage_task, (inputs(g) for g in groups), len(groups),
                           "frontage zones (partitions)", self.tick, policy, crs)
         zones = [z for z, _ in parts if z is not None and len(z)]
+        unassigned = [u for _, u in parts]
+        del parts
         zones = gpd.GeoDataFrame(pd.concat(zones, ignore_index=True), crs=crs) if zones else \
             gpd.GeoDataFrame({"unit_id": [], "street_id": [], "side": [], "depth_rule": [], "frontage_m": [],
                               "area_m2": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
@@ -254,7 +314,7 @@ class DaskCompute:
         order = np.lexsort(((zones["side"] == "right").to_numpy(), spos.get_indexer(zones["street_id"]),
                             upos.get_indexer(zones["unit_id"])))
         zones = zones.iloc[order].reset_index(drop=True)
-        unassigned = pd.concat([u for _, u in parts], ignore_index=True) if parts else \
+        unassigned = pd.concat(unassigned, ignore_index=True) if unassigned else \
             pd.DataFrame({"unit_id": [], "reason": []})
         unassigned = unassigned.iloc[np.argsort(upos.get_indexer(unassigned["unit_id"]), kind="stable")]
         space = self._street_space(streets, s_tree, sbox, buildings, b_tree, zones, planner, p_tree, policy, crs)
@@ -280,8 +340,7 @@ class DaskCompute:
         bbounds = shapely.bounds(np.asarray(buildings.geometry.values, dtype=object))
         mid = shapely.line_interpolate_point(np.asarray(streets["centerline"].values, dtype=object), 0.5,
                                              normalized=True)
-        groups = _groups(point_cells(shapely.get_x(mid), shapely.get_y(mid), self.res))
-        self.partitions["street_space"] = len(groups)
+        groups = self._partition("street_space", shapely.get_x(mid), shapely.get_y(mid))
 
         def inputs(core: np.ndarray) -> dict:
             box = _grow(_union_box(sbox[core]), margin)
@@ -309,13 +368,14 @@ class DaskCompute:
         b = np.nan_to_num(shapely.bounds(geoms))
         boxes = shapely.box(b[:, 0] - EDGE_EPS_M, b[:, 1] - EDGE_EPS_M, b[:, 2] + EDGE_EPS_M, b[:, 3] + EDGE_EPS_M)
         i, j = shapely.STRtree(boxes).query(boxes)
+        del boxes  # the neighbour lists below are all the partitions need
         order = np.argsort(i, kind="stable")
-        nbr, src = j[order], i[order]
-        ptr = np.searchsorted(src, np.arange(len(geoms) + 1))
+        nbr = j[order]
+        ptr = np.searchsorted(i[order], np.arange(len(geoms) + 1))
+        del i, j, order
         lng, lat = pyproj.Transformer.from_crs(metric, 4326, always_xy=True).transform(
             (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)
-        groups = _groups(point_cells(np.asarray(lng), np.asarray(lat), self.res or 0))
-        self.partitions["resolve"] = len(groups)
+        groups = self._partition("resolve", np.asarray(lng), np.asarray(lat))
 
         def neighbours(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             count = ptr[rows + 1] - ptr[rows]
@@ -342,6 +402,8 @@ class DaskCompute:
         out = []
         for k, source in enumerate(layers):
             got = [p[k] for p in parts if len(p[k])]
+            for p in parts:  # each layer's rows are gathered once: the partitions' copies go as they are merged
+                p[k] = None
             got = pd.concat(got, ignore_index=True).sort_values("row") if got else \
                 pd.DataFrame({"row": np.array([], dtype=np.int64), "area_m2": [], "geometry": []})
             frame = pd.DataFrame(source.drop(columns=source.geometry.name)).iloc[got["row"].to_numpy()]

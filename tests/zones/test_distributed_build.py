@@ -1,5 +1,5 @@
 """The zone build on a 2-worker dask LocalCluster gives the single-process build's zones, zone for zone, geometry
-within 1 mm: on Nanjing ×70 (pure, no database) and through `build_zones(..., workers=2)` on the stored city."""
+within 1 mm: on Nanjing ×70 (pure, no database; partitions of mixed H3 resolutions) and through `build_zones(..., workers=2)` on the stored city."""
 
 from __future__ import annotations
 
@@ -45,9 +45,11 @@ def test_nanjing_70x_on_two_workers_is_the_single_process_build():
     one, left_one = zone_table(LocalCompute(), *args)
     with dask_client(workers=2) as client:
         assert len(client.nthreads()) == 2
-        compute = DaskCompute(client)
+        # caps low enough that some cells are split into their children: partitions of mixed resolutions
+        compute = DaskCompute(client, units_per_part=1_000, streets_per_part=1_000, zones_per_part=2_000)
         many, left_many = zone_table(compute, *args)
     assert compute.partitions["frontage"] >= 4, compute.partitions
+    assert all(len(r) > 1 for r in compute.resolutions.values()), compute.resolutions
     d = same_zones(one, many)
     assert d["zones"][0] > 40_000
     assert left_one["unit_id"].tolist() == left_many["unit_id"].tolist()
