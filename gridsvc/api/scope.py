@@ -29,7 +29,7 @@ from starlette.routing import Match
 from ..errors import AuthError, DatabaseUnavailableError, GridsvcError
 from ..geo.crs import CLIENT_CRS
 from ..people import records as record_edits
-from ..people.users import principal_for_bearer
+from ..people.users import Principal, principal_for_bearer
 from ..zones import edits as zone_edits
 from .dependencies import Conn
 from .security import CurrentUser, check_role
@@ -73,7 +73,7 @@ class RolesFirst:
                 return roles
         return None
 
-    def _check(self, headers: dict[bytes, bytes], roles: tuple[str, ...]) -> None:
+    def _check(self, headers: dict[bytes, bytes], roles: tuple[str, ...]) -> Principal:
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("this needs credentials: Authorization: Bearer <token> (POST /auth/token)")
@@ -83,16 +83,18 @@ class RolesFirst:
         except OperationalError:
             raise DatabaseUnavailableError("the database is not reachable; try again shortly") from None
         check_role(principal, roles)
+        return principal
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in WRITES and not scope["path"].startswith(self.skip):
             roles = self._route_roles(scope)
             if roles is not None:
                 try:
-                    await run_in_threadpool(self._check, dict(scope["headers"]), roles)
+                    principal = await run_in_threadpool(self._check, dict(scope["headers"]), roles)
                 except GridsvcError as err:
                     await self.respond(err)(scope, receive, send)
                     return
+                scope.setdefault("state", {})["principal"] = principal  # the route's dependency reuses it
         await self.app(scope, receive, send)
 
 

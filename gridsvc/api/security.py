@@ -88,7 +88,8 @@ async def lazy_principal(request: Request, lazy: LazyConnDep,
 
 def _principal(request: Request, creds: HTTPAuthorizationCredentials | None, conn_of) -> Principal | None:
     if creds is not None:
-        return principal_for_bearer(conn_of(), creds.credentials)
+        checked = getattr(request.state, "principal", None)  # scope.RolesFirst found it for this write already
+        return checked if checked is not None else principal_for_bearer(conn_of(), creds.credentials)
     charge_anonymous(request, 1.0)
     return None
 

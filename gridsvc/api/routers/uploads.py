@@ -73,7 +73,7 @@ def upload(request: Request, response: Response, conn: UploadWriter,
 
 
 @lru_cache(maxsize=64)
-def _clean_photo(path: str, sha256: str) -> bytes:
+def _clean_photo(path: str) -> bytes:
     """A stored photo re-encoded without its metadata (a file's content never changes under its SHA-256)."""
     return photos.clean_jpeg(FsPath(path).read_bytes())
 
@@ -95,7 +95,7 @@ def download(request: Request, sha256: Sha256,
     headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
                "ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable"}
     if row["kind"] == "photo":
-        return Response(_clean_photo(str(path), sha256), media_type="image/jpeg",
+        return Response(_clean_photo(str(path)), media_type="image/jpeg",
                         headers=headers | {"Content-Disposition": f'inline; filename="{sha256}.jpg"'})
     name = f"{sha256}.{core.EXTENSIONS.get(row['content_type'], 'bin')}"
     return FileResponse(path, media_type=row["content_type"],
